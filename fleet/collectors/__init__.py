@@ -1,0 +1,1 @@
+"""I/O at the edge: read part health from management controllers. Collectors never touch the database."""

@@ -1,0 +1,30 @@
+"""What a collector needs to reach one controller. Secrets are `Secret`s, resolved by the caller."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fleet.secrets import Secret
+
+
+@dataclass(frozen=True, slots=True)
+class IpmiTarget:
+    host: str
+    port: int = 623
+    user: str = "admin"
+    password: Secret = Secret("")  # noqa: RUF009 - immutable
+    # RMCP+ cipher suites to try in order; 17 (SHA256/AES) first, 3 (SHA1/AES) as the fallback; never 0.
+    cipher_suites: tuple[int, ...] = (17, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class SnmpTarget:
+    host: str
+    port: int = 161
+    community: Secret | None = None  # v2c
+    v3_user: str | None = None  # v3 authPriv when set
+    v3_auth_key: Secret | None = None
+    v3_priv_key: Secret | None = None
+    v3_auth_protocol: str = "sha256"  # sha, sha224, sha256, sha384, sha512
+    v3_priv_protocol: str = "aes128"  # aes128, aes192, aes256
+    context: str = ""

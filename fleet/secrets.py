@@ -1,0 +1,121 @@
+"""Credentials by reference: never in clear in the database, on a command line, in a log, a report or a screen.
+
+The database (and the command line) hold only a *reference*:
+
+    env:VAR                     the value of an environment variable
+    file:/path/creds.toml#key   entry `key` of a TOML credentials file readable by its owner only (mode 0600/0400);
+                                the entry is a table with any of: user, password, community, auth_key, priv_key
+    file:/path/password.txt     a whole file (owner-only) whose first line is the secret
+
+A resolved value is wrapped in `Secret`, whose str() and repr() never show it.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleet.errors import SecretError
+
+
+@dataclass(frozen=True, slots=True)
+class Secret:
+    """A secret value that does not print itself."""
+
+    _value: str
+
+    def reveal(self) -> str:
+        return self._value
+
+    def as_bytes(self) -> bytes:
+        return self._value.encode("utf-8")
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def _check_owner_only(path: Path) -> None:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise SecretError(f"credentials file not found: {path}") from None
+    except OSError as exc:
+        raise SecretError(f"cannot read credentials file {path}: {exc.strerror}") from None
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise SecretError(
+            f"credentials file {path} is readable by others (mode {stat.S_IMODE(st.st_mode):o}); chmod 600 it"
+        )
+
+
+def read_secret_file(path: str | os.PathLike[str]) -> Secret:
+    """The first line of an owner-only file."""
+    p = Path(path)
+    _check_owner_only(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SecretError(f"cannot read {p}: {exc.strerror}") from None
+    value = text.splitlines()[0].strip() if text.strip() else ""
+    if not value:
+        raise SecretError(f"credentials file {p} is empty")
+    return Secret(value)
+
+
+def read_secret_env(var: str) -> Secret:
+    value = os.environ.get(var)
+    if value is None or value == "":
+        raise SecretError(f"environment variable {var} is not set")
+    return Secret(value)
+
+
+def resolve(ref: str, field: str = "password") -> Secret:
+    """Resolve a credential reference (see the module docstring) to a Secret."""
+    scheme, _, rest = ref.partition(":")
+    if scheme == "env" and rest:
+        return read_secret_env(rest)
+    if scheme == "file" and rest:
+        path, _, entry = rest.partition("#")
+        if not entry:
+            return read_secret_file(path)
+        return Secret(_toml_entry(Path(path), entry, field))
+    raise SecretError(f"not a credential reference (expected env:VAR or file:PATH[#ENTRY]): {_safe(ref)}")
+
+
+def resolve_field(ref: str, field: str) -> str | None:
+    """A non-secret field (such as the user name) of a file entry, or None."""
+    scheme, _, rest = ref.partition(":")
+    if scheme != "file" or "#" not in rest:
+        return None
+    path, _, entry = rest.partition("#")
+    try:
+        return _toml_entry(Path(path), entry, field)
+    except SecretError:
+        return None
+
+
+def _toml_entry(path: Path, entry: str, field: str) -> str:
+    _check_owner_only(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise SecretError(f"cannot parse credentials file {path}: {exc}") from None
+    table = data.get(entry)
+    if not isinstance(table, dict):
+        raise SecretError(f"no entry [{entry}] in credentials file {path}")
+    value = table.get(field)
+    if not isinstance(value, str) or not value:
+        raise SecretError(f"entry [{entry}] of {path} has no {field}")
+    return value
+
+
+def _safe(ref: str) -> str:
+    # A user who pasted a password where a reference belongs must not see it echoed back.
+    return ref if ref.startswith(("env:", "file:")) else "<hidden>"
