@@ -25,3 +25,83 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared test data not found at {SHARED} (set FLEET_SHARED)")
     return SHARED
+
+
+PG_URL = os.environ.get("FLEET_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def pg_available() -> str | None:
+    """None when the test PostgreSQL answers, else the reason it does not."""
+    try:
+        import psycopg
+    except ModuleNotFoundError:
+        return "psycopg not installed (pip install 'fleet[postgres]')"
+    try:
+        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except Exception as exc:  # any failure to connect means: skip with the reason
+        return f"PostgreSQL not reachable at {PG_URL}: {str(exc).splitlines()[0]}"
+
+
+def _fresh_pg_schema() -> tuple[str, str]:
+    """A schema of its own for one test, so parallel runs and other users of `test` never collide."""
+    import uuid
+
+    import psycopg
+
+    name = f"fleet_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{name}"')
+    return name, f"{PG_URL}?options=-csearch_path%3D{name}"
+
+
+def _drop_pg_schema(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("+psycopg", ""), autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'inventory.db'}"
+
+
+@pytest.fixture
+def pg_url():
+    reason = pg_available()
+    if reason:
+        pytest.skip(reason)
+    name, url = _fresh_pg_schema()
+    try:
+        yield url
+    finally:
+        _drop_pg_schema(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path):
+    """The same test on SQLite and on the real PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'inventory.db'}"
+        return
+    reason = pg_available()
+    if reason:
+        pytest.skip(reason)
+    name, url = _fresh_pg_schema()
+    try:
+        yield url
+    finally:
+        _drop_pg_schema(name)
+
+
+@pytest.fixture
+def engine(db_url: str):
+    """A migrated, empty database on each engine."""
+    from fleet.db import make_engine
+    from fleet.migrate import upgrade
+
+    eng = make_engine(db_url)
+    upgrade(eng)
+    yield eng
+    eng.dispose()

@@ -1,0 +1,1 @@
+"""Simulated fleets and controllers, for `fleet demo` and the tests (loopback only)."""
