@@ -1,4 +1,4 @@
-"""`fleet swaps`, `fleet swap start|done`, `fleet report sla`."""
+"""`fleet swaps`, swap planning and customer windows, `fleet report sla`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fleet.db import read_session
 from fleet.errors import FleetError
 from fleet.schedule import list_swaps, swap_dict
 
-swap_app = typer.Typer(help="Start and finish part swaps.")
+swap_app = typer.Typer(help="Plan, start and finish part swaps.")
 report_app = typer.Typer(help="Reports.")
 app.add_typer(swap_app, name="swap")
 app.add_typer(report_app, name="report")
@@ -32,18 +32,6 @@ def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = Fa
         table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], r["state"], r["technician"] or "-",
                       (r["target_at"] or "-")[:16], (r["hard_limit_at"] or "-")[:16])  # fmt: skip
     Console().print(table if rows else "no planned swaps")
-
-
-@swap_app.command("start")
-def swap_start(swap_id: int, db: DbOption = None) -> None:
-    """Start a swap (not built yet)."""
-    raise FleetError("`fleet swap start` is not built yet (scheduling: issue 7)")
-
-
-@swap_app.command("done")
-def swap_done(swap_id: int, db: DbOption = None) -> None:
-    """Finish a swap with the new part's serial (not built yet)."""
-    raise FleetError("`fleet swap done` is not built yet (scheduling: issue 7)")
 
 
 @report_app.command("sla")
