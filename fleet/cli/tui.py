@@ -1,9 +1,12 @@
-"""Launching the TUI from the command line (textual is imported only inside tui/)."""
+"""Launching the TUI from the command line (textual is imported only here, lazily, and inside tui/)."""
 
 from __future__ import annotations
 
-from fleet.errors import FleetError
+from fleet.cli.common import open_db
 
 
 def run_tui(db: str | None) -> None:
-    raise FleetError("the TUI is not built yet")
+    engine = open_db(db)
+    from fleet.tui.app import make_app
+
+    make_app(engine).run()
