@@ -1,0 +1,46 @@
+"""How times read on a console: countdowns to a deadline, the age of data, local wall-clock time per site.
+
+Pure functions over aware datetimes; `now` is always passed in, so a frozen clock gives the same text every time.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+def countdown(deadline: datetime | None, now: datetime) -> str:
+    """'0:42:10' left, '-1:05:00' overdue, '' without a deadline. Seconds shown: it is what a technician watches."""
+    if deadline is None:
+        return ""
+    seconds = int((deadline - now).total_seconds())
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    if seconds >= 100 * 3600:
+        return f"{sign}{seconds // 86400}d"
+    return f"{sign}{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def age(since: datetime | None, now: datetime) -> str:
+    """'never', '12s', '5m', '3h', '2d': how old a piece of data is, coarse enough to stay readable."""
+    if since is None:
+        return "never"
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        return f"{seconds // 3600}h"
+    return f"{seconds // 86400}d"
+
+
+def local(dt: datetime | None, tz: str, fmt: str = "%a %H:%M") -> str:
+    """A UTC instant as wall-clock time in the site's (or customer's) zone; UTC when the zone is unknown."""
+    if dt is None:
+        return ""
+    try:
+        zone = ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    return dt.astimezone(zone).strftime(fmt)
