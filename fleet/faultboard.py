@@ -67,9 +67,7 @@ def fault_rows(session: Session, *, settings: Settings, site: str | None = None)
                 ack_due_at=f.notified_at + timedelta(minutes=settings.ack_within_min),
                 acknowledged_at=f.acknowledged_at,
                 acknowledged_by=f.acknowledged_by,
-                hard_limit_at=start + timedelta(minutes=settings.critical_limit_min)
-                if f.severity == "critical"
-                else None,
+                hard_limit_at=limit if f.severity == "critical" else None,
                 flapping=f.flapping,
             )
         )
