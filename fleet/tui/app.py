@@ -1,111 +1,433 @@
-"""The fleet console. `make_app` is the one factory the CLI and the tests share."""
+"""The fleet console. `make_app` is the one factory the CLI, the tests, the screenshots and the benchmark share.
+
+Live without blocking: every database read and write, and every re-poll, runs in a thread worker that posts a small
+message back (harlequin, toolong). The refresh reschedules itself only once the previous one has been drawn
+(dolphie), so a slow database slows the refresh instead of piling up reads; drawing diffs rows and cells, and the
+once-a-second tick only rewrites the countdown cells that changed. Time comes from the injected clock only.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+import getpass
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from sqlalchemy import Engine
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.timer import Timer
+from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.worker import get_current_worker
 
+from fleet import consoleactions as actions
 from fleet.clock import Clock, utcnow
+from fleet.config import Settings, load_settings
 from fleet.db import read_session
-from fleet.servers import ServerRow, filter_rows, list_servers
-from fleet.tui.messages import LoadFailed, ServersLoaded
+from fleet.errors import FleetError
+from fleet.serverdetail import load_server_detail
+from fleet.timefmt import age
+from fleet.tui.commands import FleetCommands
+from fleet.tui.detail import ServerScreen
+from fleet.tui.dialogs import Ask
+from fleet.tui.messages import ActionDone, LoadFailed, ViewLoaded
+from fleet.tui.views import VIEWS, FaultsView, QueueView, ServersView, View
 
-# Rows drawn at once. An 80x24 screen shows ~18; drawing 10,000 rows on every keystroke would make the filter lag
-# over SSH for rows nobody can see. The status line says how many match.
-MAX_ROWS = 500
+REFRESH_S = 5.0  # the SLA's monitoring interval is 5 min; the console only has to follow the database
 
-COLUMNS = ("host", "site", "model", "customer", "status", "health")
+# Actions that belong to one view: hidden from the footer and refused elsewhere.
+VIEW_ACTIONS = {
+    "acknowledge": ("faults",),
+    "escalate": ("faults",),
+    "ticket": ("faults",),
+    "start_swap": ("queue",),
+    "done_swap": ("queue",),
+    "repoll": ("servers", "faults", "queue"),
+    "open_server": ("servers", "faults", "queue"),
+}
+LETTER_ACTIONS = {"quit", "refresh", "filter", "command", "show_view", *VIEW_ACTIONS}
 
 
 class FleetApp(App[None]):
     CSS_PATH = "fleet.tcss"
     TITLE = "fleet"
+    COMMANDS = App.COMMANDS | {FleetCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("colon", "command", "View", key_display=":"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("r", "refresh", "Refresh"),
+        *(Binding(v.key, f"show_view('{v.view_id}')", v.title, show=False) for v in VIEWS),
+        Binding("a", "acknowledge", "Ack"),
+        Binding("e", "escalate", "Escalate"),
+        Binding("t", "ticket", "Ticket"),
+        Binding("s", "start_swap", "Start"),
+        Binding("d", "done_swap", "Done"),
+        Binding("p", "repoll", "Re-poll"),
     ]
 
-    def __init__(self, engine: Engine, clock: Clock = utcnow) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Clock = utcnow,
+        *,
+        settings: Settings | None = None,
+        view: str = "dashboard",
+        technician: str | None = None,
+        poll_server: actions.Poller | None = None,
+        refresh_s: float = REFRESH_S,
+        actor: str | None = None,
+    ) -> None:
         super().__init__()
         self.engine = engine
         self.clock = clock
-        self.rows: list[ServerRow] = []
-        self.query_text = ""
+        self.settings = settings or load_settings()
+        self.initial_view = view
+        self.technician = technician
+        self.poller = poll_server if poll_server is not None else actions.find_poller()
+        self.refresh_s = refresh_s
+        self.actor = actor or _user()
+        self.queries: dict[str, str] = {}
+        self.refresh_timer: Timer | None = None
+        self.last_error = ""
+
+    # --- layout ------------------------------------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield Input(placeholder="filter: words to match (host, site, model, customer, status)", id="filter")
-        table: DataTable[str] = DataTable(id="servers", cursor_type="row", zebra_stripes=True)
-        table.add_columns(*COLUMNS)
-        yield table
+        yield Static("", id="tabs")
+        yield Input(placeholder="filter: words to match", id="filter")
+        yield Input(placeholder="view: dashboard servers queue faults stock schedule sla", id="command")
+        # The servers list comes first in the DOM: it is the fleet itself, loaded at start whatever view shows.
+        order = sorted(VIEWS, key=lambda v: v is not ServersView)
+        with ContentSwitcher(initial=self.initial_view):
+            for cls in order:
+                yield cls()
         yield Static("loading…", id="status")
         yield Footer()
 
-    def on_mount(self) -> None:
-        self.query_one(DataTable).focus()
-        self.load_servers()
+    @property
+    def view(self) -> View:
+        return self.query_one(f"#{self.query_one(ContentSwitcher).current}", View)
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="load")
-    def load_servers(self) -> None:
-        # Database work never runs on the UI thread: a slow disk or a busy PostgreSQL must not freeze the console.
+    def on_mount(self) -> None:
+        self.show_tabs()
+        self.focus_view()
+        self.load_view(self.initial_view)
+        if self.initial_view != "servers":
+            self.load_view("servers", prefetch=True)
+        self.set_interval(1.0, self.tick)
+
+    def show_tabs(self) -> None:
+        current = self.query_one(ContentSwitcher).current
+        tabs = "  ".join(f"[reverse] {v.key} {v.title} [/]" if v.view_id == current else f"{v.key} {v.title}"
+                         for v in VIEWS)  # fmt: skip
+        self.query_one("#tabs", Static).update(tabs)
+
+    def focus_view(self) -> None:
+        tables = list(self.view.query(DataTable))
+        if tables:
+            tables[0].focus()
+
+    # --- loading -----------------------------------------------------------------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="load")
+    def load_view(self, view_id: str, prefetch: bool = False) -> None:
+        # Database reads never run on the UI thread: a slow disk or a busy PostgreSQL must not freeze the console.
+        view = self.query_one(f"#{view_id}", View)
+        now = self.clock()
         try:
             with read_session(self.engine) as session:
-                rows = list_servers(session)
-        except Exception as exc:  # shown in the status line; the console stays usable
-            self.post_message(LoadFailed("servers", str(exc).splitlines()[0]))
+                data = view.load(session, now=now, settings=self.settings, technician=self.technician)
+        except Exception as exc:  # shown in the status line; the console stays usable and tries again
+            self.post_message(LoadFailed(view_id, _one_line(exc)))
             return
-        self.post_message(ServersLoaded(rows))
+        if not get_current_worker().is_cancelled:
+            self.post_message(ViewLoaded(view_id, data, now))
 
-    def on_servers_loaded(self, message: ServersLoaded) -> None:
-        self.rows = message.rows
-        self.show_rows()
+    def on_view_loaded(self, message: ViewLoaded) -> None:
+        if message.view == "detail":
+            if isinstance(self.screen, ServerScreen):
+                self.screen.show(message.data, self.clock())  # type: ignore[arg-type]
+            return
+        view = self.query_one(f"#{message.view}", View)
+        view.data = message.data
+        view.loaded_at = message.at
+        self.last_error = ""
+        view.draw(self.clock(), self.queries.get(view.view_id, ""))
+        if view is self.view:
+            self.show_status()
+            self.schedule_refresh()
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.query_one("#status", Static).update(f"cannot load {message.what}: {message.error}")
+        self.last_error = f"cannot load {message.what}: {message.error}"
+        self.show_status()
+        self.schedule_refresh()
 
-    def show_rows(self) -> None:
-        table = self.query_one(DataTable)
-        matches = filter_rows(self.rows, self.query_text)
-        table.clear()
-        table.add_rows((r.hostname, r.site, r.model, r.customer, r.status, r.health) for r in matches[:MAX_ROWS])
-        shown = min(len(matches), MAX_ROWS)
-        where = f" matching '{self.query_text}'" if self.query_text else ""
-        more = f" (first {shown} shown)" if len(matches) > shown else ""
-        self.query_one("#status", Static).update(f"{len(matches)} of {len(self.rows)} servers{where}{more}")
+    def schedule_refresh(self) -> None:
+        # The next read is booked only now that this one is drawn: reads never overlap, however slow they are.
+        if self.refresh_timer is not None:
+            self.refresh_timer.stop()
+        self.refresh_timer = self.set_timer(self.refresh_s, self.refresh_current)
+
+    def refresh_current(self) -> None:
+        self.refresh_timer = None
+        if isinstance(self.screen, ServerScreen):
+            self.load_detail(self.screen.server_id)
+        self.load_view(self.view.view_id)
+
+    @work(thread=True, exit_on_error=False, group="detail")
+    def load_detail(self, server_id: int) -> None:
+        now = self.clock()
+        try:
+            with read_session(self.engine) as session:
+                detail = load_server_detail(session, server_id)
+        except Exception as exc:
+            self.post_message(LoadFailed(f"server {server_id}", _one_line(exc)))
+            return
+        self.post_message(ViewLoaded("detail", detail, now))
+
+    def tick(self) -> None:
+        """Once a second: countdowns and the data's age. Only cells whose text changed are written."""
+        view = self.view
+        if view.ticks and view.data is not None:
+            view.draw(self.clock(), self.queries.get(view.view_id, ""))
+        self.show_status()
+
+    def show_status(self) -> None:
+        view = self.view
+        now = self.clock()
+        if self.last_error:
+            text = self.last_error
+        elif view.loaded_at is None:
+            text = "loading…"
+        else:
+            stale = view.loaded_at is not None and (now - view.loaded_at).total_seconds() > 3 * self.refresh_s + 5
+            text = f"{view.summary} · data {age(view.loaded_at, now)} old{' (STALE)' if stale else ''}"
+        status = self.query_one("#status", Static)
+        if str(status.render()) != text:
+            status.update(text)
+
+    # --- switching and filtering -------------------------------------------------------------------------------
+
+    def action_show_view(self, view_id: str) -> None:
+        switcher = self.query_one(ContentSwitcher)
+        if switcher.current == view_id:
+            return
+        switcher.current = view_id
+        self.show_tabs()
+        box = self.query_one("#filter", Input)
+        query = self.queries.get(view_id, "")
+        box.value = query
+        box.set_class(bool(query), "visible")
+        self.focus_view()
+        view = self.view
+        if view.data is not None:
+            view.draw(self.clock(), query)
+        self.show_status()
+        self.load_view(view_id)
 
     def action_filter(self) -> None:
+        if not self.view.filterable:
+            # On the dashboard, "/" means "find a server".
+            self.action_show_view("servers")
         box = self.query_one("#filter", Input)
         box.add_class("visible")
         box.focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value = ""
-        box.remove_class("visible")
-        self.query_one(DataTable).focus()
+        for box in self.query("#filter, #command").results(Input):
+            if box.id == "filter":
+                box.value = ""
+            box.remove_class("visible")
+        self.focus_view()
 
-    def action_refresh(self) -> None:
-        self.load_servers()
+    def action_command(self) -> None:
+        box = self.query_one("#command", Input)
+        box.value = ""
+        box.add_class("visible")
+        box.focus()
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value
-        self.show_rows()
+        view = self.view
+        self.queries[view.view_id] = event.value
+        if view.data is not None:
+            view.draw(self.clock(), event.value)
+            self.show_status()
 
     @on(Input.Submitted, "#filter")
     def filter_done(self, event: Input.Submitted) -> None:
-        self.query_one(DataTable).focus()
+        self.focus_view()
+
+    @on(Input.Submitted, "#command")
+    def command_done(self, event: Input.Submitted) -> None:
+        event.input.remove_class("visible")
+        word = event.value.strip().lower().lstrip(":")
+        target = next((v for v in VIEWS if word in (v.key, v.view_id) or (word and v.view_id.startswith(word))), None)
+        target = target or next((v for v in VIEWS if word and v.title.lower().startswith(word)), None)
+        self.focus_view()
+        if target is None:
+            self.notify(f"no view {word!r}: dashboard servers queue faults stock schedule sla", severity="warning")
+            return
+        self.action_show_view(target.view_id)
+
+    def action_refresh(self) -> None:
+        self.refresh_current()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing a filter, "q" and "r" are letters, not commands.
-        return not (action in ("quit", "refresh", "filter") and isinstance(self.focused, Input))
+        # While typing, letters are letters, not commands.
+        if isinstance(self.focused, Input) and action in LETTER_ACTIONS:
+            return False
+        if isinstance(self.screen, ServerScreen) and action in VIEW_ACTIONS:
+            return None
+        if action in VIEW_ACTIONS:
+            return True if self.query_one(ContentSwitcher).current in VIEW_ACTIONS[action] else None
+        return True
+
+    # --- selection ---------------------------------------------------------------------------------------------
+
+    def selected_server(self) -> int | None:
+        if isinstance(self.screen, ServerScreen):
+            return self.screen.server_id
+        view, key = self.view, self.view.selected()
+        if key is None:
+            return None
+        if isinstance(view, ServersView):
+            return int(key)
+        if isinstance(view, FaultsView):
+            f = view.fault(key)
+            return f.server_id if f else None
+        if isinstance(view, QueueView):
+            w = view.item(key)
+            return w.server_id if w else None
+        return None
+
+    def action_open_server(self) -> None:
+        server_id = self.selected_server()
+        if server_id is not None and not isinstance(self.screen, ServerScreen):
+            self.push_screen(ServerScreen(server_id))
+
+    @on(DataTable.RowSelected)
+    def row_selected(self, event: DataTable.RowSelected) -> None:
+        if self.query_one(ContentSwitcher).current in VIEW_ACTIONS["open_server"]:
+            self.action_open_server()
+
+    # --- actions: each runs in a worker and reports through ActionDone ----------------------------------------
+
+    @work(thread=True, exit_on_error=False, group="write")
+    def run_write(self, fn: Callable[..., str], *args: Any, then_poll: int | None = None, **kwargs: Any) -> None:
+        try:
+            text = fn(self.engine, *args, **kwargs)
+        except Exception as exc:
+            self.post_message(ActionDone(_one_line(exc), ok=False))
+            return
+        self.post_message(ActionDone(text))
+        if then_poll is not None:
+            # Verify: poll the server again through the sweep's pipeline; the fault should not come back.
+            try:
+                self.post_message(ActionDone(actions.repoll(self.engine, then_poll, self.poller)))
+            except Exception as exc:
+                self.post_message(ActionDone(_one_line(exc), ok=False))
+
+    def on_action_done(self, message: ActionDone) -> None:
+        self.notify(message.text, severity="information" if message.ok else "error", timeout=6)
+        if message.reload:
+            self.refresh_current()
+
+    def _selected_fault(self) -> int | None:
+        key = self.view.selected()
+        return int(key) if key is not None and isinstance(self.view, FaultsView) else None
+
+    def _selected_swap(self) -> int | None:
+        key = self.view.selected()
+        return int(key) if key is not None and isinstance(self.view, QueueView) else None
+
+    def action_acknowledge(self) -> None:
+        fault_id = self._selected_fault()
+        if fault_id is not None:
+            self.run_write(actions.acknowledge, fault_id, by=self.actor, now=self.clock())
+
+    def action_escalate(self) -> None:
+        fault_id = self._selected_fault()
+        if fault_id is not None:
+            self.run_write(actions.escalate, fault_id, by=self.actor, now=self.clock())
+
+    def action_ticket(self) -> None:
+        view = self.view
+        f = view.fault(view.selected()) if isinstance(view, FaultsView) else None
+        prefill = f"{f.hostname} {f.slot} " if f else ""
+
+        def opened(answer: str | None) -> None:
+            if not answer or not answer.strip():
+                return
+            critical = answer.lstrip().startswith("!")
+            words = answer.strip().lstrip("!").split(maxsplit=2)
+            if len(words) < 3:
+                self.notify("a ticket is: HOST SLOT text (start with ! when the server is down)", severity="error")
+                return
+            host, slot, text = words
+            self.run_write(actions.open_ticket, host, slot, text, critical=critical, by=self.actor, now=self.clock())
+
+        self.push_screen(Ask("Support ticket: HOST SLOT text (start with ! if the server is down)", value=prefill),
+                         opened)  # fmt: skip
+
+    def action_start_swap(self) -> None:
+        swap_id = self._selected_swap()
+        if swap_id is not None:
+            self.run_write(actions.start_swap, swap_id, technician=self.technician, by=self.actor, now=self.clock())
+
+    def action_done_swap(self) -> None:
+        view = self.view
+        item = view.item(view.selected()) if isinstance(view, QueueView) else None
+        if item is None:
+            return
+
+        def finished(serial: str | None) -> None:
+            if serial is None:
+                return
+            self.run_write(actions.complete_swap, item.swap_id, serial, technician=self.technician, by=self.actor,
+                           now=self.clock(), then_poll=item.server_id)  # fmt: skip
+
+        question = f"Swap {item.swap_id} done: serial of the new part in {item.hostname} {item.slot}?"
+        self.push_screen(Ask(question, placeholder="serial on the new part's label"), finished)
+
+    def action_repoll(self) -> None:
+        server_id = self.selected_server()
+        if server_id is None:
+            return
+        self.notify(f"re-polling server {server_id}…", timeout=3)
+        self.run_write(actions.repoll, server_id, self.poller)
 
 
-def make_app(engine: Engine, clock: Clock = utcnow) -> FleetApp:
-    return FleetApp(engine, clock)
+def _one_line(exc: BaseException) -> str:
+    # The one error handler: a FleetError is already a sentence; anything else is cut to its first line.
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if isinstance(exc, FleetError) else f"{type(exc).__name__}: {text}"
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers: audit entries still say it came from a console
+        return "console"
+
+
+def make_app(
+    engine: Engine,
+    clock: Clock = utcnow,
+    *,
+    settings: Settings | None = None,
+    view: str = "dashboard",
+    technician: str | None = None,
+    poll_server: actions.Poller | None = None,
+    refresh_s: float = REFRESH_S,
+    actor: str | None = None,
+) -> FleetApp:
+    """The console on any migrated database. `poll_server(engine, server_id)` re-polls one server on demand
+    (default: the one the sweep provides, if any); `clock` is the only source of time (freeze it for screenshots)."""
+    return FleetApp(engine, clock, settings=settings, view=view, technician=technician, poll_server=poll_server,
+                    refresh_s=refresh_s, actor=actor)  # fmt: skip
+
+
+__all__ = ["FleetApp", "make_app"]

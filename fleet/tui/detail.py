@@ -1,0 +1,77 @@
+"""A server's detail: sensors, components with serials, faults, history. Escape goes back to the list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Static
+
+from fleet.serverdetail import ServerDetail
+from fleet.timefmt import age, local
+from fleet.tui.livetable import LiveTable
+from fleet.tui.views import health_cell, severity
+
+
+class ServerScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("p", "app.repoll", "Re-poll"),
+        Binding("r", "reload", "Refresh"),
+    ]
+
+    def __init__(self, server_id: int) -> None:
+        super().__init__()
+        self.server_id = server_id
+        self.detail: ServerDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("loading…", id="detail-head", classes="line")
+        with VerticalScroll():
+            yield Label("Sensors", classes="section")
+            yield LiveTable(("sensor", "kind", "slot", "state", "value", "changed"), id="detail-sensors")
+            yield Label("Components", classes="section")
+            yield LiveTable(("slot", "part", "kind", "serial", "installed"), id="detail-components")
+            yield Label("Faults", classes="section")
+            yield LiveTable(("id", "slot", "problem", "sev", "state", "notified", "ack by"), id="detail-faults")
+            yield Label("History", classes="section")
+            yield LiveTable(("when", "what"), id="detail-history")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.app.load_detail(self.server_id)  # type: ignore[attr-defined]
+
+    def show(self, d: ServerDetail, now: datetime) -> None:
+        self.detail = d
+        tz = d.site_tz
+        polled = f"polled {age(d.last_polled_at, now)} ago" if d.last_polled_at else "never polled"
+        err = f" · last poll: {d.last_poll_error}" if d.last_poll_error else ""
+        backup = "backup" if d.backup_option else "NO BACKUP"
+        self.query_one("#detail-head", Static).update(
+            f"{d.hostname} · {d.site} {d.rack} U{d.unit} · {d.model} · {d.customer or '-'} ({d.plan}, {backup}) · "
+            f"{d.status}/{d.health} · {d.protocol} {polled}{err}"
+        )
+        self.query_one("#detail-sensors", LiveTable).sync(
+            [(s.name, (s.name, s.kind, s.slot, health_cell(s.state) if s.state != "absent" else s.state,
+                       "" if s.value is None else f"{s.value:g} {s.unit or ''}".strip(), local(s.changed_at, tz)))
+             for s in d.sensors]
+        )  # fmt: skip
+        self.query_one("#detail-components", LiveTable).sync(
+            [(c.slot, (c.slot, c.part_number, c.kind, c.serial or "?", local(c.installed_at, tz, "%Y-%m-%d")))
+             for c in d.components]
+        )  # fmt: skip
+        self.query_one("#detail-faults", LiveTable).sync(
+            [(str(f.id), (str(f.id), f.slot, f.problem, severity(f.severity == "critical"), f.state,
+                          local(f.notified_at, tz, "%m-%d %H:%M"), f.acknowledged_by or "-"))
+             for f in d.faults]
+        )  # fmt: skip
+        self.query_one("#detail-history", LiveTable).sync(
+            [(str(i), (local(h.at, tz, "%m-%d %H:%M"), h.what)) for i, h in enumerate(d.history)]
+        )

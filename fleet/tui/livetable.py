@@ -1,0 +1,49 @@
+"""A DataTable that a refresh updates in place: only changed cells are written (see rowdiff)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.widgets import DataTable
+
+from fleet.tui.rowdiff import Row, cell_updates
+
+
+class LiveTable(DataTable[object]):
+    """Rows are (key, cells). `sync` rewrites only what changed and keeps the cursor on the same row."""
+
+    def __init__(self, columns: Sequence[str], **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)  # type: ignore[arg-type]
+        self._columns = tuple(columns)
+        self.shown: list[Row] = []
+        self.cells_written = 0  # for tests and the benchmark: how much a refresh repainted
+
+    def on_mount(self) -> None:
+        self.add_columns(*self._columns)
+
+    def sync(self, rows: Sequence[Row]) -> None:
+        if not self.columns:
+            self.add_columns(*self._columns)
+        updates = cell_updates(self.shown, rows)
+        if updates is not None:
+            column_keys = list(self.columns)
+            for key, index, value in updates:
+                self.update_cell(key, column_keys[index], value)
+            self.cells_written += len(updates)
+        else:
+            current = self.selected_key
+            self.clear()
+            for key, cells in rows:
+                self.add_row(*cells, key=key)
+            self.cells_written += sum(len(c) for _, c in rows)
+            if current is not None:
+                index = next((i for i, (k, _) in enumerate(rows) if k == current), None)
+                if index is not None:
+                    self.move_cursor(row=index, animate=False)
+        self.shown = list(rows)
+
+    @property
+    def selected_key(self) -> str | None:
+        if not self.shown or self.cursor_row < 0 or self.cursor_row >= len(self.shown):
+            return None
+        return self.shown[self.cursor_row][0]

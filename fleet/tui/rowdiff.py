@@ -1,0 +1,24 @@
+"""Row diffs for live tables (dolphie's pattern): a refresh changes the cells that changed, nothing else.
+
+Pure: given the rows on screen and the new rows (key, cells), say which cells to update, or that the table must be
+rebuilt because rows came, went or moved. Over a slow SSH link this is the difference between repainting a clock
+cell and repainting the screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+
+Row = tuple[str, tuple[Hashable, ...]]
+
+
+def cell_updates(old: Sequence[Row], new: Sequence[Row]) -> list[tuple[str, int, Hashable]] | None:
+    """(row key, column index, new value) for each changed cell; None when the set or order of rows differs."""
+    if len(old) != len(new) or any(a[0] != b[0] for a, b in zip(old, new, strict=True)):
+        return None
+    updates = []
+    for (key, before), (_, after) in zip(old, new, strict=True):
+        for i, (x, y) in enumerate(zip(before, after, strict=True)):
+            if x != y:
+                updates.append((key, i, y))
+    return updates
