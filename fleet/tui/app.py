@@ -203,7 +203,7 @@ class FleetApp(App[None]):
             text = "loading…"
         else:
             stale = view.loaded_at is not None and (now - view.loaded_at).total_seconds() > 3 * self.refresh_s + 5
-            text = f"{view.summary} · data {age(view.loaded_at, now)} old{' (STALE)' if stale else ''}"
+            text = f"data {age(view.loaded_at, now)} old{' (STALE)' if stale else ''} · {view.summary}"
         status = self.query_one("#status", Static)
         if str(status.render()) != text:
             status.update(text)
@@ -216,6 +216,7 @@ class FleetApp(App[None]):
             return
         switcher.current = view_id
         self.show_tabs()
+        self.refresh_bindings()
         box = self.query_one("#filter", Input)
         query = self.queries.get(view_id, "")
         box.value = query
@@ -280,9 +281,10 @@ class FleetApp(App[None]):
         if isinstance(self.focused, Input) and action in LETTER_ACTIONS:
             return False
         if isinstance(self.screen, ServerScreen) and action in VIEW_ACTIONS:
-            return None
+            return action == "repoll"
         if action in VIEW_ACTIONS:
-            return True if self.query_one(ContentSwitcher).current in VIEW_ACTIONS[action] else None
+            # Shown and run only where they mean something: the footer stays short enough for 80 columns.
+            return self.query_one(ContentSwitcher).current in VIEW_ACTIONS[action]
         return True
 
     # --- selection ---------------------------------------------------------------------------------------------

@@ -91,7 +91,7 @@ class DashboardView(View):
         yield LiveTable(("site", "servers", "ok", "warn", "crit", "unkn", "faults C/m", "unack", "swaps", "stock"),
                         id="dash-sites", classes="short")  # fmt: skip
         yield Label("Swaps due (deadline order)", classes="section")
-        yield LiveTable(("swap", "site", "host", "slot", "sev", "state", "to target", "to limit"), id="dash-swaps")
+        yield LiveTable(("swap", "to limit", "to target", "sev", "site", "host", "slot", "state"), id="dash-swaps")
         yield Label("Stock alerts", classes="section")
         yield LiveTable(("site", "part", "kind", "bin", "avail", "reorder at"), id="dash-stock", classes="short")
 
@@ -109,8 +109,8 @@ class DashboardView(View):
         ]  # fmt: skip
         self.query_one("#dash-sites", LiveTable).sync(sites)
         swaps: list[Row] = [
-            (str(w.swap_id), (str(w.swap_id), w.site, w.hostname, w.slot, severity(w.critical), w.state,
-                              countdown(w.target_at, now), countdown(w.hard_limit_at, now)))
+            (str(w.swap_id), (str(w.swap_id), countdown(w.hard_limit_at, now), countdown(w.target_at, now),
+                              severity(w.critical), w.site, w.hostname, w.slot, w.state))
             for w in d.swaps
         ]  # fmt: skip
         self.query_one("#dash-swaps", LiveTable).sync(swaps)
@@ -166,7 +166,7 @@ class QueueView(View):
     ticks = True
 
     def compose(self) -> ComposeResult:
-        yield LiveTable(("swap", "where", "host", "slot", "part", "bin", "sev", "state", "left", "tech", "warning"),
+        yield LiveTable(("swap", "left", "sev", "where", "host", "slot", "bin", "part", "state", "tech", "warning"),
                         id="queue-table")  # fmt: skip
         yield Static("", id="queue-detail", classes="line")
 
@@ -178,13 +178,24 @@ class QueueView(View):
         rows: list[Row] = []
         for w in items:
             left = countdown(w.hard_limit_at, now) if w.hard_limit_at else local(w.planned_start, w.site_tz)
-            cells = (str(w.swap_id), w.where, w.hostname, w.slot, w.part_number or "-", w.bin or "-",
-                     severity(w.critical), w.state, left, w.technician or "-",
-                     Text(w.warning or "", style="bold"))  # fmt: skip
+            cells = (
+                str(w.swap_id),
+                left,
+                severity(w.critical),
+                w.where,
+                w.hostname,
+                w.slot,
+                w.bin or "-",
+                w.part_number or "-",
+                w.state,
+                w.technician or "-",
+                Text(w.warning or "", style="bold"),
+            )
             if matches(cells, query):
                 rows.append((str(w.swap_id), cells))
         self.query_one(LiveTable).sync(rows)
-        self.summary = f"{len(rows)} swaps in deadline order · s start · d done (new serial) · p re-poll"
+        who = f" for {technician}" if (technician := getattr(self.app, "technician", None)) else ""
+        self.summary = f"{len(rows)} swaps{who}, deadline first"
         self.show_detail(now)
 
     def item(self, key: str | None) -> WorkItem | None:
@@ -219,7 +230,7 @@ class FaultsView(View):
     ticks = True
 
     def compose(self) -> ComposeResult:
-        yield LiveTable(("id", "site", "host", "slot", "problem", "sev", "state", "ack", "limit", "source"),
+        yield LiveTable(("id", "sev", "ack in", "limit", "host", "slot", "problem", "state", "site", "source"),
                         id="faults-table")  # fmt: skip
         yield Static("", id="fault-evidence", classes="line")
 
@@ -233,13 +244,13 @@ class FaultsView(View):
             ack = (f.acknowledged_by or "yes") if f.acknowledged else countdown(f.ack_due_at, now)
             problem = f.problem + (" (flapping)" if f.flapping else "")
             sev = severity(f.severity == "critical")
-            cells = (str(f.id), f.site, f.hostname, f.slot, problem, sev, f.state, ack,
-                     countdown(f.hard_limit_at, now), f.source)  # fmt: skip
+            cells = (str(f.id), sev, ack, countdown(f.hard_limit_at, now), f.hostname, f.slot, problem, f.state,
+                     f.site, f.source)  # fmt: skip
             if matches(cells, query):
                 rows.append((str(f.id), cells))
         self.query_one(LiveTable).sync(rows)
         unacked = sum(1 for f in self.data if not f.acknowledged)
-        self.summary = f"{len(rows)} open faults, {unacked} unacknowledged · a ack · e escalate · t ticket · p re-poll"
+        self.summary = f"{len(rows)} open faults, {unacked} unacknowledged"
         self.show_evidence()
 
     def fault(self, key: str | None) -> FaultRow | None:
@@ -293,8 +304,7 @@ class StockView(View):
             [(str(m.id), (str(m.id), m.part_number, m.serial or "?", m.hostname, m.state)) for m in b.rmas]
         )
         low = sum(1 for s in b.levels if s.low)
-        self.summary = (f"{len(b.levels)} stock lines, {low} low · {len(b.reservations)} reserved · "
-                        f"{len(b.transfers)} transfers · {len(b.rmas)} RMA")  # fmt: skip
+        self.summary = f"{low} of {len(b.levels)} low · {len(b.reservations)} reserved · {len(b.transfers)} moving"
 
 
 class ScheduleView(View):
