@@ -36,7 +36,8 @@ def test_applying_the_updates_gives_the_new_rows(cells, data):
     for key, col, value in updates:
         patched[key][col] = value
     assert [(k, tuple(c)) for k, c in patched.items()] == new
-    assert len(updates) == sum(x != y for (_, a), (_, b) in zip(old, new, strict=True) for x, y in zip(a, b, strict=True))
+    changed = sum(x != y for (_, a), (_, b) in zip(old, new, strict=True) for x, y in zip(a, b, strict=True))
+    assert len(updates) == changed
 
 
 def test_countdown_reads_left_and_overdue():
