@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from typing import Any, ClassVar
 
 from sqlalchemy import Engine
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
@@ -90,7 +92,7 @@ class FleetApp(App[None]):
         self.actor = actor or _user()
         self.queries: dict[str, str] = {}
         self.refresh_timer: Timer | None = None
-        self.last_error = ""
+        self.errors: dict[str, str] = {}  # view -> why its last load failed, shown while it is on screen
 
     # --- layout ------------------------------------------------------------------------------------------------
 
@@ -146,6 +148,10 @@ class FleetApp(App[None]):
             self.post_message(ViewLoaded(view_id, data, now))
 
     def on_view_loaded(self, message: ViewLoaded) -> None:
+        with _closing_tolerated():
+            self._view_loaded(message)
+
+    def _view_loaded(self, message: ViewLoaded) -> None:
         if message.view == "detail":
             if isinstance(self.screen, ServerScreen):
                 self.screen.show(message.data, self.clock())  # type: ignore[arg-type]
@@ -153,16 +159,18 @@ class FleetApp(App[None]):
         view = self.query_one(f"#{message.view}", View)
         view.data = message.data
         view.loaded_at = message.at
-        self.last_error = ""
+        self.errors.pop(view.view_id, None)
         view.draw(self.clock(), self.queries.get(view.view_id, ""))
         if view is self.view:
             self.show_status()
             self.schedule_refresh()
 
     def on_load_failed(self, message: LoadFailed) -> None:
-        self.last_error = f"cannot load {message.what}: {message.error}"
-        self.show_status()
-        self.schedule_refresh()
+        self.errors[message.what] = f"cannot load {message.what}: {message.error}"
+        with _closing_tolerated():
+            self.show_status()
+            if message.what == self.view.view_id:
+                self.schedule_refresh()
 
     def schedule_refresh(self) -> None:
         # The next read is booked only now that this one is drawn: reads never overlap, however slow they are.
@@ -189,16 +197,17 @@ class FleetApp(App[None]):
 
     def tick(self) -> None:
         """Once a second: countdowns and the data's age. Only cells whose text changed are written."""
-        view = self.view
-        if view.ticks and view.data is not None:
-            view.draw(self.clock(), self.queries.get(view.view_id, ""))
-        self.show_status()
+        with _closing_tolerated():
+            view = self.view
+            if view.ticks and view.data is not None:
+                view.draw(self.clock(), self.queries.get(view.view_id, ""))
+            self.show_status()
 
     def show_status(self) -> None:
         view = self.view
         now = self.clock()
-        if self.last_error:
-            text = self.last_error
+        if view.view_id in self.errors:
+            text = self.errors[view.view_id]
         elif view.loaded_at is None:
             text = "loading…"
         else:
@@ -406,6 +415,11 @@ def _one_line(exc: BaseException) -> str:
     # The one error handler: a FleetError is already a sentence; anything else is cut to its first line.
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text if isinstance(exc, FleetError) else f"{type(exc).__name__}: {text}"
+
+
+def _closing_tolerated() -> AbstractContextManager[None]:
+    # A worker's message or the tick can arrive while the app is shutting down and its widgets are gone.
+    return suppress(NoMatches)
 
 
 def _user() -> str:

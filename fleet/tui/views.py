@@ -142,7 +142,7 @@ class ServersView(View):
     COLUMNS = ("host", "site", "model", "customer", "status", "health")
 
     def compose(self) -> ComposeResult:
-        yield LiveTable(self.COLUMNS, id="servers")
+        yield LiveTable(self.COLUMNS, id="servers-table")
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> list[ServerRow]:
         return list_servers(session)
