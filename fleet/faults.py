@@ -41,6 +41,7 @@ from fleet.health.slots import slot_key, slot_kind
 from fleet.models import Component, Fault, PartModel, SensorChange, Server, ServerModel, Site, Ticket
 
 RESOLUTIONS = ("swapped", "recovered", "cancelled")
+NEEDS_A_PERSON = ("mce", "uncorrectable")  # problems that never resolve by reading healthy again
 ECC_PREFIX = "sel:ecc:"  # SensorChange.name of a correctable-ECC event, kept to count the rate over the window
 
 
@@ -249,6 +250,7 @@ def apply_poll(
     if not result.reachable or result.error:
         return ApplyResult(skipped=result.error or "unreachable")
     assert server.id is not None
+    _lock_server(session, server.id)
     model = session.get(ServerModel, server.model_id)
     if model is None:
         raise NotFound(f"server {server.hostname}: no server model {server.model_id}")
@@ -286,9 +288,14 @@ def apply_poll(
         if fault.last_poll_at is not None and fault.last_poll_at >= now:
             out.unchanged.append(fault.id)
             continue
-        if not _reads_healthy(fault, result) or (fault.source == "ticket" and fault.last_seen_at is None):
+        if (
+            not _reads_healthy(fault, result)
+            or (fault.source == "ticket" and fault.last_seen_at is None)
+            or fault.problem in NEEDS_A_PERSON
+        ):
             # No news is not good news: a slot not reported, or reporting unknown, neither resolves nor flaps. A
-            # ticket that monitoring has never confirmed waits for a person.
+            # ticket that monitoring has never confirmed, and a part that threw a machine check or an uncorrectable
+            # error (it reads fine after the reboot, and is still bad), wait for a swap or a person.
             out.unchanged.append(fault.id)
             continue
         fault.healthy_polls += 1
@@ -301,6 +308,12 @@ def apply_poll(
         session.add(fault)
     session.flush()
     return out
+
+
+def _lock_server(session: Session, server_id: int) -> None:
+    """Serialise fault changes of one server (a ticket and a sweep at the same moment) on PostgreSQL; SQLite's write
+    sessions are serialised already (FOR UPDATE renders as nothing there)."""
+    session.exec(select(Server.id).where(col(Server.id) == server_id).with_for_update())
 
 
 def _open(
@@ -486,6 +499,7 @@ def open_ticket(
     if server is None:
         raise NotFound(f"no server {hostname!r}")
     assert server.id is not None
+    _lock_server(session, server.id)
     key = slot_key(slot)
     candidates = [f for f in open_faults(session, server.id) if slot_key(f.slot) == key]
     # The part's own health fault first, then the most severe, then the oldest.

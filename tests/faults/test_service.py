@@ -3,6 +3,7 @@ acknowledgement, and the audit trail."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -290,3 +291,34 @@ def test_vanished_and_swapped_without_record(engine):
     got = sorted((f.slot, f.problem) for f in faults(engine, sid))
     # Slots keep the inventory's spelling, so the swap finds the component.
     assert got == [("PSU 1", "serial-changed"), ("PSU 2", "absent")] and len(res.opened) == 2
+
+
+def test_a_machine_check_waits_for_a_person_even_when_the_cpu_reads_fine_again(engine):
+    settings = replace(SETTINGS, healthy_polls_to_resolve=1)
+    sid = setup(engine)
+    apply(engine, sid, poll(rd("CPU1", "cpu"), events=[ev("CPU1", "cpu", "Processor IERR asserted")]), T0, settings)
+    for i in range(1, 4):
+        apply(engine, sid, poll(rd("CPU1", "cpu")), T0 + timedelta(minutes=5 * i), settings)
+    [f] = faults(engine, sid, open_only=True)
+    assert (f.slot, f.problem, f.severity) == ("CPU1", "mce", "critical")
+
+
+def test_a_ticket_during_a_sweep_transaction_joins_the_fault_it_opens(engine):
+    """The sweep's transaction holds the server; the ticket waits for it and then joins (one fault, not two)."""
+    sid = setup(engine)
+    done: list[bool] = []
+
+    def ticket() -> None:
+        with write_session(engine) as s:
+            done.append(open_ticket(s, "web1", "PSU2", "amber", critical=False, at=T0, now=T0, by="cs").joined)
+
+    with write_session(engine) as s:
+        apply_poll(s, s.get(Server, sid), PSU2_BAD, now=T0 + timedelta(minutes=1), settings=SETTINGS)
+        worker = threading.Thread(target=ticket)
+        worker.start()
+        worker.join(timeout=1.0)
+        assert worker.is_alive(), "the ticket did not wait for the sweep's transaction"
+    worker.join(timeout=10)
+    assert done == [True]
+    [f] = faults(engine, sid)
+    assert f.notified_at == T0 and f.problem == "failed"
