@@ -158,9 +158,16 @@ def assess(
 # --- grouping ----------------------------------------------------------------------------------------------------
 
 
+# Readings of these kinds without a slot are aggregates ("PS Redundancy", "Fan Redundancy"): the per-part readings
+# say which part it is, and the layout says what redundancy is left.
+_AGGREGATES = {Kind.PSU, Kind.FAN, Kind.DISK, Kind.DIMM, Kind.CPU}
+
+
 def _group(readings: Iterable[Reading]) -> dict[tuple[str, Kind], _Slot]:
     slots: dict[tuple[str, Kind], _Slot] = {}
     for r in readings:
+        if not r.slot.strip() and r.kind in _AGGREGATES:
+            continue
         key = reading_key(r)
         slots.setdefault((key, r.kind), _Slot(key, r.kind)).readings.append(r)
     return slots

@@ -194,6 +194,11 @@ OTHER_CASES = [
     ("NIC failed", poll(rd("NIC1", "nic", "critical")), [("NIC1", "failed", N)]),
     ("voltage out of range", poll(rd("", "voltage", "critical", name="12V")), [("12V", "failed", N)]),
     ("deasserted events are not faults", poll(events=[ev("CPU1", "cpu", "IERR deasserted")]), []),
+    (
+        "redundancy sensors are not parts",
+        poll(rd("", "psu", "warning", name="PS Redundancy"), rd("", "fan", "critical", name="Fan Redundancy")),
+        [],
+    ),
     ("all healthy", poll(rd("PSU1", "psu"), rd("FAN1", "fan"), rd("Disk 0", "disk"), rd("CPU1", "cpu")), []),
 ]
 
