@@ -31,7 +31,14 @@ SWAP_MINUTES = {"psu": 15, "fan": 15, "disk": 30, "dimm": 45, "battery": 30}
 CRITICAL_WITHIN_TARGET = (27, 33, 38, 41, 44, 49, 52, 55)
 CRITICAL_WITHIN_LIMIT = (64, 72, 95, 130, 181, 222)
 CRITICAL_LATE = 318
-ACK_LATE_CRITICAL = 75  # the 130-minute swap was acknowledged late (outside the hour)
+ACK_LATE_CRITICAL = 75
+# Critical swaps (by index) placed in the last weeks before ANCHOR: their RMAs are still open or shipped.
+RECENT = {
+    0: (ANCHOR - timedelta(days=2), ANCHOR - timedelta(days=1)),
+    5: (ANCHOR - timedelta(days=2), ANCHOR - timedelta(days=1)),
+    1: (ANCHOR - timedelta(days=14), ANCHOR - timedelta(days=10)),
+    6: (ANCHOR - timedelta(days=14), ANCHOR - timedelta(days=10)),
+}  # the 130-minute swap was acknowledged late (outside the hour)
 
 
 def _iso(dt: datetime | None) -> str | None:
@@ -314,9 +321,10 @@ class History:
         return sid
 
     def rma(self, old: dict[str, Any], server: _Server, fault: dict[str, Any], done: datetime) -> None:
+        # Stores open the RMA the same day, ship within a week, the vendor credits two to three weeks later.
         opened = done + timedelta(hours=self.rng.randint(2, 20))
         shipped = opened + timedelta(days=self.rng.randint(2, 6))
-        credited = shipped + timedelta(days=self.rng.randint(8, 20))
+        credited = shipped + timedelta(days=self.rng.randint(14, 20))
         state = "credited" if credited < ANCHOR else "shipped" if shipped < ANCHOR else "open"
         rid = self.rows.add(
             "rma",
@@ -345,7 +353,9 @@ class History:
         whose uncorrectable error halted the host. One ECC fault escalates from non-critical to critical."""
         durations = [*CRITICAL_WITHIN_TARGET, *CRITICAL_WITHIN_LIMIT, CRITICAL_LATE]
         for i, minutes in enumerate(durations):
-            t0 = self.at(HISTORY_START, ANCHOR - timedelta(days=3))
+            # A few recent ones, so that some returned parts are still on their way back to the vendor.
+            lo, hi = RECENT.get(i, (HISTORY_START, ANCHOR - timedelta(days=3)))
+            t0 = self.at(lo, hi)
             variant = i % 3
             if minutes == 95:
                 self.escalated_ecc(t0, minutes)
