@@ -696,6 +696,13 @@ class History:
 
     def finish(self) -> None:
         """Audit entries go in time order, so ids and times agree."""
+        for t in self.rows["ticket"]:
+            self.log(t["opened_at"], t["opened_by"], "ticket.open", "ticket", t["id"], None,
+                     {"server_id": t["server_id"], "slot": t["slot"], "fault_id": t["fault_id"]})  # fmt: skip
+        for o in self.rows["outage"]:
+            self.log(o["end_at"], o["detected_by"], "outage.close", "outage", o["id"], None,
+                     {"server_id": o["server_id"], "start_at": _iso(o["start_at"]), "end_at": _iso(o["end_at"]),
+                      "cause": o["cause"]})  # fmt: skip
         for _, _, entry in sorted(self.audit, key=lambda a: (a[0], a[1])):
             self.rows.add("audit", **entry)
 

@@ -117,12 +117,21 @@ _FORM = {
     "Asia": ("Pte. Ltd.", "K.K.", "Ltd"),
     "Australia": ("Pty Ltd",),
 }
-# Fictional numbers: the 555-01xx block in North America, the drama ranges elsewhere.
+# Numbers set aside for fiction where the regulator has such a range (555-01xx in North America, 020 7946 0xxx in
+# London, 030 23125 xxx in Berlin, 02 5550 xxxx in Sydney); look-alikes elsewhere.
 _PHONE = {
-    "Europe": "+33 1 99 00 {a:02d} {b:02d}",
-    "America": "+1 212 555 01{a:02d}",
-    "Asia": "+65 6999 {a:02d}{b:02d}",
-    "Australia": "+61 2 5550 {a:02d}{b:02d}",
+    "Europe/Paris": "+33 1 99 00 {a:02d} {b:02d}",
+    "Europe/Berlin": "+49 30 23125 {c:03d}",
+    "Europe/London": "+44 20 7946 0{c:03d}",
+    "Europe/Madrid": "+34 91 555 {a:02d} {b:02d}",
+    "America/New_York": "+1 212 555 01{a:02d}",
+    "America/Chicago": "+1 312 555 01{a:02d}",
+    "America/Los_Angeles": "+1 213 555 01{a:02d}",
+    "America/Toronto": "+1 416 555 01{a:02d}",
+    "Asia/Singapore": "+65 6999 {a:02d}{b:02d}",
+    "Asia/Tokyo": "+81 3 5555 {a:02d}{b:02d}",
+    "Asia/Hong_Kong": "+852 5555 {a:02d}{b:02d}",
+    "Australia/Sydney": "+61 2 5550 {a:02d}{b:02d}",
 }
 
 # Customers ask for quiet hours: early weekend mornings, late evenings, lunchtime for some offices.
@@ -158,7 +167,7 @@ def customers(rng: random.Random, site: SiteSpec, names_taken: set[str]) -> list
         names_taken.add(name)
         first, last = rng.choice(_FIRST), rng.choice(_LAST)
         domain = f"{slug(name.rsplit(' ', 1)[0])}.{rng.choice(('example.com', 'example.net', 'example.org'))}"
-        phone = _PHONE[region].format(a=rng.randint(0, 99), b=rng.randint(0, 99))
+        phone = _PHONE[tz].format(a=rng.randint(0, 99), b=rng.randint(0, 99), c=rng.randint(0, 999))
         out.append(
             {
                 "name": name,

@@ -265,5 +265,15 @@ def test_outages_tickets_and_rmas(session: Session) -> None:
     assert any(m < 60 for m in lengths) and any(m > 60 for m in lengths)
     assert any((o.start_at.year, o.start_at.month) != (o.end_at.year, o.end_at.month) for o in outages)
     assert all(o.end_at < SAMPLE_NOW for o in outages)
-    assert len(_all(session, Ticket)) >= 3
-    assert {r.state for r in _all(session, Rma)} == {"open", "shipped", "credited"}
+    tickets = _all(session, Ticket)
+    assert len(tickets) >= 3
+    assert any(t.fault_id is not None for t in tickets)
+    rmas = _all(session, Rma)
+    assert {r.state for r in rmas} == {"open", "shipped", "credited"}
+    for r in rmas:
+        assert (r.shipped_at is not None) == (r.state != "open")
+        assert (r.credited_at is not None) == (r.state == "credited")
+    audited = {(a.entity, a.entity_id) for a in _all(session, Audit)}
+    assert all(("ticket", t.id) in audited for t in tickets)
+    assert all(("outage", o.id) in audited for o in outages)
+    assert all(("rma", r.id) in audited for r in rmas)
