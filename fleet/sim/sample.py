@@ -69,6 +69,24 @@ def _advance_sequences(session: Session, rows: Rows) -> None:
         )
 
 
+def _copy_into_postgres(session: Session, rows: Rows) -> None:
+    """PostgreSQL: COPY instead of INSERTs, several times faster for the thousands of components. The values are
+    already what the columns hold (aware UTC times, ints, text), so the driver's own adaptation is enough."""
+    driver = session.connection().connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cur:
+        for model in TABLES:
+            table = model.__table__  # type: ignore[attr-defined]
+            data = rows[table.name]
+            if not data:
+                continue
+            columns = [c.name for c in table.columns]
+            names = ", ".join(f'"{c}"' for c in columns)
+            with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+                for row in data:
+                    copy.write_row([row[c] for c in columns])
+
+
 def load_sample(engine: Engine, *, seed: int = SEED) -> str:
     """Load the sample fleet into a migrated database, all in one transaction. A database that already holds
     anything is left alone (so `fleet init --sample` twice is harmless). Returns a one-line message."""
@@ -79,12 +97,14 @@ def load_sample(engine: Engine, *, seed: int = SEED) -> str:
             session.execute(text("LOCK TABLE site IN SHARE ROW EXCLUSIVE MODE"))
         if _holds_fleet(session):
             return ALREADY_LOADED
-        for model in TABLES:
-            table = model.__table__  # type: ignore[attr-defined]
-            if rows[table.name]:
-                session.execute(insert(table), rows[table.name])
         if engine.dialect.name == "postgresql":
+            _copy_into_postgres(session, rows)
             _advance_sequences(session, rows)
+        else:
+            for model in TABLES:
+                table = model.__table__  # type: ignore[attr-defined]
+                if rows[table.name]:
+                    session.execute(insert(table), rows[table.name])
     n = rows.counts()
     return (
         f"loaded the sample fleet: {n['site']} sites, {n['server']} servers, {n['component']} components, "

@@ -25,6 +25,21 @@ LAST_INSTALL = datetime(2026, 4, 15, tzinfo=UTC)
 
 _ALNUM = string.ascii_uppercase + string.digits
 _DIGITS = string.digits
+_HEX = "0123456789ABCDEF"
+# Serial layouts: fixed text or (alphabet, length) pieces, in each vendor's style.
+_SERIAL_STYLES: dict[str, tuple[tuple[str, str | None, int], ...]] = {
+    "dell": (("", _ALNUM, 7),),  # a service tag
+    "hpe": (("CZJ", None, 0), ("", _DIGITS, 4), ("", _ALNUM, 3)),
+    "lenovo": (("J30", None, 0), ("", _ALNUM, 5)),
+    "supermicro": (("S", None, 0), ("", _DIGITS, 6), ("X", None, 0), ("", _DIGITS, 1), ("", _ALNUM, 5)),
+    "cisco": (("WZP", None, 0), ("", _DIGITS, 4), ("", _ALNUM, 4)),
+    "fujitsu": (("YM", None, 0), ("", string.ascii_uppercase, 2), ("", _DIGITS, 6)),
+    "psu": (("PS", None, 0), ("", _ALNUM, 12)),
+    "fan": (("FN", None, 0), ("", _ALNUM, 10)),
+    "dimm": (("", _HEX, 8),),
+    "disk": (("Z", None, 0), ("", _ALNUM, 7)),
+    "battery": (("BT", None, 0), ("", _ALNUM, 10)),
+}
 
 
 def controller_host(site_index: int, n: int) -> str:
@@ -41,24 +56,11 @@ class Serials:
         self.rng = rng
         self.seen: set[str] = set()
 
-    def _pick(self, alphabet: str, n: int) -> str:
-        return "".join(self.rng.choice(alphabet) for _ in range(n))
-
     def _styled(self, style: str) -> str:
-        p = self._pick
-        return {
-            "dell": lambda: p(_ALNUM, 7),  # service tag
-            "hpe": lambda: "CZJ" + p(_DIGITS, 4) + p(_ALNUM, 3),
-            "lenovo": lambda: "J30" + p(_ALNUM, 5),
-            "supermicro": lambda: "S" + p(_DIGITS, 6) + "X" + p(_DIGITS, 1) + p(_ALNUM, 5),
-            "cisco": lambda: "WZP" + p(_DIGITS, 4) + p(_ALNUM, 4),
-            "fujitsu": lambda: "YM" + p(string.ascii_uppercase, 2) + p(_DIGITS, 6),
-            "psu": lambda: "PS" + p(_ALNUM, 12),
-            "fan": lambda: "FN" + p(_ALNUM, 10),
-            "dimm": lambda: p("0123456789ABCDEF", 8),
-            "disk": lambda: "Z" + p(_ALNUM, 7),
-            "battery": lambda: "BT" + p(_ALNUM, 10),
-        }[style]()
+        return "".join(
+            fixed if alphabet is None else "".join(self.rng.choices(alphabet, k=n))
+            for fixed, alphabet, n in _SERIAL_STYLES[style]
+        )
 
     def new(self, style: str) -> str:
         while True:
