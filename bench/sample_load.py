@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from fleet.db import make_engine
+from fleet.db import make_engine, read_session
 from fleet.migrate import upgrade
 from fleet.sim.rows import TABLES
-from fleet.sim.sample import build_sample, load_sample
+from fleet.sim.sample import build_sample, holds_fleet, load_sample
 
 RUNS = 5
 
@@ -41,6 +41,9 @@ def main(argv: list[str]) -> None:
         url = argv[0] if argv else str(Path(tmp) / "bench.db")
         engine = make_engine(url)
         upgrade(engine)
+        with read_session(engine) as session:
+            if holds_fleet(session):
+                sys.exit("bench/sample_load.py: the database is not empty; give it a scratch one (it deletes rows)")
         loads = []
         for _ in range(RUNS):
             _empty(engine)

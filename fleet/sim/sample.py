@@ -48,7 +48,8 @@ def build_sample(seed: int = SEED) -> Rows:
     return rows
 
 
-def _holds_fleet(session: Session) -> bool:
+def holds_fleet(session: Session) -> bool:
+    """Whether any fleet table has a row: then the sample stays out."""
     for model in TABLES:
         table = model.__table__  # type: ignore[attr-defined]
         if session.execute(select(text("1")).select_from(table).limit(1)).first() is not None:
@@ -95,7 +96,7 @@ def load_sample(engine: Engine, *, seed: int = SEED) -> str:
         if engine.dialect.name == "postgresql":
             # Two loaders at once: the second waits here, then sees the first one's fleet.
             session.execute(text("LOCK TABLE site IN SHARE ROW EXCLUSIVE MODE"))
-        if _holds_fleet(session):
+        if holds_fleet(session):
             return ALREADY_LOADED
         if engine.dialect.name == "postgresql":
             _copy_into_postgres(session, rows)
