@@ -148,7 +148,9 @@ class Server(SQLModel, table=True):
     controller_protocol: str = "ipmi"
     controller_user: str | None = None  # not a secret; the secret is behind credential_ref
     credential_ref: str | None = None  # "env:VAR" or "file:/path#entry": never the secret itself
-    web_port: int | None = 80  # reachability checks (the SLA's web and DNS monitoring)
+    # The SLA's web and DNS monitoring: TCP connects to service_host on these ports (no checks without a host).
+    service_host: str | None = None
+    web_port: int | None = 80
     dns_port: int | None = None
     status: str = "active"  # active | down | maintenance | decommissioned
     health: str = "unknown"  # ok | warning | critical | unknown: the latest assessment
@@ -299,7 +301,9 @@ class Fault(SQLModel, table=True):
     acknowledged_by: str | None = None
     resolved_at: datetime | None = TZ(default=None)
     resolution: str | None = None  # swapped | recovered | cancelled
-    last_seen_at: datetime | None = TZ(default=None)
+    last_seen_at: datetime | None = TZ(default=None)  # the last poll that found it still wrong
+    # The last poll applied to this fault: a poll applied twice (a retried sweep) must not count twice.
+    last_poll_at: datetime | None = TZ(default=None)
     healthy_polls: int = 0  # consecutive healthy polls since last bad one (hysteresis)
     flaps: int = 0  # bad -> healthy -> bad transitions while open
     flapping: bool = False

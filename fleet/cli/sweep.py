@@ -1,19 +1,152 @@
-"""`fleet sweep` and `fleet demo`."""
+"""`fleet sweep`: the headless health sweep for cron, systemd timers and several workers; `fleet demo`."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
 from fleet.cli import app
-from fleet.cli.common import DbOption
-from fleet.errors import FleetError
+from fleet.cli.common import DbOption, SiteOption, open_db
+from fleet.clock import utcnow
+from fleet.config import load_settings
+from fleet.errors import InputError
+
+
+def parse_every(text: str) -> timedelta:
+    """'5m', '300s', '1h' -> a timedelta."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    t = text.strip().lower()
+    try:
+        value = float(t[:-1]) * units[t[-1]] if t[-1] in units else float(t)
+    except (ValueError, IndexError, KeyError):
+        raise InputError(f"--every takes a duration like 5m, 300s or 1h, not {text!r}") from None
+    if value < 10:
+        raise InputError("--every must be at least 10 s")
+    return timedelta(seconds=value)
 
 
 @app.command()
-def sweep(db: DbOption = None) -> None:
-    """Poll every server, assess, open faults, reserve spares, propose swaps (not built yet)."""
-    raise FleetError("`fleet sweep` is not built yet (issue 8)")
+def sweep(
+    db: DbOption = None,
+    site: SiteOption = None,
+    concurrency: Annotated[int | None, typer.Option(help="Controllers polled at once (default 64).")] = None,
+    timeout: Annotated[float | None, typer.Option(help="Per-host deadline in seconds (default 10).")] = None,
+    json_out: Annotated[
+        str | None, typer.Option("--json", help="Write the JSON report to FILE, or - for stdout.")
+    ] = None,
+    worker: Annotated[
+        bool, typer.Option("--worker", help="Claim due servers with other workers (SKIP LOCKED on PostgreSQL).")
+    ] = False,
+    every: Annotated[str | None, typer.Option(help="Repeat every interval (e.g. 5m), with service checks.")] = None,
+) -> int:
+    """Poll every server, assess, open faults, reserve spares, propose swaps; exit 0/1/2/3 like a monitoring check."""
+    from fleet.sweep import run_sweep
+
+    if concurrency is not None and concurrency < 1:
+        raise InputError("--concurrency must be at least 1")
+    if timeout is not None and timeout <= 0:
+        raise InputError("--timeout must be positive")
+    interval = parse_every(every) if every else None
+    engine = open_db(db)
+    settings = load_settings()
+    name = f"{socket.gethostname()}:{os.getpid()}" if worker else None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    stop = {"now": False}
+
+    def _stop(_sig: int, _frm: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, _stop)
+    status = 0
+    while True:
+        report = _one_round(engine, settings, site, concurrency, timeout, name, run_sweep, checks=interval is not None)
+        status = report.status
+        if json_out:
+            _write_json(json_out, report.to_dict())
+        if interval is None or stop["now"]:
+            return status
+        # Reschedule only after this round finished: a slow round delays the next, it never overlaps it.
+        wait = interval.total_seconds() - (time.time() % interval.total_seconds())
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and not stop["now"]:
+            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+        if stop["now"]:
+            return status
+
+
+def _one_round(engine, settings, site, concurrency, timeout, worker, run_sweep, *, checks: bool):  # type: ignore[no-untyped-def]
+    interactive = sys.stderr.isatty()
+    if interactive:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("storing results", total=None)
+            report = run_sweep(
+                engine, settings, site=site, concurrency=concurrency, timeout=timeout, worker=worker,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+    else:
+        report = run_sweep(engine, settings, site=site, concurrency=concurrency, timeout=timeout, worker=worker)
+    if checks:
+        _service_checks(engine, settings, site)
+    log = logging.getLogger("fleet.sweep")
+    log.info(
+        "sweep: %d servers, %d polled, %d unreachable, %d faults opened, %d resolved, %d spares reserved, "
+        "%d swaps planned, %.1f s, status %d",
+        report.servers, report.polled, len(report.unreachable), report.faults_opened, report.faults_resolved,
+        report.spares_reserved, report.swaps_planned, report.duration_s, report.status,
+    )  # fmt: skip
+    for u in report.unreachable[:20]:
+        log.warning("unreachable: %s (%s)", u["server"], u["error"])
+    if len(report.unreachable) > 20:
+        log.warning("... and %d more unreachable controllers", len(report.unreachable) - 20)
+    return report
+
+
+def _service_checks(engine, settings, site) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    from fleet.db import read_session, write_session
+    from fleet.reach import checks_for, run_checks, update_outages
+    from fleet.sweep import due_servers
+
+    with read_session(engine) as session:
+        checks = checks_for(due_servers(session, site=site))
+    up = asyncio.run(run_checks(checks, timeout=5.0, concurrency=settings.sweep_concurrency))
+    with write_session(engine) as session:
+        opened, closed = update_outages(session, up, utcnow())
+    if opened or closed:
+        logging.getLogger("fleet.sweep").info("service checks: %d outages opened, %d closed", opened, closed)
+
+
+def _write_json(dest: str, data: dict) -> None:  # type: ignore[type-arg]
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    if dest == "-":
+        sys.stdout.write(text)
+        return
+    path = Path(dest)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)  # a reader (or the next cron run) never sees half a report
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise InputError(f"cannot write {dest}: {exc.strerror}") from None
 
 
 @app.command()
 def demo() -> None:
     """The TUI on a throwaway copy of the sample fleet with simulated controllers (not built yet)."""
+    from fleet.errors import FleetError
+
     raise FleetError("`fleet demo` is not built yet (issue 9)")

@@ -1,0 +1,64 @@
+"""Poll many controllers at once, IPMI and SNMP side by side, each host bounded by its deadline.
+
+IPMI goes through the IPMI collector's own batch poller (pyghmi runs one IO thread per process; more threads only
+fight it), SNMP through one asyncio engine. Both families run at the same time, so a slow SNMP agent never holds
+up the BMCs and the other way round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from fleet.collectors.targets import IpmiTarget, SnmpTarget
+from fleet.health.model import PollResult
+
+
+@dataclass(frozen=True, slots=True)
+class PollJob:
+    key: int  # the caller's id for this controller (the server id)
+    target: IpmiTarget | SnmpTarget
+    cursor: dict[str, Any] | None = None
+
+
+def poll_jobs(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> dict[int, PollResult]:
+    ipmi = [j for j in jobs if isinstance(j.target, IpmiTarget)]
+    snmp = [j for j in jobs if isinstance(j.target, SnmpTarget)]
+    results: dict[int, PollResult] = {}
+    errors: list[BaseException] = []
+
+    def run_ipmi() -> None:
+        try:
+            results.update(_poll_ipmi(ipmi, timeout=timeout, concurrency=concurrency))
+        except BaseException as exc:  # re-raised in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run_ipmi, name="ipmi-batch", daemon=True)
+    if ipmi:
+        thread.start()
+    if snmp:
+        results.update(asyncio.run(_poll_snmp(snmp, timeout=timeout, concurrency=concurrency)))
+    if ipmi:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def _poll_ipmi(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> dict[int, PollResult]:
+    from fleet.collectors.ipmi import poll_ipmi_many
+
+    targets = [j.target for j in jobs]
+    cursors = [j.cursor for j in jobs]
+    out = poll_ipmi_many(targets, timeout=timeout, concurrency=concurrency, cursors=cursors)  # type: ignore[arg-type]
+    return {j.key: r for j, r in zip(jobs, out, strict=True)}
+
+
+async def _poll_snmp(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> dict[int, PollResult]:
+    from fleet.collectors.snmp import poll_snmp_many
+
+    out = await poll_snmp_many([j.target for j in jobs], timeout=timeout, concurrency=concurrency)  # type: ignore[arg-type]
+    return {j.key: r for j, r in zip(jobs, out, strict=True)}

@@ -1,0 +1,301 @@
+"""The headless sweep: poll every controller, then rules -> faults -> spares -> schedule proposals, in one run.
+
+    load servers ─> resolve credentials ─> poll all (bounded, per-host deadline) ─> store in batches:
+        server freshness, sensor changes, faults (apply_poll), spares for new faults ─> plan swaps ─> SweepRun
+
+Polling happens outside any database transaction, so a dead controller never holds a lock; writes are batched so
+the database is never the bottleneck. Exit status (monitoring convention, worst wins in this order): 2 a critical
+fault is open on a swept server, 1 a warning or non-critical fault, 3 some controllers could not be read, 0 healthy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from fleet.clock import Clock, utcnow
+from fleet.collectors.dispatch import PollJob, poll_jobs
+from fleet.config import Settings
+from fleet.credentials import target_for
+from fleet.db import read_session, write_session
+from fleet.errors import FleetError
+from fleet.health.model import PollResult, State
+from fleet.models import Fault, Server, Site, SweepRun
+from fleet.sensors import record_readings
+
+log = logging.getLogger("fleet.sweep")
+
+BATCH = 100  # servers written per transaction: short enough that a console's write never waits long
+
+
+@dataclass
+class SweepReport:
+    started_at: str
+    finished_at: str = ""
+    site: str | None = None
+    worker: str | None = None
+    servers: int = 0
+    polled: int = 0
+    unreachable: list[dict[str, str]] = field(default_factory=list)
+    faults_opened: int = 0
+    faults_escalated: int = 0
+    faults_resolved: int = 0
+    spares_reserved: int = 0
+    transfers_proposed: int = 0
+    no_spare_in_reach: list[int] = field(default_factory=list)
+    swaps_planned: int = 0
+    critical_servers: list[str] = field(default_factory=list)
+    warning_servers: list[str] = field(default_factory=list)
+    poll_seconds: dict[str, float] = field(default_factory=dict)
+    duration_s: float = 0.0
+    status: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def round_start(now: datetime, interval: timedelta) -> datetime:
+    """The start of the monitoring round `now` falls in: every worker computes the same one."""
+    epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    n = (now - epoch) // interval
+    return epoch + n * interval
+
+
+def due_servers(session: Session, *, site: str | None, now: datetime | None = None) -> list[Server]:
+    q = select(Server).where(Server.status != "decommissioned", Server.controller_protocol != "none")
+    if site:
+        q = q.join(Site, Site.id == Server.site_id).where(Site.code == site)
+    if now is not None:
+        q = q.where((Server.next_poll_at.is_(None)) | (Server.next_poll_at <= now))  # type: ignore[union-attr]
+    return list(session.exec(q.order_by(Server.id)).all())
+
+
+def claim_due(session: Session, *, site: str | None, due_by: datetime, limit: int) -> list[Server]:
+    """Lock up to `limit` servers due in this round that no other worker holds (PostgreSQL: SKIP LOCKED)."""
+    q = select(Server).where(
+        Server.status != "decommissioned",
+        Server.controller_protocol != "none",
+        (Server.next_poll_at.is_(None)) | (Server.next_poll_at <= due_by),  # type: ignore[union-attr]
+    )
+    if site:
+        q = q.join(Site, Site.id == Server.site_id).where(Site.code == site)
+    q = q.order_by(Server.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True, of=Server)  # type: ignore[arg-type]
+    return list(session.exec(q).all())
+
+
+def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, PollResult]]:
+    """Targets for the servers whose credentials resolve; a ready-made failed result for the others."""
+    jobs: list[PollJob] = []
+    failed: dict[int, PollResult] = {}
+    for s in servers:
+        assert s.id is not None
+        try:
+            target = target_for(s)
+        except FleetError as exc:
+            # A collector problem, never a failing part; the message names the reference, never the secret.
+            failed[s.id] = PollResult(
+                host=s.controller_host, protocol=s.controller_protocol, reachable=False, error=f"credentials: {exc}"
+            )
+            continue
+        cursor = json.loads(s.poll_cursor) if s.poll_cursor else None
+        jobs.append(PollJob(key=s.id, target=target, cursor=cursor))
+    return jobs, failed
+
+
+def run_sweep(
+    engine: Engine,
+    settings: Settings,
+    *,
+    site: str | None = None,
+    concurrency: int | None = None,
+    timeout: float | None = None,
+    clock: Clock = utcnow,
+    worker: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepReport:
+    t0 = time.monotonic()
+    started = clock()
+    interval = timedelta(minutes=settings.monitoring_interval_min)
+    report = SweepReport(started_at=started.isoformat(), site=site, worker=worker)
+    with write_session(engine) as session:
+        run = SweepRun(started_at=started, site_code=site, worker=worker)
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    timeout = timeout or settings.poll_timeout_s
+    concurrency = concurrency or settings.sweep_concurrency
+    results: dict[int, PollResult] = {}
+    hosts: dict[int, str] = {}
+    now = started
+    if worker is None:
+        with read_session(engine) as session:
+            servers = due_servers(session, site=site)
+        hosts = {s.id: s.hostname for s in servers if s.id is not None}
+        jobs, results = build_jobs(servers)
+        tp = time.monotonic()
+        results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+        report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
+        now = clock()
+        ids = list(hosts)
+        for i in range(0, len(ids), BATCH):
+            with write_session(engine) as session:
+                for sid in ids[i : i + BATCH]:
+                    _store_one(session, sid, results[sid], now, settings, report, interval)
+            if progress:
+                progress(min(i + BATCH, len(ids)), len(ids))
+    else:
+        # Several workers share the round: each claims a batch of due servers and holds their row locks while it
+        # polls them (SKIP LOCKED on PostgreSQL: the others pass over them). A worker killed mid-batch rolls back and
+        # releases its rows, which stay due, so another worker polls them: none is polled twice, none forgotten.
+        due_by = round_start(started, interval)
+        hold_locks = engine.dialect.name == "postgresql"
+        while True:
+            with write_session(engine) as session:
+                batch = claim_due(session, site=site, due_by=due_by, limit=concurrency)
+                if not batch:
+                    break
+                hosts.update({s.id: s.hostname for s in batch if s.id is not None})
+                jobs, batch_results = build_jobs(batch)
+                if not hold_locks:
+                    # SQLite has one writer lock for the whole file: holding it through a poll would stall every
+                    # console. Mark the batch claimed and commit first (a killed worker's batch waits a round).
+                    for s in batch:
+                        s.next_poll_at = due_by + interval
+                        session.add(s)
+                else:
+                    batch_results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+                    now = clock()
+                    for sid, res in batch_results.items():
+                        _store_one(session, sid, res, now, settings, report, interval)
+            if not hold_locks:
+                batch_results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+                now = clock()
+                with write_session(engine) as session:
+                    for sid, res in batch_results.items():
+                        _store_one(session, sid, res, now, settings, report, interval)
+            results.update(batch_results)
+            if progress:
+                progress(len(results), len(results))
+    report.servers = len(hosts)
+    report.polled = sum(1 for r in results.values() if r.reachable and not r.error)
+    report.unreachable = sorted(
+        (
+            {"server": hosts[k], "error": r.error or "unreachable"}
+            for k, r in results.items()
+            if not r.reachable or r.error
+        ),
+        key=lambda d: d["server"],
+    )
+    ids = list(hosts)
+    report.swaps_planned = _plan(engine, settings, now, site)
+    _final_status(engine, report, ids)
+    finished = clock()
+    report.finished_at = finished.isoformat()
+    report.duration_s = round(time.monotonic() - t0, 3)
+    with write_session(engine) as session:
+        run = session.get(SweepRun, run_id)
+        assert run is not None
+        run.finished_at = finished
+        run.servers, run.polled, run.unreachable = report.servers, report.polled, len(report.unreachable)
+        run.faults_opened, run.faults_resolved = report.faults_opened, report.faults_resolved
+        run.status = report.status
+        run.report = json.dumps(report.to_dict())
+        session.add(run)
+    return report
+
+
+def _store_one(
+    session: Session,
+    server_id: int,
+    result: PollResult,
+    now: datetime,
+    settings: Settings,
+    report: SweepReport,
+    interval: timedelta,
+) -> None:
+    server = session.get(Server, server_id)
+    if server is None:  # deleted while we polled
+        return
+    server.next_poll_at = round_start(now, interval) + interval
+    if not result.reachable or result.error:
+        # Stale data stays, with its age (last_polled_at is not moved): a dead BMC is never a healthy server.
+        server.last_poll_error = result.error or "unreachable"
+        session.add(server)
+        return
+    server.last_polled_at = now
+    server.last_poll_error = None
+    server.health = health_of(result)
+    if result.cursor is not None:
+        server.poll_cursor = json.dumps(result.cursor, sort_keys=True)
+    record_readings(session, server_id, result.readings, now)
+    applied = _apply_faults(session, server, result, now, settings)
+    report.faults_opened += len(applied.get("opened", []))
+    report.faults_escalated += len(applied.get("escalated", []))
+    report.faults_resolved += len(applied.get("resolved", []))
+    for fault_id in [*applied.get("opened", []), *applied.get("escalated", [])]:
+        _reserve(session, fault_id, now, settings, report)
+    session.add(server)
+
+
+def _apply_faults(session: Session, server: Server, result: PollResult, now: datetime, settings: Settings) -> dict:
+    from fleet.faults import apply_poll
+
+    res = apply_poll(session, server, result, now=now, settings=settings, actor="sweep")
+    return {k: list(getattr(res, k, []) or []) for k in ("opened", "escalated", "resolved")}
+
+
+def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:
+    from fleet.stock import reserve_for_fault
+
+    outcome = reserve_for_fault(session, fault_id, now=now, settings=settings, actor="sweep")
+    kind = getattr(outcome, "kind", None) or getattr(outcome, "status", None)
+    if getattr(outcome, "reservation_id", None) or kind == "reserved":
+        report.spares_reserved += 1
+    elif getattr(outcome, "transfer_id", None) or kind == "transfer":
+        report.transfers_proposed += 1
+    if getattr(outcome, "no_spare_in_reach", False):
+        report.no_spare_in_reach.append(fault_id)
+
+
+def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -> int:
+    from fleet.schedule import plan_swaps
+
+    with write_session(engine) as session:
+        result = plan_swaps(session, now=now, settings=settings, site=site, actor="sweep")
+    return int(getattr(result, "planned", 0) or 0)
+
+
+def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) -> None:
+    with read_session(engine) as session:
+        open_faults = session.exec(
+            select(Fault, Server.hostname).join(Server, Server.id == Fault.server_id).where(Fault.resolved_at.is_(None))  # type: ignore[union-attr]
+        ).all()
+    swept = set(server_ids)
+    crit = sorted({h for f, h in open_faults if f.server_id in swept and f.severity == "critical"})
+    warn = sorted({h for f, h in open_faults if f.server_id in swept and f.severity != "critical"} - set(crit))
+    report.critical_servers, report.warning_servers = crit, warn
+    if crit:
+        report.status = 2
+    elif warn:
+        report.status = 1
+    elif report.unreachable:
+        report.status = 3
+    else:
+        report.status = 0
+
+
+def health_of(result: PollResult) -> str:
+    if not result.reachable or result.error:
+        return "unknown"
+    worst = result.worst
+    return {State.CRITICAL: "critical", State.WARNING: "warning"}.get(worst, "ok")
