@@ -115,10 +115,11 @@ def take_reserved(session: Session, stock_id: int, quantity: int = 1) -> bool:
 
 
 def _refresh_stock(session: Session, stock_id: int) -> None:
-    # The UPDATEs above bypass the identity map; make any loaded Stock object show the database's numbers.
-    obj = session.get(Stock, stock_id)
+    # The UPDATEs above bypass the identity map: a Stock object already loaded must reload the database's numbers
+    # on its next use (expired, not re-read now: the race is won or lost by round trips).
+    obj = session.identity_map.get(session.identity_key(Stock, stock_id))
     if obj is not None:
-        session.refresh(obj)
+        session.expire(obj)
 
 
 def stock_snapshot(session: Session, stock_id: int) -> dict[str, Any]:
