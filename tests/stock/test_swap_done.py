@@ -50,7 +50,10 @@ def counts(engine):
         return {
             "stock": stock,
             "components": s.exec(select(func.count()).select_from(Component)).one(),
-            "installed": [c.serial for c in s.exec(select(Component).where(Component.removed_at.is_(None))).all()],
+            "installed": [
+                c.serial
+                for c in s.exec(select(Component).where(Component.removed_at.is_(None)).order_by(Component.id)).all()
+            ],
             "rmas": s.exec(select(func.count()).select_from(Rma)).one(),
             "audit": s.exec(select(func.count()).select_from(Audit)).one(),
             "swaps": [(w.state, w.new_serial) for w in s.exec(select(Swap)).all()],
