@@ -49,8 +49,8 @@ YEAR_SECONDS = 365.25 * 24 * 3600
 def list_stock(session: Session, *, site: str | None = None) -> list[tuple[Stock, Site, PartModel]]:
     q = (
         select(Stock, Site, PartModel)
-        .join(Site, Site.id == Stock.site_id)
-        .join(PartModel, PartModel.id == Stock.part_model_id)
+        .join(Site, col(Site.id) == col(Stock.site_id))
+        .join(PartModel, col(PartModel.id) == col(Stock.part_model_id))
     )
     if site:
         q = q.where(Site.code == site)

@@ -14,7 +14,8 @@ from fleet.config import Settings
 from fleet.db import read_session, write_session
 from fleet.errors import FleetError, NotFound
 from fleet.models import Audit, Fault, PartModel, Reservation, ServerModel, Stock, Transfer
-from fleet.stock import NO_SPARE_IN_REACH, release_for_fault, reserve_for_fault
+from fleet.stock import NO_SPARE_IN_REACH, receive_transfer, release_for_fault, reserve_for_fault, ship_transfer
+from fleet.swapwork import complete_swap
 from tests.stock import helpers as h
 
 NOW = h.T0 + timedelta(minutes=10)
@@ -216,3 +217,43 @@ def test_resolved_and_unknown_faults_are_clear_errors(engine):
     with pytest.raises(FleetError, match="resolved"):
         reserve(engine, w["fault"])
     assert stock_row(engine, w["stock"]).reserved == 0
+
+
+def test_a_received_transfer_moves_the_reserved_unit_to_the_servers_shelf(engine):
+    w = psu_world(engine, local_units=0)
+    with write_session(engine) as s:
+        fra = h.stock(s, h.site(s, "FRA1"), s.get(PartModel, w["psu"]), 2)
+    out = reserve(engine, w["fault"])
+    with write_session(engine) as s:
+        ship_transfer(s, out.transfer_id, now=NOW, actor="stores")
+    with pytest.raises(FleetError, match="in_transit"), write_session(engine) as s:
+        ship_transfer(s, out.transfer_id, now=NOW, actor="stores")
+    arrived = NOW + timedelta(hours=2)
+    with write_session(engine) as s:
+        receive_transfer(s, out.transfer_id, now=arrived, actor="stores")
+    with read_session(engine) as s:
+        src = s.get(Stock, fra.id)
+        dst = s.get(Stock, w["stock"])
+        assert (src.on_hand, src.reserved) == (1, 0)
+        assert (dst.on_hand, dst.reserved) == (1, 1)
+        res = s.get(Reservation, out.reservation_id)
+        assert (res.state, res.stock_id) == ("active", w["stock"])
+        t = s.get(Transfer, out.transfer_id)
+        assert (t.state, t.received_at) == ("received", arrived)
+    # Asked again, the fault now has its spare at its own site.
+    again = reserve(engine, w["fault"])
+    assert (again.status, again.site, again.existing) == ("reserved", "PAR1", True)
+    with pytest.raises(FleetError, match="received"), write_session(engine) as s:
+        receive_transfer(s, out.transfer_id, now=arrived, actor="stores")
+
+
+def test_swap_cannot_be_finished_with_a_spare_still_at_another_site(engine):
+    w = psu_world(engine, local_units=0)
+    with write_session(engine) as s:
+        h.stock(s, h.site(s, "FRA1"), s.get(PartModel, w["psu"]), 1)
+        swap_id = h.swap(s, s.get(Fault, w["fault"])).id
+    reserve(engine, w["fault"])
+    with pytest.raises(FleetError, match="still at FRA1"), write_session(engine) as s:
+        complete_swap(s, swap_id, new_serial="NEW-1", technician=None, now=NOW, actor="test")
+    with read_session(engine) as s:
+        assert s.get(Fault, w["fault"]).resolved_at is None
