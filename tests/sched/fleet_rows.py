@@ -68,3 +68,17 @@ def part_model(session: Session, kind: str = "psu") -> PartModel:
     session.add(p)
     session.flush()
     return p
+
+
+def cli(args: list[str], capsys: Any) -> tuple[int, str, str]:
+    """Run the `fleet` command line in-process: (exit status, stdout, stderr)."""
+    from fleet.cli import main
+
+    capsys.readouterr()
+    try:
+        main(args)
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

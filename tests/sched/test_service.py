@@ -21,6 +21,7 @@ from fleet.models import Audit, MaintenanceWindow, Swap, Ticket, Transfer
 from fleet.schedule import agree_window, decline_window, escalations, plan_critical, run_planning
 
 from . import fleet_rows as rows
+from .fleet_rows import cli
 
 
 def utc(*a: int) -> datetime:
@@ -232,7 +233,9 @@ def test_a_noncritical_fault_that_becomes_critical_leaves_the_customer_queue(
     assert again is not None and again.critical and again.state == "planned" and again.window_id is None
 
 
-def test_outbox_mail_is_written_by_the_cli(tmp_path: Path, sqlite_url: str) -> None:
+def test_outbox_mail_is_written_by_the_cli(
+    tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """`fleet swap plan` delivers the mail and commits; `fleet swaps --json` shows the state."""
     from fleet.db import make_engine
     from fleet.migrate import upgrade
@@ -248,35 +251,28 @@ def test_outbox_mail_is_written_by_the_cli(tmp_path: Path, sqlite_url: str) -> N
         rows.fault(s, srv, "FAN3", "fan", at=now - timedelta(minutes=5), severity="non-critical")
     eng.dispose()
     outbox = tmp_path / "mail"
-    out = _cli(["swap", "plan", "--db", sqlite_url, "--json"], {"FLEET_OUTBOX": str(outbox)})
-    assert out.returncode == 0, out.stderr
-    data = json.loads(out.stdout)
+    monkeypatch.setenv("FLEET_OUTBOX", str(outbox))
+    monkeypatch.setenv("FLEET_CONFIG", str(tmp_path / "none.toml"))
+    code, out, err = cli(["swap", "plan", "--db", sqlite_url, "--json"], capsys)
+    assert code == 0, err
+    data = json.loads(out)
     (prop,) = data["proposals"]
     (eml,) = outbox.glob("*.eml")
     assert prop["mail"] == str(eml)
     msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert msg["To"] == "ops@client.example"
-    out = _cli(["swaps", "--db", sqlite_url, "--json"], {})
-    (row,) = json.loads(out.stdout)["swaps"]
+    code, out, _ = cli(["swaps", "--db", sqlite_url, "--json"], capsys)
+    (row,) = json.loads(out)["swaps"]
     assert row["state"] == "awaiting_customer" and row["escalated"] is None
 
 
-def test_cli_agree_with_an_unknown_swap_is_one_line_and_status_4(sqlite_url: str) -> None:
+def test_cli_agree_with_an_unknown_swap_is_one_line_and_status_4(
+    sqlite_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     from fleet.db import make_engine
     from fleet.migrate import upgrade
 
     upgrade(make_engine(sqlite_url))
-    out = _cli(["swap", "agree", "77", "--window", "3", "--db", sqlite_url], {})
-    assert out.returncode == 4
-    assert out.stderr.strip() == "fleet: no swap 77"
-
-
-def _cli(args: list[str], env: dict[str, str]):
-    import os
-    import subprocess
-    import sys
-
-    from tests.conftest import REPO
-
-    return subprocess.run([sys.executable, "-m", "fleet", *args], cwd=REPO, capture_output=True, text=True,
-                          env={**os.environ, "FLEET_CONFIG": "/nonexistent.toml", **env}, timeout=60)  # fmt: skip
+    code, _, err = cli(["swap", "agree", "77", "--window", "3", "--db", sqlite_url], capsys)
+    assert code == 4
+    assert err.strip() == "fleet: no swap 77"
