@@ -250,7 +250,7 @@ def plan_critical(
         values = _critical_values(session, a, fault, server, settings)
         swap, changed = _apply(session, existing[fault.id or 0], values, now, actor)
         assert swap.id is not None and fault.id is not None
-        tech_name = names.get(a.technician)  # type: ignore[call-overload]
+        tech_name = names.get(a.technician) if isinstance(a.technician, int) else None
         out.append(PlannedSwap(swap.id, fault.id, server.hostname, st.code, tech_name, a.start, a.end, a.target,
                                a.limit, a.late, a.after_target, a.reason, changed))  # fmt: skip
     return out
@@ -532,12 +532,12 @@ def run_planning(
 
 
 def list_swaps(session: Session, *, site: str | None = None, include_done: bool = False) -> list[Swap]:
-    q = select(Swap).join(Server, Server.id == Swap.server_id).join(Site, Site.id == Server.site_id)
+    q = select(Swap).join(Server, col(Server.id) == Swap.server_id).join(Site, col(Site.id) == Server.site_id)
     if not include_done:
-        q = q.where(Swap.state.not_in(("done", "cancelled")))  # type: ignore[attr-defined]
+        q = q.where(col(Swap.state).not_in(("done", "cancelled")))
     if site:
         q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(Swap.hard_limit_at, Swap.planned_start, Swap.id)).all())
+    return list(session.exec(q.order_by(col(Swap.hard_limit_at), col(Swap.planned_start), col(Swap.id))).all())
 
 
 def swap_dict(session: Session, swap: Swap, escalated: dict[int, str] | None = None) -> dict[str, Any]:

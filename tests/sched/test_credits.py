@@ -13,8 +13,8 @@ from fleet.sla import credit_cents, credit_periods, monitoring_gaps, month_piece
 S = Settings()
 
 
-def utc(*a: int) -> datetime:
-    return datetime(*a, tzinfo=UTC)
+def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -56,7 +56,7 @@ def test_mail_shows_windows_in_customer_time_and_attaches_the_invitation(tmp_pat
     assert where == str(tmp_path / "outbox" / "web1.eml")
     msg = email.message_from_bytes(Path(where).read_bytes(), policy=policy.default)
     assert msg["To"] == "ops@client.example"
-    body = msg.get_body(preferencelist=("plain",)).get_content()
+    body = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     # 07:00Z on 23 Oct is 09:00 CEST; 08:00Z on 26 Oct is 09:00 CET (after the change).
     assert "Fri 23 Oct 2026 09:00 CEST - 11:00 CEST" in body
     assert "Mon 26 Oct 2026 09:00 CET - 11:00 CET" in body
@@ -68,7 +68,7 @@ def test_mail_shows_windows_in_customer_time_and_attaches_the_invitation(tmp_pat
 
 def test_a_disk_without_backup_warns_the_customer() -> None:
     msg = _mail(Settings(), warning="no backup option: data on this server is not backed up by us")
-    body = msg.get_body(preferencelist=("plain",)).get_content()
+    body = msg.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "IMPORTANT: no backup option" in body
     (ics,) = list(msg.iter_attachments())
     assert "not backed up" in str(icalendar.Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]["description"])

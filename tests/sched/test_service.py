@@ -11,7 +11,7 @@ from pathlib import Path
 import icalendar
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
@@ -24,8 +24,8 @@ from . import fleet_rows as rows
 from .fleet_rows import cli
 
 
-def utc(*a: int) -> datetime:
-    return datetime(*a, tzinfo=UTC)
+def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_noncritical_faults_of_one_server_get_one_mail_with_windows_in_the_custo
     # Tuesdays and Thursdays 10:00-12:00 Paris, from Wednesday 12:00Z (24 h notice): Thu 22 Oct CEST = 08:00Z,
     # Tue 27 Oct and Thu 29 Oct CET = 09:00Z.
     with read_session(engine) as s:
-        windows = s.exec(select(MaintenanceWindow).order_by(MaintenanceWindow.start_at)).all()
+        windows = s.exec(select(MaintenanceWindow).order_by(col(MaintenanceWindow.start_at))).all()
         swaps = s.exec(select(Swap)).all()
     assert [(w.start_at, w.end_at, w.state) for w in windows] == [
         (utc(2026, 10, 22, 8), utc(2026, 10, 22, 10), "proposed"),
@@ -146,7 +146,7 @@ def test_noncritical_faults_of_one_server_get_one_mail_with_windows_in_the_custo
     # Disk on a server without the backup option: the work order and the mail warn.
     assert all(sw.warning and "backup" in sw.warning for sw in swaps)
     assert prop.mail is not None
-    body = prop.mail.get_body(preferencelist=("plain",)).get_content()
+    body = prop.mail.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
     assert "IMPORTANT: no backup option" in body and "Thu 22 Oct 2026 10:00 CEST" in body
     (ics,) = list(prop.mail.iter_attachments())
     cal = icalendar.Calendar.from_ical(ics.get_content())

@@ -20,8 +20,8 @@ S = Settings()
 NOW = datetime(2026, 11, 27, 6, tzinfo=UTC)
 
 
-def utc(*a: int) -> datetime:
-    return datetime(*a, tzinfo=UTC)
+def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=UTC)
 
 
 def _build(engine: Engine) -> None:

@@ -13,8 +13,8 @@ PARIS = zone("Europe/Paris")
 NEW_YORK = zone("America/New_York")
 
 
-def utc(*a: int) -> datetime:
-    return datetime(*a, tzinfo=UTC)
+def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, tzinfo=UTC)
 
 
 def test_a_shift_ending_before_it_starts_runs_past_midnight() -> None:
