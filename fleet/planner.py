@@ -157,8 +157,9 @@ def late_lower_bound(jobs: Iterable[Job], techs: Iterable[Tech], now: datetime) 
     total = 0
     for site, site_jobs in sites.items():
         hours = [iv for t in tech_by_site.get(site, []) for iv in t.hours]
-        impossible = [j for j in site_jobs if max(now, j.ready or now) + j.duration > j.limit]
-        rest = sorted((j for j in site_jobs if j not in impossible), key=lambda j: j.limit)
+        doomed = [max(now, j.ready or now) + j.duration > j.limit for j in site_jobs]
+        impossible = sum(doomed)
+        rest = sorted((j for j, d in zip(site_jobs, doomed, strict=True) if not d), key=lambda j: j.limit)
         worst = 0
         due: list[float] = []  # durations of jobs due so far, in minutes
         for j in rest:
@@ -171,7 +172,7 @@ def late_lower_bound(jobs: Iterable[Job], techs: Iterable[Tech], now: datetime) 
                 drop += 1
                 k -= 1
             worst = max(worst, drop)
-        total += len(impossible) + worst
+        total += impossible + worst
     return total
 
 

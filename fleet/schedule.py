@@ -9,7 +9,6 @@ is recorded with `agree_window`; a customer who does not answer in time is escal
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -89,7 +88,7 @@ class PlannedSwap:
 
 
 @dataclass
-class Proposal:
+class CustomerProposal:
     server: str
     customer: str | None
     swap_ids: list[int]
@@ -106,7 +105,7 @@ class Proposal:
 @dataclass
 class PlanResult:
     critical: list[PlannedSwap] = field(default_factory=list)
-    proposals: list[Proposal] = field(default_factory=list)
+    proposals: list[CustomerProposal] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)  # swap ids: customer did not answer in time
 
     @property
@@ -326,11 +325,11 @@ def _live_windows(session: Session, server_id: int, now: datetime, state: str) -
 
 def propose_noncritical(
     session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
-) -> list[Proposal]:
+) -> list[CustomerProposal]:
     """Batch the open non-critical faults per server and ask the customer for a window (one mail per server).
 
     A fault of a server that already has a window agreed (or proposals out) joins it without a new mail. The mails
-    are returned (Proposal.mail), to be delivered by the caller before it commits.
+    are returned (CustomerProposal.mail), to be delivered by the caller before it commits.
     """
     by_server: dict[int, list[tuple[Fault, Swap | None]]] = defaultdict(list)
     servers: dict[int, tuple[Server, Site]] = {}
@@ -343,7 +342,7 @@ def propose_noncritical(
             continue  # agreed, planned or being worked on: nothing to ask
         by_server[server.id].append((fault, swap))
         servers[server.id] = (server, st)
-    out: list[Proposal] = []
+    out: list[CustomerProposal] = []
     for server_id, items in by_server.items():
         server, st = servers[server_id]
         warning = next((w for f, _ in items if (w := disk_warning(f.kind, server.backup_option))), None)
@@ -351,14 +350,16 @@ def propose_noncritical(
         if agreed:
             window = agreed[0]
             ids = [_join_agreed(session, f, s, server, window, warning, now, actor) for f, s in items]
-            out.append(Proposal(server.hostname, None, ids, [window.id or 0], warning, "joined the agreed window"))
+            out.append(
+                CustomerProposal(server.hostname, None, ids, [window.id or 0], warning, "joined the agreed window")
+            )
             continue
         pending = _live_windows(session, server_id, now, "proposed")
         new = [(f, s) for f, s in items if s is None]
         if pending:
             if new:
                 ids = [_new_awaiting(session, f, server, warning, None, now, actor) for f, _ in new]
-                out.append(Proposal(server.hostname, None, ids, [w.id or 0 for w in pending], warning,
+                out.append(CustomerProposal(server.hostname, None, ids, [w.id or 0 for w in pending], warning,
                                     "joined the windows already proposed"))  # fmt: skip
             continue
         out.append(_propose(session, server, st, items, warning, now=now, settings=settings, actor=actor))
@@ -400,7 +401,7 @@ def _propose(
     now: datetime,
     settings: Settings,
     actor: str,
-) -> Proposal:
+) -> CustomerProposal:
     customer = session.get(Customer, server.customer_id) if server.customer_id else None
     duration = sum((swap_duration(f.kind, settings) for f, _ in items), timedelta())
     horizon = timedelta(days=28)
@@ -451,8 +452,8 @@ def _propose(
             answer_by=now + timedelta(hours=settings.customer_answer_within_h),
         )
     name = f"{now:%Y%m%dT%H%M%SZ}-{server.hostname}-w{offers[0].window_id if offers else 0}"
-    return Proposal(server.hostname, customer.name if customer else None, swap_ids, [o.window_id for o in offers],
-                    warning, note, mail, name)  # fmt: skip
+    who = customer.name if customer else None
+    return CustomerProposal(server.hostname, who, swap_ids, [o.window_id for o in offers], warning, note, mail, name)
 
 
 def _server_swaps(session: Session, server_id: int, state: str) -> list[tuple[Swap, Fault]]:
@@ -612,10 +613,3 @@ def swap_dict(session: Session, swap: Swap, escalated: dict[int, str] | None = N
         "note": swap.note,
         "escalated": (escalated or {}).get(swap.id or 0),
     }
-
-
-def proposals_json(session: Session, server_id: int) -> str:
-    """The proposed windows of one server as JSON (for the TUI's answer dialog)."""
-    q = select(MaintenanceWindow).where(MaintenanceWindow.server_id == server_id, MaintenanceWindow.state == "proposed")
-    return json.dumps([{"id": w.id, "start": w.start_at.isoformat(), "end": w.end_at.isoformat()}
-                       for w in session.exec(q.order_by(col(MaintenanceWindow.start_at)))])  # fmt: skip
