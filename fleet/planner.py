@@ -129,7 +129,12 @@ def _late_reason(
     job: Job, techs: Sequence[Tech], starts: dict[Hashable, list[datetime]], ready: datetime, end: datetime
 ) -> str:
     if ready + job.duration > job.limit:
-        return f"part arrives {_fmt(ready)} (transfer): the swap cannot finish before the hard limit {_fmt(job.limit)}"
+        if job.ready is not None and job.ready >= ready:
+            return (
+                f"part arrives {_fmt(ready)} (transfer): the swap cannot finish before the hard limit {_fmt(job.limit)}"
+            )
+        minutes = int(job.duration.total_seconds() // 60)
+        return f"a {minutes}-minute swap started now cannot finish before the hard limit {_fmt(job.limit)}"
     # Would anyone have been able to do it in time if nobody were busy?
     idle = [f for t in techs if (f := _earliest_fit(t.hours, starts[t.key], ready, job.duration))]
     first = min((f[1] for f in idle), default=None)

@@ -595,6 +595,7 @@ def swap_dict(session: Session, swap: Swap, escalated: dict[int, str] | None = N
         "id": swap.id,
         "server": server.hostname if server else None,
         "site": site.code if site else None,
+        "timezone": site.timezone if site else None,
         "rack": server.rack if server else None,
         "unit": server.unit if server else None,
         "slot": fault.slot if fault else None,

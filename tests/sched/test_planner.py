@@ -100,3 +100,10 @@ def test_lower_bound_counts_what_capacity_cannot_hold() -> None:
 def test_lower_bound_counts_impossible_parts() -> None:
     jobs = [crit(1, at(1, 0), 15, ready=at(4, 50)), crit(2, at(1, 0), 15)]
     assert late_lower_bound(jobs, [night_tech()], at(1, 5)) == 1
+
+
+def test_a_swap_too_long_for_the_time_left_says_so_without_blaming_a_transfer() -> None:
+    # Notified 01:00, limit 05:00; at 04:00 a 90-minute CPU swap ends 05:30 at best. No transfer involved.
+    (a,) = plan([crit(1, at(1, 0), 90)], [night_tech()], at(4, 0))
+    assert a.late and a.end == at(5, 30)
+    assert a.reason and "transfer" not in a.reason and "90-minute swap" in a.reason

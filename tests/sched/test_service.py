@@ -276,3 +276,22 @@ def test_cli_agree_with_an_unknown_swap_is_one_line_and_status_4(
     code, _, err = cli(["swap", "agree", "77", "--window", "3", "--db", sqlite_url], capsys)
     assert code == 4
     assert err.strip() == "fleet: no swap 77"
+
+
+def test_fleet_swaps_shows_an_escalated_customer(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from fleet.db import make_engine
+    from fleet.migrate import upgrade
+
+    eng = make_engine(sqlite_url)
+    upgrade(eng)
+    _noncritical_fleet(eng)
+    # Proposed in October 2026: by the wall clock of any run of this test, the customer has long missed the answer.
+    with write_session(eng) as s:
+        (prop,) = run_planning(s, now=utc(2026, 10, 20, 12), settings=Settings(outbox="unused")).proposals
+    eng.dispose()
+    code, out, _ = cli(["swaps", "--db", sqlite_url], capsys)
+    assert code == 0
+    for swap_id in prop.swap_ids:
+        assert f"#{swap_id} ESCALATED" in out
+    code, out, _ = cli(["swaps", "--db", sqlite_url, "--json"], capsys)
+    assert all(r["escalated"] for r in json.loads(out)["swaps"])
