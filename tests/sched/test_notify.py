@@ -72,3 +72,38 @@ def test_a_disk_without_backup_warns_the_customer() -> None:
     assert "IMPORTANT: no backup option" in body
     (ics,) = list(msg.iter_attachments())
     assert "not backed up" in str(icalendar.Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]["description"])
+
+
+def test_with_an_smtp_host_the_mail_goes_through_smtp(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    sent: list[tuple[str, int, str]] = []
+
+    class FakeSMTP:
+        def __init__(self, host: str, port: int, timeout: float) -> None:
+            self.host, self.port = host, port
+
+        def __enter__(self) -> FakeSMTP:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            return None
+
+        def send_message(self, msg: email.message.EmailMessage) -> None:
+            sent.append((self.host, self.port, msg["To"]))
+
+    monkeypatch.setattr("fleet.notify.smtplib.SMTP", FakeSMTP)
+    settings = Settings(smtp_host="mail.example.net", smtp_port=2525, outbox=str(tmp_path / "outbox"))
+    assert deliver(_mail(settings), settings, name="x") == "smtp://mail.example.net:2525"
+    assert sent == [("mail.example.net", 2525, "ops@client.example")]
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_an_outbox_that_cannot_be_written_is_one_clear_error(tmp_path: Path) -> None:
+    import pytest
+
+    from fleet.errors import FleetError
+
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    settings = Settings(outbox=str(blocker / "outbox"))
+    with pytest.raises(FleetError, match="cannot write mail to"):
+        deliver(_mail(settings), settings, name="x")

@@ -101,3 +101,12 @@ def test_a_window_too_short_for_the_batch_is_not_proposed() -> None:
     now = utc(2026, 11, 20)
     out = propose_windows(pref, PARIS, always(now), now=now, duration=timedelta(minutes=90), count=3)
     assert out == []
+
+
+def test_a_window_on_the_night_new_york_falls_back_lasts_an_hour_more() -> None:
+    # Sunday 01:00-03:00 New York on 2026-11-01: 01:00 is taken in its first occurrence (EDT, 05:00Z); 03:00 is EST
+    # (08:00Z). Three real hours.
+    pref = [Weekly(6, time(1), time(3))]
+    now = utc(2026, 10, 30)
+    (p, *_) = propose_windows(pref, NEW_YORK, always(now), now=now, duration=timedelta(hours=1), count=3)
+    assert (p.start, p.end) == (utc(2026, 11, 1, 5), utc(2026, 11, 1, 8))
