@@ -2,11 +2,11 @@
 who does which swap when, and which swaps cannot meet their hard limit, with the reason.
 
 The algorithm (docs/SCHEDULING.md): earliest deadline first list scheduling. Jobs are taken by hard limit (then
-target, then notification); each goes to the technician of its site who can *finish* it earliest, starting no
-earlier than now, than the part is on site, and than the technician's previous swap ends, inside one stretch of that
-technician's hours (shift or on call). A swap is never split across stretches. EDF on one technician minimises the
-maximum lateness, and it is what a human dispatcher does; the bench compares the number of late swaps with a lower
-bound from a capacity relaxation.
+target); each goes to the technician of its site who can *finish* it earliest, starting no earlier than now, than
+the part is on site, and than the technician's previous swap ends, inside one stretch of that technician's hours
+(shift or on call). A swap is never split across stretches. Swaps that cannot meet their limit any more are set
+aside and planned after the others, so one lost cause does not make the next ones late too. The bench compares the
+number of late swaps with a lower bound from a capacity relaxation.
 """
 
 from __future__ import annotations
@@ -68,7 +68,13 @@ def _earliest_fit(hours: Sequence[Interval], starts: Sequence[datetime], not_bef
 
 
 def plan(jobs: Iterable[Job], techs: Iterable[Tech], now: datetime) -> list[Assignment]:
-    """One Assignment per job, in the order the jobs were planned (earliest deadline first)."""
+    """One Assignment per job, earliest deadline first.
+
+    Two passes. First, in deadline order, every swap that can still finish by its hard limit gets the technician who
+    finishes it first. A swap that cannot is set aside instead of taking the time of the ones after it (under
+    overload plain EDF lets one lost cause make every later swap late too). Second, the set-aside swaps are planned,
+    late, in deadline order, in the time that is left; each says why it is late.
+    """
     by_site: dict[Hashable, list[Tech]] = defaultdict(list)
     starts: dict[Hashable, list[datetime]] = {}
     free: dict[Hashable, datetime] = {}
@@ -76,25 +82,42 @@ def plan(jobs: Iterable[Job], techs: Iterable[Tech], now: datetime) -> list[Assi
         by_site[t.site].append(t)
         starts[t.key] = [s for s, _ in t.hours]
         free[t.key] = now
-    out: list[Assignment] = []
-    for job in sorted(jobs, key=lambda j: (j.limit, j.target, str(j.key))):
-        ready = max(now, job.ready) if job.ready else now
+    ordered = sorted(jobs, key=lambda j: (j.limit, j.target, str(j.key)))
+
+    def best_fit(job: Job, ready: datetime) -> tuple[datetime, datetime, Tech] | None:
         best: tuple[datetime, datetime, Tech] | None = None
         for t in by_site.get(job.site, ()):
             fit = _earliest_fit(t.hours, starts[t.key], max(ready, free[t.key]), job.duration)
             if fit and (best is None or fit[1] < best[1]):
                 best = (fit[0], fit[1], t)
-        if best is None:
-            out.append(_unassigned(job, by_site.get(job.site, []), ready))
+        return best
+
+    done: dict[int, Assignment] = {}
+    deferred: list[int] = []
+    for i, job in enumerate(ordered):
+        ready = max(now, job.ready) if job.ready else now
+        best = best_fit(job, ready)
+        if best is None or best[1] > job.limit:
+            deferred.append(i)
             continue
         start, end, tech = best
         free[tech.key] = end
-        late = end > job.limit
-        reason = _late_reason(job, by_site[job.site], starts, ready, end) if late else None
+        reason = None if job.ready_known else "part on transfer with no ETA: the plan assumes it is here"
+        done[i] = Assignment(job.key, tech.key, start, end, job.target, job.limit, False, end > job.target, reason)
+    for i in deferred:
+        job = ordered[i]
+        ready = max(now, job.ready) if job.ready else now
+        best = best_fit(job, ready)
+        if best is None:
+            done[i] = _unassigned(job, by_site.get(job.site, []), ready)
+            continue
+        start, end, tech = best
+        free[tech.key] = end
+        reason = _late_reason(job, by_site[job.site], starts, ready, end)
         if not job.ready_known:
-            reason = "part on transfer with no ETA: the plan assumes it is here" + (f"; {reason}" if reason else "")
-        out.append(Assignment(job.key, tech.key, start, end, job.target, job.limit, late, end > job.target, reason))
-    return out
+            reason = f"part on transfer with no ETA: the plan assumes it is here; {reason}"
+        done[i] = Assignment(job.key, tech.key, start, end, job.target, job.limit, True, True, reason)
+    return [done[i] for i in range(len(ordered))]
 
 
 def _unassigned(job: Job, techs: Sequence[Tech], ready: datetime) -> Assignment:
@@ -106,7 +129,12 @@ def _late_reason(
     job: Job, techs: Sequence[Tech], starts: dict[Hashable, list[datetime]], ready: datetime, end: datetime
 ) -> str:
     if ready + job.duration > job.limit:
-        return f"part arrives {_fmt(ready)} (transfer): the swap cannot finish before the hard limit {_fmt(job.limit)}"
+        if job.ready is not None and job.ready >= ready:
+            return (
+                f"part arrives {_fmt(ready)} (transfer): the swap cannot finish before the hard limit {_fmt(job.limit)}"
+            )
+        minutes = int(job.duration.total_seconds() // 60)
+        return f"a {minutes}-minute swap started now cannot finish before the hard limit {_fmt(job.limit)}"
     # Would anyone have been able to do it in time if nobody were busy?
     idle = [f for t in techs if (f := _earliest_fit(t.hours, starts[t.key], ready, job.duration))]
     first = min((f[1] for f in idle), default=None)
@@ -134,8 +162,9 @@ def late_lower_bound(jobs: Iterable[Job], techs: Iterable[Tech], now: datetime) 
     total = 0
     for site, site_jobs in sites.items():
         hours = [iv for t in tech_by_site.get(site, []) for iv in t.hours]
-        impossible = [j for j in site_jobs if max(now, j.ready or now) + j.duration > j.limit]
-        rest = sorted((j for j in site_jobs if j not in impossible), key=lambda j: j.limit)
+        doomed = [max(now, j.ready or now) + j.duration > j.limit for j in site_jobs]
+        impossible = sum(doomed)
+        rest = sorted((j for j, d in zip(site_jobs, doomed, strict=True) if not d), key=lambda j: j.limit)
         worst = 0
         due: list[float] = []  # durations of jobs due so far, in minutes
         for j in rest:
@@ -148,7 +177,7 @@ def late_lower_bound(jobs: Iterable[Job], techs: Iterable[Tech], now: datetime) 
                 drop += 1
                 k -= 1
             worst = max(worst, drop)
-        total += len(impossible) + worst
+        total += impossible + worst
     return total
 
 

@@ -9,7 +9,6 @@ is recorded with `agree_window`; a customer who does not answer in time is escal
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -89,7 +88,7 @@ class PlannedSwap:
 
 
 @dataclass
-class Proposal:
+class CustomerProposal:
     server: str
     customer: str | None
     swap_ids: list[int]
@@ -106,7 +105,7 @@ class Proposal:
 @dataclass
 class PlanResult:
     critical: list[PlannedSwap] = field(default_factory=list)
-    proposals: list[Proposal] = field(default_factory=list)
+    proposals: list[CustomerProposal] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)  # swap ids: customer did not answer in time
 
     @property
@@ -145,8 +144,13 @@ def _open_faults(session: Session, severity: str, site: str | None) -> list[tupl
 
 
 def _active_swap(session: Session, fault_id: int) -> Swap | None:
-    q = select(Swap).where(Swap.fault_id == fault_id, col(Swap.state).in_(ACTIVE)).order_by(col(Swap.id).desc())
-    return session.exec(q).first()
+    return _active_swaps(session, [fault_id]).get(fault_id)
+
+
+def _active_swaps(session: Session, fault_ids: list[int]) -> dict[int, Swap]:
+    """The live swap of each fault (one query for the lot: planning a thousand faults stays fast)."""
+    q = select(Swap).where(col(Swap.fault_id).in_(fault_ids), col(Swap.state).in_(ACTIVE)).order_by(col(Swap.id))
+    return {sw.fault_id: sw for sw in session.exec(q).all()}  # the newest wins
 
 
 def _site_technicians(session: Session, site_ids: set[int]) -> list[Technician]:
@@ -171,40 +175,65 @@ def _busy(session: Session, settings: Settings, exclude: set[int]) -> dict[int, 
     return busy
 
 
-def _part_ready(session: Session, fault_id: int) -> tuple[datetime | None, bool]:
-    """(when the part is on site, whether that is known): an open transfer for this fault makes the swap wait."""
-    q = select(Transfer).where(Transfer.fault_id == fault_id, col(Transfer.state).in_(("proposed", "in_transit")))
-    transfers = list(session.exec(q).all())
-    if not transfers:
-        return None, True
-    etas = [t.eta for t in transfers if t.eta is not None]
-    if len(etas) < len(transfers):
-        return (max(etas) if etas else None), False
-    return max(etas), True
+def _parts_ready(session: Session, fault_ids: list[int]) -> dict[int, tuple[datetime | None, bool]]:
+    """fault -> (when the part is on site, whether that is known): an open transfer makes the swap wait for it."""
+    q = select(Transfer).where(
+        col(Transfer.fault_id).in_(fault_ids), col(Transfer.state).in_(("proposed", "in_transit"))
+    )
+    by_fault: dict[int, list[Transfer]] = defaultdict(list)
+    for t in session.exec(q).all():
+        by_fault[t.fault_id or 0].append(t)
+    out: dict[int, tuple[datetime | None, bool]] = {}
+    for fid, transfers in by_fault.items():
+        etas = [t.eta for t in transfers if t.eta is not None]
+        out[fid] = (max(etas) if etas else None, len(etas) == len(transfers))
+    return out
 
 
-def _reservation_id(session: Session, fault_id: int) -> int | None:
-    q = select(Reservation).where(Reservation.fault_id == fault_id, Reservation.state == "active")
-    r = session.exec(q.order_by(col(Reservation.id))).first()
-    return r.id if r else None
+def _reservations(session: Session, fault_ids: list[int]) -> dict[int, int]:
+    q = select(Reservation).where(col(Reservation.fault_id).in_(fault_ids), Reservation.state == "active")
+    out: dict[int, int] = {}
+    for r in session.exec(q.order_by(col(Reservation.id).desc())).all():
+        out[r.fault_id or 0] = r.id or 0  # the oldest wins
+    return out
 
 
-def _apply(session: Session, swap: Swap | None, values: dict[str, Any], now: datetime, actor: str) -> tuple[Swap, bool]:
-    """Create or update a swap; audit only when something changed."""
+PendingAudit = list[tuple[str, Any, dict[str, Any] | None]]
+
+
+def _apply(
+    session: Session,
+    swap: Swap | None,
+    values: dict[str, Any],
+    now: datetime,
+    actor: str,
+    pending: PendingAudit | None = None,
+) -> tuple[Swap, bool]:
+    """Create or update a swap; audit only when something changed. With `pending`, the audit entries wait for one
+    flush of the whole plan (a row by row flush makes planning a thousand faults several times slower)."""
     if swap is None:
         swap = Swap(**values)
-        session.add(swap)
-        _audit(session, now, actor, "swap.plan", swap, None)
-        return swap, True
-    before = snapshot(swap, SWAP_FIELDS)
-    for k, v in values.items():
-        setattr(swap, k, v)
-    after = snapshot(swap, SWAP_FIELDS)
-    if after == before:
-        return swap, False
+        action, before = "swap.plan", None
+    else:
+        before = snapshot(swap, SWAP_FIELDS)
+        for k, v in values.items():
+            setattr(swap, k, v)
+        if snapshot(swap, SWAP_FIELDS) == before:
+            return swap, False
+        action = "swap.replan"
     session.add(swap)
-    _audit(session, now, actor, "swap.replan", swap, before)
+    if pending is None:
+        _audit(session, now, actor, action, swap, before)
+    else:
+        pending.append((action, swap, before))
     return swap, True
+
+
+def _flush_audits(session: Session, pending: PendingAudit, now: datetime, actor: str) -> None:
+    session.flush()
+    for action, obj, before in pending:
+        record(session, at=now, actor=actor, action=action, entity=type(obj).__tablename__, entity_id=obj.id,
+               before=before, after=snapshot(obj))  # fmt: skip
 
 
 # --- critical ----------------------------------------------------------------------------------------------------
@@ -219,18 +248,20 @@ def plan_critical(
     with an earlier deadline moves later ones (and a plan that cannot meet a limit says so as soon as it is known).
     """
     rows = _open_faults(session, "critical", site)
+    ids = [f.id for f, _, _ in rows if f.id is not None]
+    live, ready_at, reserved = _active_swaps(session, ids), _parts_ready(session, ids), _reservations(session, ids)
     existing: dict[int, Swap | None] = {}
     jobs: list[Job] = []
     info: dict[int, tuple[Fault, Server, Site]] = {}
     for fault, server, st in rows:
         assert fault.id is not None
-        swap = _active_swap(session, fault.id)
+        swap = live.get(fault.id)
         if swap is not None and swap.state == "in_progress":
             continue
         existing[fault.id] = swap
         info[fault.id] = (fault, server, st)
         target, limit = deadlines(fault, settings)
-        ready, known = _part_ready(session, fault.id)
+        ready, known = ready_at.get(fault.id, (None, True))
         jobs.append(Job(fault.id, st.id, swap_duration(fault.kind, settings), target, limit, ready, known))
     if not jobs:
         return []
@@ -244,19 +275,25 @@ def plan_critical(
         hours = technician_hours(t, sites[t.site_id].timezone, now, horizon_end)
         techs.append(Tech(t.id, t.site_id, subtract(hours, busy[t.id or 0])))
     names = {t.id: t.name for t in techs_rows}
-    out: list[PlannedSwap] = []
+    pending: PendingAudit = []
+    written = []
     for a in plan(jobs, techs, now):
         fault, server, st = info[int(a.key)]  # type: ignore[call-overload]
-        values = _critical_values(session, a, fault, server, settings)
-        swap, changed = _apply(session, existing[fault.id or 0], values, now, actor)
+        values = _critical_values(a, fault, server, settings, reserved.get(fault.id or 0))
+        written.append((a, fault, server, st, *_apply(session, existing[fault.id or 0], values, now, actor, pending)))
+    _flush_audits(session, pending, now, actor)
+    out: list[PlannedSwap] = []
+    for a, fault, server, st, swap, changed in written:
         assert swap.id is not None and fault.id is not None
-        tech_name = names.get(a.technician)  # type: ignore[call-overload]
+        tech_name = names.get(a.technician) if isinstance(a.technician, int) else None
         out.append(PlannedSwap(swap.id, fault.id, server.hostname, st.code, tech_name, a.start, a.end, a.target,
                                a.limit, a.late, a.after_target, a.reason, changed))  # fmt: skip
     return out
 
 
-def _critical_values(session: Session, a: Assignment, fault: Fault, server: Server, settings: Settings) -> dict:
+def _critical_values(
+    a: Assignment, fault: Fault, server: Server, settings: Settings, reservation_id: int | None
+) -> dict[str, Any]:
     note = a.reason
     if note is None and a.after_target and a.end is not None:
         note = f"after the {settings.critical_target_min}-minute target, inside the hard limit"
@@ -270,7 +307,7 @@ def _critical_values(session: Session, a: Assignment, fault: Fault, server: Serv
         "planned_start": a.start,
         "target_at": a.target,
         "hard_limit_at": a.limit,
-        "reservation_id": _reservation_id(session, fault.id or 0),
+        "reservation_id": reservation_id,
         "warning": disk_warning(fault.kind, server.backup_option),
         "note": note,
     }
@@ -288,22 +325,24 @@ def _live_windows(session: Session, server_id: int, now: datetime, state: str) -
 
 def propose_noncritical(
     session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
-) -> list[Proposal]:
+) -> list[CustomerProposal]:
     """Batch the open non-critical faults per server and ask the customer for a window (one mail per server).
 
     A fault of a server that already has a window agreed (or proposals out) joins it without a new mail. The mails
-    are returned (Proposal.mail), to be delivered by the caller before it commits.
+    are returned (CustomerProposal.mail), to be delivered by the caller before it commits.
     """
     by_server: dict[int, list[tuple[Fault, Swap | None]]] = defaultdict(list)
     servers: dict[int, tuple[Server, Site]] = {}
-    for fault, server, st in _open_faults(session, "non-critical", site):
+    rows = _open_faults(session, "non-critical", site)
+    live = _active_swaps(session, [f.id for f, _, _ in rows if f.id is not None])
+    for fault, server, st in rows:
         assert fault.id is not None and server.id is not None
-        swap = _active_swap(session, fault.id)
+        swap = live.get(fault.id)
         if swap is not None and swap.state not in ("awaiting_customer",):
             continue  # agreed, planned or being worked on: nothing to ask
         by_server[server.id].append((fault, swap))
         servers[server.id] = (server, st)
-    out: list[Proposal] = []
+    out: list[CustomerProposal] = []
     for server_id, items in by_server.items():
         server, st = servers[server_id]
         warning = next((w for f, _ in items if (w := disk_warning(f.kind, server.backup_option))), None)
@@ -311,14 +350,16 @@ def propose_noncritical(
         if agreed:
             window = agreed[0]
             ids = [_join_agreed(session, f, s, server, window, warning, now, actor) for f, s in items]
-            out.append(Proposal(server.hostname, None, ids, [window.id or 0], warning, "joined the agreed window"))
+            out.append(
+                CustomerProposal(server.hostname, None, ids, [window.id or 0], warning, "joined the agreed window")
+            )
             continue
         pending = _live_windows(session, server_id, now, "proposed")
         new = [(f, s) for f, s in items if s is None]
         if pending:
             if new:
                 ids = [_new_awaiting(session, f, server, warning, None, now, actor) for f, _ in new]
-                out.append(Proposal(server.hostname, None, ids, [w.id or 0 for w in pending], warning,
+                out.append(CustomerProposal(server.hostname, None, ids, [w.id or 0 for w in pending], warning,
                                     "joined the windows already proposed"))  # fmt: skip
             continue
         out.append(_propose(session, server, st, items, warning, now=now, settings=settings, actor=actor))
@@ -360,7 +401,7 @@ def _propose(
     now: datetime,
     settings: Settings,
     actor: str,
-) -> Proposal:
+) -> CustomerProposal:
     customer = session.get(Customer, server.customer_id) if server.customer_id else None
     duration = sum((swap_duration(f.kind, settings) for f, _ in items), timedelta())
     horizon = timedelta(days=28)
@@ -411,8 +452,8 @@ def _propose(
             answer_by=now + timedelta(hours=settings.customer_answer_within_h),
         )
     name = f"{now:%Y%m%dT%H%M%SZ}-{server.hostname}-w{offers[0].window_id if offers else 0}"
-    return Proposal(server.hostname, customer.name if customer else None, swap_ids, [o.window_id for o in offers],
-                    warning, note, mail, name)  # fmt: skip
+    who = customer.name if customer else None
+    return CustomerProposal(server.hostname, who, swap_ids, [o.window_id for o in offers], warning, note, mail, name)
 
 
 def _server_swaps(session: Session, server_id: int, state: str) -> list[tuple[Swap, Fault]]:
@@ -532,12 +573,12 @@ def run_planning(
 
 
 def list_swaps(session: Session, *, site: str | None = None, include_done: bool = False) -> list[Swap]:
-    q = select(Swap).join(Server, Server.id == Swap.server_id).join(Site, Site.id == Server.site_id)
+    q = select(Swap).join(Server, col(Server.id) == Swap.server_id).join(Site, col(Site.id) == Server.site_id)
     if not include_done:
-        q = q.where(Swap.state.not_in(("done", "cancelled")))  # type: ignore[attr-defined]
+        q = q.where(col(Swap.state).not_in(("done", "cancelled")))
     if site:
         q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(Swap.hard_limit_at, Swap.planned_start, Swap.id)).all())
+    return list(session.exec(q.order_by(col(Swap.hard_limit_at), col(Swap.planned_start), col(Swap.id))).all())
 
 
 def swap_dict(session: Session, swap: Swap, escalated: dict[int, str] | None = None) -> dict[str, Any]:
@@ -554,6 +595,7 @@ def swap_dict(session: Session, swap: Swap, escalated: dict[int, str] | None = N
         "id": swap.id,
         "server": server.hostname if server else None,
         "site": site.code if site else None,
+        "timezone": site.timezone if site else None,
         "rack": server.rack if server else None,
         "unit": server.unit if server else None,
         "slot": fault.slot if fault else None,
@@ -572,10 +614,3 @@ def swap_dict(session: Session, swap: Swap, escalated: dict[int, str] | None = N
         "note": swap.note,
         "escalated": (escalated or {}).get(swap.id or 0),
     }
-
-
-def proposals_json(session: Session, server_id: int) -> str:
-    """The proposed windows of one server as JSON (for the TUI's answer dialog)."""
-    q = select(MaintenanceWindow).where(MaintenanceWindow.server_id == server_id, MaintenanceWindow.state == "proposed")
-    return json.dumps([{"id": w.id, "start": w.start_at.isoformat(), "end": w.end_at.isoformat()}
-                       for w in session.exec(q.order_by(col(MaintenanceWindow.start_at)))])  # fmt: skip

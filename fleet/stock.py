@@ -49,8 +49,8 @@ YEAR_SECONDS = 365.25 * 24 * 3600
 def list_stock(session: Session, *, site: str | None = None) -> list[tuple[Stock, Site, PartModel]]:
     q = (
         select(Stock, Site, PartModel)
-        .join(Site, Site.id == Stock.site_id)
-        .join(PartModel, PartModel.id == Stock.part_model_id)
+        .join(Site, col(Site.id) == col(Stock.site_id))
+        .join(PartModel, col(PartModel.id) == col(Stock.part_model_id))
     )
     if site:
         q = q.where(Site.code == site)
@@ -115,10 +115,11 @@ def take_reserved(session: Session, stock_id: int, quantity: int = 1) -> bool:
 
 
 def _refresh_stock(session: Session, stock_id: int) -> None:
-    # The UPDATEs above bypass the identity map; make any loaded Stock object show the database's numbers.
-    obj = session.get(Stock, stock_id)
+    # The UPDATEs above bypass the identity map: a Stock object already loaded must reload the database's numbers
+    # on its next use (expired, not re-read now: the race is won or lost by round trips).
+    obj = session.identity_map.get(session.identity_key(Stock, stock_id))
     if obj is not None:
-        session.refresh(obj)
+        session.expire(obj)
 
 
 def stock_snapshot(session: Session, stock_id: int) -> dict[str, Any]:

@@ -92,9 +92,9 @@ def _spare_for(session: Session, swap: Swap, fault: Fault, server: Server, *, no
     if res is None:
         site = session.get(Site, server.site_id)
         raise FleetError(f"no spare reserved for fault {fault.id} and none available at {site.code if site else '?'}")
-    stock = session.get(Stock, res.stock_id)
-    if stock is None or stock.site_id != server.site_id:
-        where = session.get(Site, stock.site_id) if stock else None
+    held_at = session.get(Stock, res.stock_id)
+    if held_at is None or held_at.site_id != server.site_id:
+        where = session.get(Site, held_at.site_id) if held_at else None
         raise FleetError(
             f"the spare for fault {fault.id} is still at {where.code if where else '?'}: receive its transfer first"
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -16,6 +17,7 @@ from fleet.db import read_session, write_session
 from fleet.notify import deliver
 from fleet.schedule import agree_window, decline_window, escalations, list_swaps, run_planning, swap_dict
 from fleet.sla import sla_report
+from fleet.windows import zone
 
 swap_app = typer.Typer(help="Plan, start and finish part swaps.")
 report_app = typer.Typer(help="Reports.")
@@ -42,15 +44,31 @@ def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = Fa
     if as_json:
         emit_json({"generated_at": now.isoformat(), "swaps": rows})
         return
-    table = Table("id", "server", "site", "slot", "state", "technician", "start", "target", "limit", "note", box=None)
+    # Fits 80 columns: times in the site's local time, notes under the table.
+    table = Table("id", "server", "site", "slot", "state", "tech", "start", "limit", "!", box=None)
+    notes = []
     for r in rows:
-        note = " ".join(x for x in (f"ESCALATED: {r['escalated']}" if r["escalated"] else None,
-                                    r["warning"] and "NO BACKUP", r["note"]) if x)  # fmt: skip
+        flags = ("E" if r["escalated"] else "") + ("B" if r["warning"] else "") + ("N" if r["note"] else "")
         style = "bold red" if r["escalated"] or (r["note"] and r["critical"]) else None
         table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], r["state"], r["technician"] or "-",
-                      _hhmm(r["planned_start"]), _hhmm(r["target_at"]), _hhmm(r["hard_limit_at"]), note or "",
+                      _local(r["planned_start"], r["timezone"]), _local(r["hard_limit_at"], r["timezone"]), flags,
                       style=style)  # fmt: skip
-    Console().print(table if rows else "no planned swaps")
+        for text in (f"ESCALATED: {r['escalated']}" if r["escalated"] else None, r["warning"], r["note"]):
+            if text:
+                notes.append(f"#{r['id']} {text}")
+    console = Console()
+    console.print(table if rows else "no planned swaps")
+    if notes:
+        console.print("times are site-local; E escalated, B no backup, N note:")
+        for line in notes:
+            console.print(f"  {line}", highlight=False)
+
+
+def _local(iso: str | None, tz: str | None) -> str:
+    if not iso:
+        return "-"
+    t = datetime.fromisoformat(iso)
+    return (t.astimezone(zone(tz)) if tz else t).strftime("%d %H:%M")
 
 
 @swap_app.command("plan")
