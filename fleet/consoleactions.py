@@ -1,8 +1,7 @@
 """What a console operator can do, each in one write transaction, audited, delegating to the domain services.
 
-The domain modules are built in parallel; where a service is not there yet (`fleet.faults.acknowledge`,
-`fleet.faults.escalate`), a minimal audited version on the tables stands in, and is dropped once the service lands.
-Re-polling one server is looked up the same way: a `poll_server(engine, server_id)` function, if one exists.
+Re-polling one server is looked up at start: a `poll_server(engine, server_id)` function in one of POLLER_HOMES,
+if this build has one; otherwise the console says the re-poll is not available and the next sweep verifies.
 """
 
 from __future__ import annotations
@@ -13,10 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
 
-from fleet import audit
-from fleet.db import write_session
+from fleet import faults
+from fleet.db import read_session, write_session
 from fleet.errors import FleetError, InputError, NotFound
 from fleet.models import Fault, Server
 
@@ -43,71 +41,42 @@ def find_poller() -> Poller | None:
     return None
 
 
-def _open_fault(session: Session, fault_id: int) -> Fault:
-    fault = session.exec(select(Fault).where(Fault.id == fault_id).with_for_update()).first()
-    if fault is None:
-        raise NotFound(f"no fault {fault_id}")
-    if fault.resolved_at is not None:
-        raise FleetError(f"fault {fault_id} is already {fault.state}")
-    return fault
-
-
-def _acknowledge_on_tables(session: Session, fault_id: int, *, by: str, now: datetime) -> Fault:
-    fault = _open_fault(session, fault_id)
-    if fault.acknowledged_at is not None:
-        raise FleetError(f"fault {fault_id} was acknowledged by {fault.acknowledged_by}")
-    before = audit.snapshot(fault)
-    fault.acknowledged_at = now
-    fault.acknowledged_by = by
-    if fault.state == "open":
-        fault.state = "acknowledged"
-    session.add(fault)
-    session.flush()
-    audit.record(session, at=now, actor=by, action="fault.acknowledge", entity="fault", entity_id=fault.id,
-                 before=before, after=audit.snapshot(fault))  # fmt: skip
-    return fault
-
-
-def _escalate_on_tables(session: Session, fault_id: int, *, by: str, now: datetime) -> Fault:
-    # The SLA: a non-critical fault that becomes critical is critical from then on, its clock starting now.
-    fault = _open_fault(session, fault_id)
-    if fault.severity == "critical":
-        raise FleetError(f"fault {fault_id} is already critical")
-    before = audit.snapshot(fault)
-    fault.severity = "critical"
-    fault.critical_since = now
-    session.add(fault)
-    session.flush()
-    audit.record(session, at=now, actor=by, action="fault.escalate", entity="fault", entity_id=fault.id,
-                 before=before, after=audit.snapshot(fault))  # fmt: skip
-    return fault
-
-
 def acknowledge(engine: Engine, fault_id: int, *, by: str, now: datetime) -> str:
-    service = _service("fleet.faults", "acknowledge") or _acknowledge_on_tables
     with write_session(engine) as session:
-        service(session, fault_id, by=by, now=now)
-    return f"fault {fault_id} acknowledged by {by}"
+        fault = faults.acknowledge(session, fault_id, by=by, now=now)
+        first = fault.acknowledged_by
+    # Acknowledging twice keeps the first: say who it was, so nobody thinks it was theirs.
+    return f"fault {fault_id} acknowledged by {by}" if first == by else f"fault {fault_id} was acknowledged by {first}"
 
 
-def escalate(engine: Engine, fault_id: int, *, by: str, now: datetime) -> str:
-    service = _service("fleet.faults", "escalate") or _escalate_on_tables
+def escalate(engine: Engine, fault_id: int, reason: str, *, by: str, now: datetime) -> str:
+    """Make a fault critical: a critical ticket on its slot, so the SLA clock and the audit follow the fault
+    service's rules (the clock starts now; it is a new alert to acknowledge)."""
+    with read_session(engine) as session:
+        fault = session.get(Fault, fault_id)
+        if fault is None:
+            raise NotFound(f"no fault {fault_id}")
+        server = session.get(Server, fault.server_id)
+        if server is None:
+            raise NotFound(f"no server for fault {fault_id}")
+        if fault.severity == "critical":
+            raise FleetError(f"fault {fault_id} is already critical")
+        hostname, slot = server.hostname, fault.slot
+    text = reason.strip() or "escalated from the console"
     with write_session(engine) as session:
-        service(session, fault_id, by=by, now=now)
+        faults.open_ticket(session, hostname, slot, text, critical=True, at=now, now=now, by=by)
     return f"fault {fault_id} is now critical: its clock starts now"
 
 
 def open_ticket(engine: Engine, hostname: str, slot: str, text: str, *, critical: bool, by: str, now: datetime) -> str:
     if not slot.strip() or not text.strip():
         raise InputError("a ticket needs a slot and a text")
-    service = _service("fleet.faults", "open_ticket")
-    if service is None:
-        raise FleetError("opening tickets is not available in this build")
     with write_session(engine) as session:
-        if session.exec(select(Server).where(Server.hostname == hostname)).first() is None:
-            raise NotFound(f"no server {hostname}")
-        service(session, hostname, slot.strip(), text.strip(), critical=critical, at=now, now=now, by=by)
-    return f"ticket opened on {hostname} {slot.strip()}"
+        result = faults.open_ticket(session, hostname, slot.strip(), text.strip(), critical=critical, at=now, now=now,
+                                    by=by)  # fmt: skip
+        how = "joined fault" if result.joined else "opened fault"
+        fault_id = result.fault.id
+    return f"ticket on {hostname} {slot.strip()}: {how} {fault_id}"
 
 
 def start_swap(engine: Engine, swap_id: int, *, technician: str | None, by: str, now: datetime) -> str:

@@ -361,8 +361,15 @@ class FleetApp(App[None]):
 
     def action_escalate(self) -> None:
         fault_id = self._selected_fault()
-        if fault_id is not None:
-            self.run_write(actions.escalate, fault_id, by=self.actor, now=self.clock())
+        if fault_id is None:
+            return
+
+        def escalated(reason: str | None) -> None:
+            if reason is not None:
+                self.run_write(actions.escalate, fault_id, reason, by=self.actor, now=self.clock())
+
+        self.push_screen(Ask(f"Escalate fault {fault_id} to critical (server down): why?",
+                             value="server down because of this part"), escalated)  # fmt: skip
 
     def action_ticket(self) -> None:
         view = self.view
