@@ -40,6 +40,11 @@ def health_cell(h: str) -> Text:
     return Text(h, style={"critical": "bold red", "warning": "yellow", "ok": "green"}.get(h, "dim"))
 
 
+def short(hostname: str) -> str:
+    """The host's first label: 'par1-r650-003' of 'par1-r650-003.hosting.example.net'. Eighty columns are few."""
+    return hostname.split(".", 1)[0]
+
+
 def matches(cells: Sequence[object], query: str) -> bool:
     words = query.lower().split()
     if not words:
@@ -110,7 +115,7 @@ class DashboardView(View):
         self.query_one("#dash-sites", LiveTable).sync(sites)
         swaps: list[Row] = [
             (str(w.swap_id), (str(w.swap_id), countdown(w.hard_limit_at, now), countdown(w.target_at, now),
-                              severity(w.critical), w.site, w.hostname, w.slot, w.state))
+                              severity(w.critical), w.site, short(w.hostname), w.slot, w.state))
             for w in d.swaps
         ]  # fmt: skip
         self.query_one("#dash-swaps", LiveTable).sync(swaps)
@@ -183,7 +188,7 @@ class QueueView(View):
                 left,
                 severity(w.critical),
                 w.where,
-                w.hostname,
+                short(w.hostname),
                 w.slot,
                 w.bin or "-",
                 w.part_number or "-",
@@ -244,7 +249,7 @@ class FaultsView(View):
             ack = (f.acknowledged_by or "yes") if f.acknowledged else countdown(f.ack_due_at, now)
             problem = f.problem + (" (flapping)" if f.flapping else "")
             sev = severity(f.severity == "critical")
-            cells = (str(f.id), sev, ack, countdown(f.hard_limit_at, now), f.hostname, f.slot, problem, f.state,
+            cells = (str(f.id), sev, ack, countdown(f.hard_limit_at, now), short(f.hostname), f.slot, problem, f.state,
                      f.site, f.source)  # fmt: skip
             if matches(cells, query):
                 rows.append((str(f.id), cells))
@@ -292,7 +297,7 @@ class StockView(View):
                 levels.append((f"{s.site}/{s.part_number}", cells))
         self.query_one("#stock-levels", LiveTable).sync(levels)
         self.query_one("#stock-resv", LiveTable).sync(
-            [(str(r.id), (str(r.id), r.site, r.part_number, r.bin, str(r.fault_id or "-"), r.hostname))
+            [(str(r.id), (str(r.id), r.site, r.part_number, r.bin, str(r.fault_id or "-"), short(r.hostname)))
              for r in b.reservations]
         )  # fmt: skip
         self.query_one("#stock-transfers", LiveTable).sync(
@@ -301,7 +306,7 @@ class StockView(View):
              for t in b.transfers]
         )  # fmt: skip
         self.query_one("#stock-rma", LiveTable).sync(
-            [(str(m.id), (str(m.id), m.part_number, m.serial or "?", m.hostname, m.state)) for m in b.rmas]
+            [(str(m.id), (str(m.id), m.part_number, m.serial or "?", short(m.hostname), m.state)) for m in b.rmas]
         )
         low = sum(1 for s in b.levels if s.low)
         self.summary = f"{low} of {len(b.levels)} low · {len(b.reservations)} reserved · {len(b.transfers)} moving"
@@ -327,14 +332,15 @@ class ScheduleView(View):
         previous = None
         for s in t.slots:
             who = s.technician or "(unassigned)"
-            cells = (who if who != previous else "", local(s.start, s.site_tz) or "-", str(s.swap_id), s.hostname,
-                     s.slot, severity(s.critical), s.state, local(s.hard_limit_at, s.site_tz))  # fmt: skip
+            start = local(s.start, s.site_tz) or "-"
+            cells = (who if who != previous else "", start, str(s.swap_id), short(s.hostname), s.slot,
+                     severity(s.critical), s.state, local(s.hard_limit_at, s.site_tz))  # fmt: skip
             if matches((who, *cells), query):
                 slots.append((str(s.swap_id), cells))
                 previous = who
         self.query_one("#schedule-slots", LiveTable).sync(slots)
         windows: list[Row] = [
-            (str(w.id), (str(w.id), w.hostname, w.customer, local(w.start, w.customer_tz, "%a %d %H:%M"),
+            (str(w.id), (str(w.id), short(w.hostname), w.customer, local(w.start, w.customer_tz, "%a %d %H:%M"),
                          local(w.end, w.customer_tz, "%H:%M"), w.state))
             for w in t.windows
             if matches((w.hostname, w.customer, w.state), query)
