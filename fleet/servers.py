@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from fleet.models import Customer, Server, ServerModel, Site
 
@@ -31,34 +31,36 @@ class ServerRow:
 
 
 def list_servers(session: Session, *, site: str | None = None) -> list[ServerRow]:
+    # Columns, not ORM objects: 10,000 servers load in a fraction of the time, and the console starts sooner.
     q = (
-        select(Server, Site.code, ServerModel.name, Customer.name)
-        .join(Site, Site.id == Server.site_id)
-        .join(ServerModel, ServerModel.id == Server.model_id)
-        .join(Customer, Customer.id == Server.customer_id, isouter=True)
-    )
+        select(Server.id, Server.hostname, Site.code, ServerModel.name, Customer.name, Server.plan, Server.status,
+               Server.health, Server.rack, Server.unit, Server.controller_protocol, Server.last_polled_at,
+               Server.last_poll_error, Server.asset_tag, Server.serial)
+        .join(Site, col(Site.id) == Server.site_id)
+        .join(ServerModel, col(ServerModel.id) == Server.model_id)
+        .join(Customer, col(Customer.id) == Server.customer_id, isouter=True)
+    )  # fmt: skip
     if site:
         q = q.where(Site.code == site)
     rows = []
-    for server, site_code, model, customer in session.exec(q.order_by(Site.code, Server.hostname)).all():
-        assert server.id is not None
-        hay = " ".join([server.hostname, site_code, model, customer or "", server.status, server.health,
-                        server.plan, server.rack, server.asset_tag, server.serial]).lower()  # fmt: skip
+    for (sid, host, site_code, model, customer, plan, status, health, rack, unit, protocol, polled_at, poll_error,
+         asset_tag, serial) in session.exec(q.order_by(Site.code, Server.hostname)).all():  # fmt: skip
+        hay = " ".join([host, site_code, model, customer or "", status, health, plan, rack, asset_tag, serial]).lower()
         rows.append(
             ServerRow(
-                id=server.id,
-                hostname=server.hostname,
+                id=sid,
+                hostname=host,
                 site=site_code,
                 model=model,
                 customer=customer or "",
-                plan=server.plan,
-                status=server.status,
-                health=server.health,
-                rack=server.rack,
-                unit=server.unit,
-                protocol=server.controller_protocol,
-                last_polled_at=server.last_polled_at,
-                last_poll_error=server.last_poll_error,
+                plan=plan,
+                status=status,
+                health=health,
+                rack=rack,
+                unit=unit,
+                protocol=protocol,
+                last_polled_at=polled_at,
+                last_poll_error=poll_error,
                 haystack=hay,
             )
         )
