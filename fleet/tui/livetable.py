@@ -6,7 +6,11 @@ from collections.abc import Sequence
 
 from textual.widgets import DataTable
 
-from fleet.tui.rowdiff import Row, cell_updates
+from fleet.tui.rowdiff import Row, cell_updates, removals
+
+# Removing a row costs about as much as adding one (the table re-indexes and repaints): past a few, rebuilding is
+# as cheap and simpler.
+FEW = 20
 
 
 class LiveTable(DataTable[object]):
@@ -24,6 +28,13 @@ class LiveTable(DataTable[object]):
     def sync(self, rows: Sequence[Row]) -> None:
         if not self.columns:
             self.add_columns(*self._columns)
+        gone = removals([k for k, _ in self.shown], [k for k, _ in rows])
+        if gone and len(gone) <= FEW:
+            # A swap done, a fault resolved: drop the rows that went and leave the rest (and the cursor) alone.
+            for key in gone:
+                self.remove_row(key)
+            dropped = set(gone)
+            self.shown = [r for r in self.shown if r[0] not in dropped]
         updates = cell_updates(self.shown, rows)
         if updates is not None:
             column_keys = list(self.columns)

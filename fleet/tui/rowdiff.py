@@ -22,3 +22,16 @@ def cell_updates(old: Sequence[Row], new: Sequence[Row]) -> list[tuple[str, int,
             if x != y:
                 updates.append((key, i, y))
     return updates
+
+
+def removals(old: Sequence[str], new: Sequence[str]) -> list[str] | None:
+    """Keys to remove when `new` is `old` with some rows taken out, order kept (a filter narrowing); else None."""
+    wanted = iter(new)
+    nxt = next(wanted, None)
+    gone = []
+    for key in old:
+        if key == nxt:
+            nxt = next(wanted, None)
+        else:
+            gone.append(key)
+    return gone if nxt is None else None

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleet.timefmt import age, countdown, local
-from fleet.tui.rowdiff import cell_updates
+from fleet.tui.rowdiff import cell_updates, removals
 
 T = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
@@ -38,6 +38,21 @@ def test_applying_the_updates_gives_the_new_rows(cells, data):
     assert [(k, tuple(c)) for k, c in patched.items()] == new
     changed = sum(x != y for (_, a), (_, b) in zip(old, new, strict=True) for x, y in zip(a, b, strict=True))
     assert len(updates) == changed
+
+
+def test_a_narrowing_filter_removes_rows_instead_of_rebuilding():
+    assert removals(["a", "b", "c", "d"], ["b", "d"]) == ["a", "c"]
+    assert removals(["a", "b"], ["a", "b"]) == []
+    assert removals(["a", "b"], ["b", "a"]) is None  # moved: rebuild
+    assert removals(["a"], ["a", "z"]) is None  # added: rebuild
+
+
+@given(st.lists(st.integers(0, 30), unique=True, max_size=12), st.data())
+def test_removals_leave_exactly_the_new_rows(keys, data):
+    old = [str(k) for k in keys]
+    new = [k for k in old if data.draw(st.booleans())]
+    gone = removals(old, new)
+    assert gone is not None and [k for k in old if k not in gone] == new
 
 
 def test_countdown_reads_left_and_overdue():
