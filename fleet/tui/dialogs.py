@@ -29,6 +29,11 @@ class Ask(ModalScreen[str | None]):
             yield Input(value=self.value, placeholder=self.placeholder, id="answer")
             yield Label("Enter to confirm, Escape to cancel", classes="hint")
 
+    def on_mount(self) -> None:
+        box = self.query_one("#answer", Input)
+        box.focus()
+        box.cursor_position = len(box.value)  # a prefilled answer is continued, not typed over
+
     @on(Input.Submitted, "#answer")
     def answered(self, event: Input.Submitted) -> None:
         self.dismiss(event.value)

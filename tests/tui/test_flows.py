@@ -11,7 +11,7 @@ from fleet.clock import FrozenClock
 from fleet.config import Settings
 from fleet.db import make_engine, read_session, write_session
 from fleet.migrate import upgrade
-from fleet.models import Audit, Component, Fault, Server, Stock, Swap
+from fleet.models import Audit, Component, Fault, Server, Stock, Swap, Ticket
 from fleet.tui.app import FleetApp, make_app
 from fleet.tui.livetable import LiveTable
 from tests.tui.scene import NOW, build_scene
@@ -270,3 +270,76 @@ async def test_a_database_that_fails_is_a_status_line(tmp_path):
         await settle(pilot, app, lambda: "cannot load" in status(app))
         assert status(app).startswith("cannot load dashboard: ")
         assert app.is_running
+
+
+async def test_open_a_ticket_from_the_faults_view(tmp_path):
+    engine, scene = scene_engine(tmp_path)
+    app = console(engine, view="faults")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#faults-table", LiveTable)
+        await settle(pilot, app, lambda: table.row_count > 0)
+        await pilot.press("t")
+        await pilot.pause()
+        # The dialog is prefilled with the selected fault's host and slot: the customer's words follow.
+        await pilot.press(*"customer says the server rebooted", "enter")
+        await settle(pilot, app, lambda: any("ticket on" in n.message for n in app._notifications))
+    with read_session(engine) as s:
+        tickets = s.exec(select(Ticket)).all()
+        assert [(t.server_id, t.slot, t.fault_id, t.opened_by) for t in tickets] == [
+            (scene.psu_server, "PSU1", scene.psu_fault, "marie")
+        ]
+
+
+async def test_repoll_on_demand_runs_in_a_worker_with_the_selected_server(tmp_path):
+    engine, scene = scene_engine(tmp_path)
+    asked: list[int] = []
+    app = console(engine, view="servers", poll_server=lambda _engine, server_id: asked.append(server_id) or "ok")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#servers-table", LiveTable)
+        await settle(pilot, app, lambda: table.row_count > 0)
+        await pilot.press("slash", *scene.psu_server_host, "enter", "p")
+        await settle(pilot, app, lambda: bool(asked))
+    assert asked == [scene.psu_server]
+
+
+async def test_refresh_never_overlaps_a_slow_read(tmp_path, monkeypatch):
+    """dolphie's pattern: the next read is booked when the last one is drawn, so a slow database never piles up."""
+    engine, _ = scene_engine(tmp_path)
+    from fleet.tui import views
+
+    running, most, reads = [0], [0], [0]
+    original = views.ServersView.load
+
+    def slow_load(self, session, **kw):
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        time.sleep(0.15)
+        try:
+            return original(self, session, **kw)
+        finally:
+            running[0] -= 1
+            reads[0] += 1
+
+    monkeypatch.setattr(views.ServersView, "load", slow_load)
+    app = make_app(engine, FrozenClock(NOW), settings=Settings(), view="servers", refresh_s=0.01)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app, lambda: reads[0] >= 4, timeout=10)
+    assert reads[0] >= 4 and most[0] == 1
+
+
+async def test_every_action_is_in_the_command_palette(tmp_path):
+    engine, _ = scene_engine(tmp_path)
+    app = console(engine)
+    from fleet.tui.commands import commands
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        actions = {a.split("(")[0] for _, _, a in commands(app)}
+        bound = {b.action.split("(")[0] for b in app.BINDINGS if hasattr(b, "action")}  # type: ignore[union-attr]
+        # Every key's action is reachable without the key (clear_filter is Escape's: it closes what is open).
+        assert bound - {"clear_filter", "command"} <= actions
+        await pilot.press("ctrl+p", *"acknowledge")
+        await pilot.pause(0.3)
+        from textual.command import CommandPalette
+
+        assert isinstance(app.screen, CommandPalette)
