@@ -301,7 +301,9 @@ class Fault(SQLModel, table=True):
     acknowledged_by: str | None = None
     resolved_at: datetime | None = TZ(default=None)
     resolution: str | None = None  # swapped | recovered | cancelled
-    last_seen_at: datetime | None = TZ(default=None)
+    last_seen_at: datetime | None = TZ(default=None)  # the last poll that found it still wrong
+    # The last poll applied to this fault: a poll applied twice (a retried sweep) must not count twice.
+    last_poll_at: datetime | None = TZ(default=None)
     healthy_polls: int = 0  # consecutive healthy polls since last bad one (hysteresis)
     flaps: int = 0  # bad -> healthy -> bad transitions while open
     flapping: bool = False

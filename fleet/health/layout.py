@@ -1,0 +1,72 @@
+"""What the rules need to know about a server besides its readings: its redundancy (Layout) and what is installed.
+
+Plain data, so the rules never import the database models; `fleet.faults` builds these from ServerModel and
+Component.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fleet.health.model import Kind
+from fleet.health.slots import slot_key, unit_number
+
+# How many failed disks each array level survives. RAID1 and RAID10 are mirrors: they survive one disk per pair,
+# which `rules` checks pair by pair; the number here is what is known without knowing the pairs.
+RAID_TOLERANCE = {"RAID0": 0, "NONE": 0, "JBOD": 0, "RAID1": 1, "RAID10": 1, "RAID5": 1, "RAID6": 2}
+MIRRORED = {"RAID1", "RAID10"}
+
+
+def raid_level(text: str | None) -> str:
+    """'raid-1', 'RAID 1', '1' and 'RAID1' are RAID1; '' and None are NONE."""
+    t = "".join(ch for ch in (text or "").upper() if ch.isalnum())
+    if not t:
+        return "NONE"
+    if t.isdigit():
+        t = "RAID" + t
+    return "RAID10" if t in ("RAID10", "RAID1PLUS0", "RAID1+0") else t
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """The redundancy of a server model."""
+
+    psu_count: int = 2
+    fan_count: int = 6
+    fan_zones: int = 1
+    disk_slots: int = 4
+    raid_level: str = "RAID1"
+    raid_battery: bool = True
+    dimm_slots: int = 16
+
+    @property
+    def raid(self) -> str:
+        return raid_level(self.raid_level)
+
+    def fan_zone(self, key: str) -> int:
+        """The cooling zone of a fan: fans are numbered 1..fan_count and the zones split them in order (with 6 fans
+        in 2 zones, FAN1-3 cool zone 0 and FAN4-6 zone 1)."""
+        zones = max(self.fan_zones, 1)
+        n = unit_number(key)
+        if zones == 1 or n is None or self.fan_count <= 0:
+            return 0
+        return min(zones - 1, max(n - 1, 0) * zones // self.fan_count)
+
+    def fans_in_zone(self, zone: int) -> int:
+        """How many fans the model has in a zone (0 when the model does not say)."""
+        if self.fan_count <= 0:
+            return 0
+        return sum(1 for n in range(1, self.fan_count + 1) if self.fan_zone(f"FAN{n}") == zone)
+
+
+@dataclass(frozen=True, slots=True)
+class Installed:
+    """A part the database says is in the server."""
+
+    slot: str
+    kind: Kind
+    serial: str | None = None
+
+    @property
+    def key(self) -> str:
+        return slot_key(self.slot)
