@@ -1,20 +1,58 @@
-"""`fleet stock`."""
+"""`fleet stock [--low]`, `fleet spare reserve|release`, `fleet transfer ship|receive`, `fleet rma list|ship|credit`."""
 
 from __future__ import annotations
 
+import getpass
+from typing import Annotated
+
+import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
-from fleet.db import read_session
-from fleet.stock import list_stock, stock_dict
+from fleet.clock import utcnow
+from fleet.config import load_settings
+from fleet.db import read_session, write_session
+from fleet.rma import advance_rma, list_rmas, rma_dict
+from fleet.stock import (
+    list_stock,
+    receive_transfer,
+    release_for_fault,
+    reorder_lines,
+    reserve_for_fault,
+    ship_transfer,
+    stock_dict,
+)
+
+spare_app = typer.Typer(help="Reserve or release the spare of a fault.")
+transfer_app = typer.Typer(help="Move spares between sites.")
+rma_app = typer.Typer(help="Defective parts going back to the vendor: open -> shipped -> credited.")
+app.add_typer(spare_app, name="spare")
+app.add_typer(transfer_app, name="transfer")
+app.add_typer(rma_app, name="rma")
+
+LowOption = Annotated[bool, typer.Option("--low", help="Only what is under its reorder level, with what to order.")]
+
+
+def cli_actor(name: str | None = None) -> str:
+    """Who the audit trail names: the technician when given, else the login running the command."""
+    if name:
+        return name
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no login name (containers without a passwd entry)
+        return "cli"
 
 
 @app.command()
-def stock(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
-    """Spare stock per site and part: on hand, reserved, available, reorder level."""
+def stock(db: DbOption = None, site: SiteOption = None, low: LowOption = False, as_json: JsonOption = False) -> None:
+    """Spare stock per site and part: on hand, reserved, available, reorder level (--low: what to order)."""
     engine = open_db(db)
+    if low:
+        _stock_low(engine, site, as_json)
+        return
     with read_session(engine) as session:
         rows = [stock_dict(*r) for r in list_stock(session, site=site)]
     if as_json:
@@ -26,3 +64,106 @@ def stock(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = Fa
         table.add_row(r["site"], r["part_number"], r["kind"], r["bin"], str(r["on_hand"]), str(r["reserved"]),
                       str(r["available"]), str(r["reorder_level"]), style=style)  # fmt: skip
     Console().print(table if rows else "no stock recorded")
+
+
+def _stock_low(engine: Engine, site: str | None, as_json: bool) -> None:
+    settings = load_settings()
+    now = utcnow()
+    with read_session(engine) as session:
+        lines = [x for x in reorder_lines(session, now=now, settings=settings, site=site) if x.low]
+    if as_json:
+        emit_json({"generated_at": now.isoformat(), "low": [x.to_dict() for x in lines]})
+        return
+    table = Table("site", "part", "kind", "installed", "demand", "target", "level", "avail", "order", box=None)
+    for x in lines:
+        table.add_row(x.site, x.part_number, x.kind, str(x.installed), f"{x.demand:.2f}", f"{x.target:.0%}",
+                      str(x.level), str(x.available), str(x.order),
+                      style="bold red" if x.available <= 0 else "yellow")  # fmt: skip
+    Console().print(table if lines else "nothing under its reorder level")
+
+
+@spare_app.command("reserve")
+def spare_reserve(fault_id: int, db: DbOption = None, as_json: JsonOption = False) -> None:
+    """Reserve a spare for a fault: at its site, else the fastest transfer from another site."""
+    engine = open_db(db)
+    with write_session(engine) as session:
+        outcome = reserve_for_fault(session, fault_id, now=utcnow(), settings=load_settings(), actor=cli_actor())
+    if as_json:
+        emit_json(outcome.to_dict())
+        return
+    if outcome.status == "reserved":
+        print(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}")
+    elif outcome.status == "transfer":
+        eta = outcome.eta.isoformat(timespec="minutes") if outcome.eta else "?"
+        print(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}, transfer {outcome.transfer_id} "
+              f"proposed, arrives {eta}")  # fmt: skip
+    else:
+        print(f"fault {fault_id}: no compatible spare at any site")
+    if outcome.flag:
+        print(f"fault {fault_id}: {outcome.flag}")
+
+
+@spare_app.command("release")
+def spare_release(fault_id: int, db: DbOption = None) -> None:
+    """Give back the spare a fault holds (and cancel its transfer)."""
+    engine = open_db(db)
+    with write_session(engine) as session:
+        n = release_for_fault(session, fault_id, now=utcnow(), actor=cli_actor())
+    print(f"fault {fault_id}: {n} reservation(s) released")
+
+
+@transfer_app.command("ship")
+def transfer_ship(transfer_id: int, db: DbOption = None) -> None:
+    """A proposed transfer leaves its site (in transit)."""
+    engine = open_db(db)
+    with write_session(engine) as session:
+        ship_transfer(session, transfer_id, now=utcnow(), actor=cli_actor())
+    print(f"transfer {transfer_id}: in transit")
+
+
+@transfer_app.command("receive")
+def transfer_receive(transfer_id: int, db: DbOption = None) -> None:
+    """The part arrived: move it onto the destination's shelf (still reserved for its fault)."""
+    engine = open_db(db)
+    with write_session(engine) as session:
+        receive_transfer(session, transfer_id, now=utcnow(), actor=cli_actor())
+    print(f"transfer {transfer_id}: received")
+
+
+@rma_app.command("list")
+def rma_list(
+    db: DbOption = None,
+    include_closed: Annotated[bool, typer.Option("--all", help="Credited RMAs too.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """RMAs not yet credited (--all: every one)."""
+    engine = open_db(db)
+    with read_session(engine) as session:
+        rows = [rma_dict(session, r) for r in list_rmas(session, include_closed=include_closed)]
+    if as_json:
+        emit_json({"rmas": rows})
+        return
+    table = Table("id", "state", "part", "serial", "server", "fault", "opened", box=None)
+    for r in rows:
+        table.add_row(str(r["id"]), r["state"], r["part_number"] or "-", r["serial"] or "-", r["server"] or "-",
+                      str(r["fault_id"] or "-"), (r["opened_at"] or "")[:16])  # fmt: skip
+    Console().print(table if rows else "no open RMAs")
+
+
+@rma_app.command("ship")
+def rma_ship(rma_id: int, db: DbOption = None) -> None:
+    """The defective part left for the vendor: open -> shipped."""
+    _advance(rma_id, "shipped", db)
+
+
+@rma_app.command("credit")
+def rma_credit(rma_id: int, db: DbOption = None) -> None:
+    """The vendor credited (or replaced) it: shipped -> credited."""
+    _advance(rma_id, "credited", db)
+
+
+def _advance(rma_id: int, to: str, db: str | None) -> None:
+    engine = open_db(db)
+    with write_session(engine) as session:
+        advance_rma(session, rma_id, to=to, now=utcnow(), actor=cli_actor())
+    print(f"RMA {rma_id}: {to}")
