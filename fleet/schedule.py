@@ -21,7 +21,7 @@ from fleet.audit import record, snapshot
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
 from fleet.models import Customer, Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
-from fleet.notify import SwapLine, WindowOffer, proposal_mail
+from fleet.notify import SwapLine, WindowOffer, deliver, proposal_mail
 from fleet.planner import Assignment, Job, Tech, disk_warning, plan
 from fleet.windows import Interval, expand, parse_weekly, propose_windows, subtract, zone
 
@@ -97,9 +97,12 @@ class CustomerProposal:
     note: str | None
     mail: EmailMessage | None = field(default=None, repr=False)
     mail_name: str | None = None
+    sent_to: str | None = None  # where `plan_swaps` delivered the mail: an .eml path or smtp://host:port
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("mail", "mail_name")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("mail", "mail_name", "sent_to")}
+        d["mail"] = self.sent_to
+        return d
 
 
 @dataclass
@@ -112,9 +115,15 @@ class PlanResult:
     def late(self) -> list[PlannedSwap]:
         return [p for p in self.critical if p.late]
 
+    @property
+    def planned(self) -> int:
+        """Swaps in this run's plan: critical ones planned plus non-critical ones put before a customer."""
+        return len(self.critical) + sum(len(p.swap_ids) for p in self.proposals)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "critical": [p.as_dict() for p in self.critical],
+            "planned": self.planned,
             "late": [p.swap_id for p in self.late],
             "proposals": [p.as_dict() for p in self.proposals],
             "escalated": self.escalated,
@@ -566,6 +575,18 @@ def run_planning(
     result.critical = plan_critical(session, now=now, settings=settings, site=site, actor=actor)
     result.proposals = propose_noncritical(session, now=now, settings=settings, site=site, actor=actor)
     result.escalated = sorted(escalations(session, now=now, settings=settings, site=site))
+    return result
+
+
+def plan_swaps(
+    session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
+) -> PlanResult:
+    """`run_planning`, then the customers' mails delivered (outbox or SMTP) inside the caller's transaction: when a
+    mail cannot go out, FleetError rolls the whole plan back and no window is recorded as proposed."""
+    result = run_planning(session, now=now, settings=settings, site=site, actor=actor)
+    for p in result.proposals:
+        if p.mail is not None and p.mail_name:
+            p.sent_to = deliver(p.mail, settings, name=p.mail_name)
     return result
 
 

@@ -295,3 +295,25 @@ def test_fleet_swaps_shows_an_escalated_customer(sqlite_url: str, capsys: pytest
         assert f"#{swap_id} ESCALATED" in out
     code, out, _ = cli(["swaps", "--db", sqlite_url, "--json"], capsys)
     assert all(r["escalated"] for r in json.loads(out)["swaps"])
+
+
+def test_plan_swaps_mails_the_customer_and_a_mail_that_cannot_go_rolls_the_plan_back(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from fleet.errors import FleetError
+    from fleet.schedule import plan_swaps
+
+    _noncritical_fleet(engine)
+    now = utc(2026, 10, 20, 12)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(FleetError), write_session(engine) as s:
+        plan_swaps(s, now=now, settings=Settings(outbox=str(blocker / "outbox")), actor="sweep")
+    with read_session(engine) as s:
+        assert s.exec(select(MaintenanceWindow)).all() == [] and s.exec(select(Swap)).all() == []
+    good = Settings(outbox=str(tmp_path / "outbox"))
+    with write_session(engine) as s:
+        result = plan_swaps(s, now=now, settings=good, actor="sweep")
+    (prop,) = result.proposals
+    assert result.planned == 2 and prop.sent_to and Path(prop.sent_to).parent == tmp_path / "outbox"
+    assert result.as_dict()["proposals"][0]["mail"] == prop.sent_to
