@@ -224,11 +224,12 @@ def _apply(
         swap = Swap(**values)
         action, before = "swap.plan", None
     else:
+        changes = {k: v for k, v in values.items() if getattr(swap, k) != v}
+        if not changes:
+            return swap, False  # untouched: no UPDATE, no audit entry (re-planning an unchanged fleet is cheap)
         before = snapshot(swap, SWAP_FIELDS)
-        for k, v in values.items():
+        for k, v in changes.items():
             setattr(swap, k, v)
-        if snapshot(swap, SWAP_FIELDS) == before:
-            return swap, False
         action = "swap.replan"
     session.add(swap)
     if pending is None:
