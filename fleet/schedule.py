@@ -110,6 +110,7 @@ class PlanResult:
     critical: list[PlannedSwap] = field(default_factory=list)
     proposals: list[CustomerProposal] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)  # swap ids: customer did not answer in time
+    cancelled: list[int] = field(default_factory=list)  # swap ids whose fault went away before the swap
 
     @property
     def late(self) -> list[PlannedSwap]:
@@ -127,6 +128,7 @@ class PlanResult:
             "late": [p.swap_id for p in self.late],
             "proposals": [p.as_dict() for p in self.proposals],
             "escalated": self.escalated,
+            "cancelled": self.cancelled,
         }
 
 
@@ -568,11 +570,36 @@ def escalations(session: Session, *, now: datetime, settings: Settings, site: st
     return out
 
 
+def cancel_stale(session: Session, *, now: datetime, site: str | None = None, actor: str = "fleet") -> list[int]:
+    """Swaps not yet started whose fault is gone (recovered, cancelled, resolved otherwise) are cancelled, so nobody
+    walks to a rack for nothing and the customer's proposals do not linger."""
+    q = (
+        select(Swap, Fault)
+        .join(Fault, col(Fault.id) == Swap.fault_id)
+        .join(Server, col(Server.id) == Swap.server_id)
+        .join(Site, col(Site.id) == Server.site_id)
+        .where(col(Swap.state).in_(REPLANNABLE))
+        .where(col(Fault.resolved_at).is_not(None) | col(Fault.state).in_(("resolved", "cancelled")))
+    )
+    if site:
+        q = q.where(Site.code == site)
+    out = []
+    for swap, fault in session.exec(q).all():
+        before = snapshot(swap, SWAP_FIELDS)
+        swap.state = "cancelled"
+        swap.note = f"fault {fault.id} {fault.resolution or fault.state} before the swap"
+        session.add(swap)
+        _audit(session, now, actor, "swap.cancel", swap, before)
+        out.append(swap.id or 0)
+    return out
+
+
 def run_planning(
     session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
 ) -> PlanResult:
     """What the sweep and `fleet swap plan` call: plan critical swaps, propose windows, list escalations."""
     result = PlanResult()
+    result.cancelled = cancel_stale(session, now=now, site=site, actor=actor)
     result.critical = plan_critical(session, now=now, settings=settings, site=site, actor=actor)
     result.proposals = propose_noncritical(session, now=now, settings=settings, site=site, actor=actor)
     result.escalated = sorted(escalations(session, now=now, settings=settings, site=site))
