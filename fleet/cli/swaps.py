@@ -1,6 +1,9 @@
-"""`fleet swaps`, swap planning and customer windows, `fleet report sla`."""
+"""`fleet swaps`, `fleet swap plan | agree | decline`, `fleet report sla`."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -8,33 +11,152 @@ from rich.table import Table
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
-from fleet.db import read_session
-from fleet.errors import FleetError
-from fleet.schedule import list_swaps, swap_dict
+from fleet.clock import utcnow
+from fleet.config import load_settings
+from fleet.db import read_session, write_session
+from fleet.schedule import agree_window, decline_window, escalations, list_swaps, plan_swaps, swap_dict
+from fleet.sla import sla_report
+from fleet.windows import zone
 
 swap_app = typer.Typer(help="Plan, start and finish part swaps.")
 report_app = typer.Typer(help="Reports.")
 app.add_typer(swap_app, name="swap")
 app.add_typer(report_app, name="report")
 
+ActorOption = Annotated[str, typer.Option("--actor", help="Who records this (for the audit trail).")]
+WindowOption = Annotated[int, typer.Option("--window", help="The window id quoted in the customer's mail.")]
+
+
+def _hhmm(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else "-"
+
 
 @app.command()
 def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
-    """Planned swaps, nearest hard limit first."""
+    """Planned swaps, nearest hard limit first; customers who have not answered are marked ESCALATED."""
     engine = open_db(db)
+    settings = load_settings()
+    now = utcnow()
     with read_session(engine) as session:
-        rows = [swap_dict(session, s) for s in list_swaps(session, site=site)]
+        esc = escalations(session, now=now, settings=settings, site=site)
+        rows = [swap_dict(session, s, esc) for s in list_swaps(session, site=site)]
     if as_json:
-        emit_json({"swaps": rows})
+        emit_json({"generated_at": now.isoformat(), "swaps": rows})
         return
-    table = Table("id", "server", "site", "slot", "state", "technician", "target", "limit", box=None)
+    # Fits 80 columns: times in the site's local time, notes under the table.
+    table = Table("id", "server", "site", "slot", "state", "tech", "start", "limit", "!", box=None)
+    notes = []
     for r in rows:
+        flags = ("E" if r["escalated"] else "") + ("B" if r["warning"] else "") + ("N" if r["note"] else "")
+        style = "bold red" if r["escalated"] or (r["note"] and r["critical"]) else None
         table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], r["state"], r["technician"] or "-",
-                      (r["target_at"] or "-")[:16], (r["hard_limit_at"] or "-")[:16])  # fmt: skip
-    Console().print(table if rows else "no planned swaps")
+                      _local(r["planned_start"], r["timezone"]), _local(r["hard_limit_at"], r["timezone"]), flags,
+                      style=style)  # fmt: skip
+        for text in (f"ESCALATED: {r['escalated']}" if r["escalated"] else None, r["warning"], r["note"]):
+            if text:
+                notes.append(f"#{r['id']} {text}")
+    console = Console()
+    console.print(table if rows else "no planned swaps")
+    if notes:
+        console.print("times are site-local; E escalated, B no backup, N note:")
+        for line in notes:
+            console.print(f"  {line}", highlight=False)
+
+
+def _local(iso: str | None, tz: str | None) -> str:
+    if not iso:
+        return "-"
+    t = datetime.fromisoformat(iso)
+    return (t.astimezone(zone(tz)) if tz else t).strftime("%d %H:%M")
+
+
+@swap_app.command("plan")
+def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
+    """Plan critical swaps inside the SLA and mail customers windows for non-critical ones.
+
+    Exit status 0; 1 when a critical swap cannot meet its hard limit (the reason is in its note)."""
+    engine = open_db(db)
+    settings = load_settings()
+    now = utcnow()
+    with write_session(engine) as session:
+        result = plan_swaps(session, now=now, settings=settings, site=site, actor="fleet swap plan")
+    data = result.as_dict()
+    if as_json:
+        emit_json({"generated_at": now.isoformat(), **data})
+    else:
+        console = Console()
+        for c in result.critical:
+            state = "LATE" if c.late else ("after target" if c.after_target else "on time")
+            console.print(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
+                          f"{_hhmm(c.start.isoformat() if c.start else None)} {state}"
+                          + (f" - {c.reason}" if c.reason else ""))  # fmt: skip
+        for p in result.proposals:
+            where = p.sent_to or "no mail"
+            console.print(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
+                          + (f" - {p.note}" if p.note else ""))  # fmt: skip
+        if result.escalated:
+            console.print(f"escalated to staff (customer has not answered): swaps {result.escalated}")
+        if not (result.critical or result.proposals or result.escalated):
+            console.print("nothing to plan")
+    if result.late:
+        raise typer.Exit(1)
+
+
+@swap_app.command("agree")
+def swap_agree(swap_id: int, window: WindowOption, db: DbOption = None, actor: ActorOption = "staff") -> None:
+    """Record the window the customer agreed to; the server's other pending swaps join it."""
+    engine = open_db(db)
+    settings = load_settings()
+    now = utcnow()
+    with write_session(engine) as session:
+        planned = agree_window(session, swap_id, window, now=now, settings=settings, actor=actor)
+        ids = [s.id for s in planned]
+    Console().print(f"window {window} agreed; swaps {ids} planned in it")
+
+
+@swap_app.command("decline")
+def swap_decline(swap_id: int, window: WindowOption, db: DbOption = None, actor: ActorOption = "staff") -> None:
+    """Record that the customer cannot make a window (when none is left, `swap plan` proposes new ones)."""
+    engine = open_db(db)
+    with write_session(engine) as session:
+        decline_window(session, swap_id, window, now=utcnow(), actor=actor)
+    Console().print(f"window {window} declined")
 
 
 @report_app.command("sla")
-def report_sla(db: DbOption = None) -> None:
-    """The month's SLA report (not built yet)."""
-    raise FleetError("`fleet report sla` is not built yet (SLA accounting: issue 7)")
+def report_sla(
+    month: Annotated[str, typer.Option("--month", help="The month, YYYY-MM (UTC).")],
+    db: DbOption = None,
+    site: SiteOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """The month's SLA figures: acknowledgements, critical swaps, availability, outage credits, monitoring gaps."""
+    engine = open_db(db)
+    settings = load_settings()
+    now = utcnow()
+    with read_session(engine) as session:
+        rep = sla_report(session, month, now=now, settings=settings, site=site)
+    if as_json:
+        emit_json(rep)
+        return
+    c = Console()
+    ack, sw, av, cr, mon = rep["acknowledgement"], rep["swaps"], rep["availability"], rep["credits"], rep["monitoring"]
+    c.print(f"SLA report {rep['month']}" + (f" site {rep['site']}" if rep["site"] else "")
+            + ("" if rep["period"]["complete"] else f" (to {_hhmm(rep['period']['end'])} UTC)"))  # fmt: skip
+    c.print(f"alerts acknowledged within {ack['within_min']} min: {ack['within']}/{ack['alerts']}"
+            f" (late {ack['late']}, pending {ack['pending']})")  # fmt: skip
+    c.print(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
+            f"within {sw['limit_min']} min {sw['within_limit']}, late {sw['late']}, "
+            f"pending {sw['pending']}")  # fmt: skip
+    c.print(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
+    for r in av["servers"]:
+        if not r["met"]:
+            c.print(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
+    c.print(f"outage credits: {cr['total_cents'] / 100:.2f}")
+    for r in cr["servers"]:
+        c.print(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
+                + (" (cap)" if r["capped"] else ""))  # fmt: skip
+    c.print(f"monitoring gaps over {mon['interval_min']} min: {len(mon['gaps'])}, {mon['gap_minutes']} min in all, "
+            f"longest {mon['longest_gap_minutes']} min")  # fmt: skip
+    if rep["excluded"]["servers"]:
+        c.print(f"excluded (VPS, shared hosting): {len(rep['excluded']['servers'])} servers")

@@ -1,0 +1,190 @@
+"""Customer mail: the proposal of maintenance windows, with an iCalendar (RFC 5545) invitation, written by hand so the
+product needs nothing beyond the standard library. Delivered to an outbox folder (.eml) or through SMTP.
+
+Building a message is pure; `deliver` is the only function here that touches the world.
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fleet.config import Settings
+from fleet.errors import FleetError
+
+
+@dataclass(frozen=True)
+class WindowOffer:
+    window_id: int
+    start: datetime  # aware UTC
+    end: datetime
+
+
+@dataclass(frozen=True)
+class SwapLine:
+    slot: str
+    kind: str
+    problem: str
+
+
+def _ics_text(value: str) -> str:
+    # RFC 5545 3.3.11: backslash, semicolon and comma are escaped; newlines become \n.
+    return (
+        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
+    )
+
+
+def _ics_time(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def _fold(line: str) -> str:
+    # RFC 5545 3.1: lines longer than 75 octets are folded with CRLF + one space; never split a UTF-8 sequence.
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts: list[str] = []
+    limit = 75
+    while data:
+        cut = min(limit, len(data))
+        while cut < len(data) and (data[cut] & 0xC0) == 0x80:
+            cut -= 1
+        parts.append(data[:cut].decode("utf-8"))
+        data = data[cut:]
+        limit = 74  # the leading space of a continuation line counts
+    return "\r\n ".join(parts)
+
+
+def ics_invitation(
+    *,
+    offers: Sequence[WindowOffer],
+    summary: str,
+    description: str,
+    organizer: str,
+    attendee: str,
+    now: datetime,
+    uid_domain: str,
+) -> str:
+    """A VCALENDAR with one tentative VEVENT per offered window (the customer accepts one). Times are UTC (form #2 of
+    RFC 5545 3.3.5), which every client shows in the reader's own timezone."""
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//fleet//maintenance windows//EN",
+        "CALSCALE:GREGORIAN",
+        "METHOD:REQUEST",
+    ]
+    for n, offer in enumerate(offers, 1):
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:window-{offer.window_id}@{uid_domain}",
+            f"DTSTAMP:{_ics_time(now)}",
+            f"DTSTART:{_ics_time(offer.start)}",
+            f"DTEND:{_ics_time(offer.end)}",
+            f"SUMMARY:{_ics_text(f'Option {n} of {len(offers)}: {summary}')}",
+            f"DESCRIPTION:{_ics_text(description)}",
+            "STATUS:TENTATIVE",
+            "TRANSP:OPAQUE",
+            "SEQUENCE:0",
+            f"ORGANIZER:mailto:{organizer}",
+            f"ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{attendee}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    return "".join(_fold(line) + "\r\n" for line in lines)
+
+
+def _local(t: datetime, tz: ZoneInfo) -> str:
+    return t.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")
+
+
+def proposal_mail(
+    *,
+    settings: Settings,
+    now: datetime,
+    to: str,
+    contact_name: str,
+    customer_tz: ZoneInfo,
+    hostname: str,
+    swaps: Sequence[SwapLine],
+    offers: Sequence[WindowOffer],
+    warning: str | None,
+    answer_by: datetime,
+) -> EmailMessage:
+    """The mail that asks the customer to choose one of the windows, every time in the customer's timezone."""
+    parts = ", ".join(f"{s.kind} {s.slot} ({s.problem})" for s in swaps)
+    body = [
+        f"Dear {contact_name},",
+        "",
+        f"Our monitoring found a failing part in your server {hostname}: {parts}.",
+        "The server is still running. We would like to replace the part(s) in one maintenance visit",
+        "at a time that suits you. Please choose one of these windows (your time):",
+        "",
+    ]
+    for n, o in enumerate(offers, 1):
+        end = o.end.astimezone(customer_tz).strftime("%H:%M %Z")
+        body.append(f"  {n}. {_local(o.start, customer_tz)} - {end}   (window {o.window_id})")
+    body += ["", f"Please answer by {_local(answer_by, customer_tz)}, quoting the window number."]
+    if warning:
+        body += [
+            "",
+            f"IMPORTANT: {warning}.",
+            "Please make sure you have a current copy of your data before the visit.",
+        ]
+    body += ["", "The attached invitation holds the same windows.", "", "Your hosting team"]
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["To"] = to
+    msg["Subject"] = f"Maintenance of {hostname}: please choose a window"
+    msg["Date"] = format_datetime(now)
+    domain = settings.mail_from.rpartition("@")[2] or "fleet.invalid"
+    msg["Message-ID"] = make_msgid(domain=domain)
+    msg.set_content("\n".join(body) + "\n")
+    ics = ics_invitation(
+        offers=offers,
+        summary=f"hardware maintenance of {hostname}",
+        description=f"Replacement of {parts} on {hostname}." + (f" {warning}." if warning else ""),
+        organizer=settings.mail_from,
+        attendee=to,
+        now=now,
+        uid_domain=domain,
+    )
+    msg.add_attachment(
+        ics.encode("utf-8"),
+        maintype="text",
+        subtype="calendar",
+        filename="maintenance.ics",
+        params={"method": "REQUEST"},
+    )
+    return msg
+
+
+def deliver(msg: EmailMessage, settings: Settings, *, name: str) -> str:
+    """Send through SMTP when `smtp_host` is set, else write `<outbox>/<name>.eml`. Returns where it went."""
+    if settings.smtp_host:
+        try:
+            with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=30) as smtp:
+                smtp.send_message(msg)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise FleetError(f"cannot send mail through {settings.smtp_host}:{settings.smtp_port}: {exc}") from None
+        return f"smtp://{settings.smtp_host}:{settings.smtp_port}"
+    outbox = Path(settings.outbox)
+    try:
+        outbox.mkdir(parents=True, exist_ok=True)
+        # Write then rename: a reader of the outbox never sees half a message.
+        fd, tmp = tempfile.mkstemp(dir=outbox, prefix=".", suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(msg.as_bytes())
+        dest = outbox / f"{name}.eml"
+        os.replace(tmp, dest)
+    except OSError as exc:
+        raise FleetError(f"cannot write mail to {outbox}: {exc.strerror or exc}") from None
+    return str(dest)
