@@ -40,6 +40,7 @@ from fleet.sim.ipmi_records import (
     sensor_thresholds,
     sensors_of,
 )
+from fleet.sim.layout import DISK, FAN
 
 log = logging.getLogger(__name__)
 
@@ -364,9 +365,12 @@ class SimBmc(pyghmi_bmc.Bmc):
 
     def _chassis_status(self, data: bytes) -> tuple[int, bytes]:
         on = self.state.power_on()
-        power_fault = 0 if on else 0x10
+        power_fault = 0 if on else 0x08  # main power fault
         last_event = 0 if on else 0x01  # "AC failed" when the PSUs are gone
-        return CC_OK, bytes([(0x01 if on else 0x00) | 0x40 | power_fault, last_event, 0x00, 0x00])
+        problems = self.state.problems()
+        kinds = {kind for slot, kind in self.server.layout.slots() if slot in problems}
+        misc = (0x04 if DISK in kinds else 0) | (0x08 if FAN in kinds else 0)  # drive fault, cooling/fan fault
+        return CC_OK, bytes([(0x01 if on else 0x00) | 0x40 | power_fault, last_event, misc, 0x00])
 
     def _chassis_control(self, data: bytes) -> tuple[int, bytes]:
         directive = data[0]
