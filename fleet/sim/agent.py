@@ -257,7 +257,7 @@ def hpe_table(state: MachineState) -> Table:
         p = problems.get(slot)
         cond = {None: H_OK, Problem.PREDICTIVE: H_DEGRADED}.get(p, H_FAILED)  # type: ignore[call-overload]
         status = {None: 1, Problem.PREDICTIVE: 1, Problem.INPUT_LOST: 17}.get(p, 2)  # type: ignore[call-overload]
-        power = max(power, H_DEGRADED if cond != H_OK else H_OK)
+        power = max(power, H_DEGRADED if cond != H_OK else H_OK)  # a redundant supply lost: degraded
         for col, value in (
             (1, _int(0)),
             (2, _int(i)),
@@ -321,6 +321,8 @@ def hpe_table(state: MachineState) -> Table:
         t[(*ld, 4, 0, 1)] = _int(ld_status)
         t[(*ld, 11, 0, 1)] = _int(ld_cond)
 
+    if not state.power_on():
+        power = H_FAILED  # no supply left delivering power
     t[(*HP, 6, 2, 6, 1, 0)] = _int(thermal)  # cpqHeThermalCondition
     t[(*HP, 6, 2, 9, 1, 0)] = _int(power)  # cpqHeFltTolPwrSupplyCondition
     t[(*HP, 6, 1, 3, 0)] = _int(max(worst, thermal, power))  # cpqHeMibCondition

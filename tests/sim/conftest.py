@@ -68,8 +68,9 @@ class NetSnmp:
         assert out.returncode == 0, out.stderr
         found: dict[str, str] = {}
         for line in out.stdout.splitlines():
-            oid, _, value = line.partition(" = ")
-            found[oid.lstrip(".")] = value
+            oid, sep, value = line.partition(" = ")
+            if sep:  # skip trailers such as "End of MIB"
+                found[oid.lstrip(".")] = value
         return found
 
 
