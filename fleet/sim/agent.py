@@ -21,7 +21,7 @@ from pysnmp.proto.api import v2c
 from pysnmp.proto.api.verdec import decode_message_version
 
 from fleet.sim.faults import MachineState, Problem
-from fleet.sim.layout import CPU, DIMM, DISK, FAN, PSU, TEMPERATURE
+from fleet.sim.layout import BATTERY, CPU, DIMM, DISK, FAN, PSU, TEMPERATURE
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +216,13 @@ def dell_table(state: MachineState) -> Table:
         for col, value in ((1, _int(1)), (2, _str("Virtual Disk 0")), (4, _int(vd_state)), (20, _int(vd_status))):
             t[(*vd, col, 1)] = value
 
+    for slot in _slots(state, BATTERY):
+        p = problems.get(slot)
+        status = {None: D_OK, Problem.PREDICTIVE: D_NONCRITICAL}.get(p, D_CRITICAL)  # type: ignore[call-overload]
+        note(status, disk=True)
+        bat = (*DELL, 5, 1, 20, 130, 15, 1)
+        t[(*bat, 1, 1)] = _int(1)
+        t[(*bat, 6, 1)] = _int(status)  # raidBatteryComponentStatus
     t[(*DELL, 2, 1, 0)] = _int(worst)  # globalSystemStatus
     t[(*DELL, 2, 3, 0)] = _int(storage)  # globalStorageStatus
     t[(*DELL, 4, 200, 10, 1, 2, 1)] = _int(worst)  # systemStateGlobalSystemStatus
@@ -321,6 +328,12 @@ def hpe_table(state: MachineState) -> Table:
         t[(*ld, 4, 0, 1)] = _int(ld_status)
         t[(*ld, 11, 0, 1)] = _int(ld_cond)
 
+    for slot in _slots(state, BATTERY):
+        p = problems.get(slot)
+        # cpqDaAccelBattery: ok, failed, degraded, notPresent (a missing battery is "notPresent", not a failure)
+        value = {None: 2, Problem.FAILED: 4, Problem.PREDICTIVE: 5, Problem.REMOVED: 6}[p]  # type: ignore[index]
+        worst = max(worst, {2: H_OK, 4: H_FAILED, 5: H_DEGRADED, 6: H_OK}[value])
+        t[(*HP, 3, 2, 2, 2, 1, 6, 0)] = _int(value)
     if not state.power_on():
         power = H_FAILED  # no supply left delivering power
     t[(*HP, 6, 2, 6, 1, 0)] = _int(thermal)  # cpqHeThermalCondition
@@ -329,7 +342,126 @@ def hpe_table(state: MachineState) -> Table:
     return t
 
 
-TABLES: dict[str, Callable[[MachineState], Table]] = {"dell": dell_table, "hpe": hpe_table}
+def _health(p: Problem | None) -> int:
+    """0 healthy, 1 warning (predictive, correctable), 2 failed: the three levels every vendor below distinguishes."""
+    if p is None:
+        return 0
+    return 1 if p in (Problem.PREDICTIVE, Problem.CORRECTABLE_ECC) else 2
+
+
+def lenovo_table(state: MachineState) -> Table:
+    """XClarity Controller (LENOVO-XCC-MIB): per-part tables give names and readings; what failed is told by the
+    system health summary rows, as on a real XCC."""
+    problems = state.problems()
+    x = (1, 3, 6, 1, 4, 1, 19046, 11, 1, 1)
+    t: Table = _system(state, "Linux XCC", "1.3.6.1.4.1.19046.11.1")
+    probes = [f"{c} Temp" for c in _slots(state, CPU)] + [f"{n} Temp" for n in _slots(state, TEMPERATURE)]
+    for i, name in enumerate(probes, start=1):
+        hot = problems.get(name.removesuffix(" Temp")) is Problem.OVER_TEMPERATURE
+        for col, value in (
+            (1, _int(i)),
+            (2, _str(name)),
+            (3, _str("95" if hot else "31")),
+            (11, _str("Critical" if hot else "Normal")),
+        ):
+            t[(*x, 1, 2, 1, col, i)] = value
+    for i, slot in enumerate(_slots(state, FAN), start=1):
+        p = problems.get(slot)
+        speed = " 38% of maximum" if p is None else " 0% of maximum"
+        for col, value in (
+            (1, _int(i)),
+            (2, _str(f"Fan {i} Tach")),
+            (3, _str(speed)),
+            (10, _str("Normal" if p is None else "Critical")),
+        ):
+            t[(*x, 3, 2, 1, col, i)] = value
+    rows = sorted((slot, p) for slot, p in problems.items())
+    for i, (slot, p) in enumerate(rows, start=1):
+        severity = "Warning" if _health(p) == 1 else "Critical"
+        for col, value in ((1, _int(i)), (2, _str(severity)), (3, _str(f"{slot}: {p.value}"))):
+            t[(*x, 4, 2, 1, col, i)] = value
+    worst = max((_health(p) for p in problems.values()), default=0)
+    t[(*x, 4, 1, 0)] = _int({0: 255, 1: 4, 2: 2}[worst])  # systemHealthStat
+    return t
+
+
+def cisco_table(state: MachineState) -> Table:
+    """CIMC (CISCO-UNIFIED-COMPUTING-*-MIB): an operability column per part (1 operable, 2 inoperable, 3 degraded,
+    6 removed) with the part's DN and name."""
+    problems = state.problems()
+    c = (1, 3, 6, 1, 4, 1, 9, 9, 719, 1)
+    t: Table = _system(
+        state, f"Cisco Integrated Management Controller(CIMC) [{state.server.model}]", "1.3.6.1.4.1.9.1.2178"
+    )
+
+    def operability(p: Problem | None) -> int:
+        return 6 if p is Problem.REMOVED else {0: 1, 1: 3, 2: 2}[_health(p)]
+
+    def rows(
+        kind: str, table: tuple[int, ...], op_col: int, dn: str, rn: str, extra: dict[int, Callable[[str], Any]]
+    ) -> None:
+        for i, slot in enumerate(_slots(state, kind), start=1):
+            t[(*c, *table, 2, i)] = _str(f"sys/rack-unit-1/{dn.format(i=i)}")
+            t[(*c, *table, 3, i)] = _str(rn.format(i=i))
+            t[(*c, *table, op_col, i)] = v2c.Integer(operability(problems.get(slot)))
+            for col, make in extra.items():
+                t[(*c, *table, col, i)] = make(slot)
+
+    rows(FAN, (15, 12, 1), 10, "fan-module-1-{i}/fan-1", "fan-{i}", {})
+    rows(PSU, (15, 56, 1), 8, "psu-{i}", "psu-{i}", {13: lambda slot: _str(state.serial(slot))})
+    rows(
+        DIMM,
+        (30, 11, 1),
+        14,
+        "board/memarray-1/mem-{i}",
+        "mem-{i}",
+        {11: lambda slot: _str(slot), 19: lambda slot: _str(state.serial(slot))},
+    )
+    rows(DISK, (45, 4, 1), 9, "board/storage-SAS-MRAID/pd-{i}", "pd-{i}", {12: lambda slot: _str(state.serial(slot))})
+    rows(CPU, (41, 9, 1), 10, "board/cpu-{i}", "cpu-{i}", {16: lambda slot: _str(slot)})
+    rows(BATTERY, (45, 11, 1), 9, "board/storage-SAS-MRAID/raid-battery", "raid-battery", {})
+    return t
+
+
+def fujitsu_table(state: MachineState) -> Table:
+    """iRMC (FSC-SERVERCONTROL2-MIB): fans, PSUs, temperatures and a component status table, indexed by cabinet."""
+    problems = state.problems()
+    f = (1, 3, 6, 1, 4, 1, 231, 2, 10, 2, 2, 10)
+    t: Table = _system(state, "Primergy iRMC S5", "1.3.6.1.4.1.231.1.28.1")
+    for i, slot in enumerate(_slots(state, FAN), start=1):
+        p = problems.get(slot)
+        status = {None: 3, Problem.REMOVED: 8}.get(p, 4)  # ok, not-present, failed  # type: ignore[call-overload]
+        for col, value in ((1, 1), (2, i), (5, status), (6, 5280 if p is None else 0)):
+            t[(*f, 5, 2, 1, col, 1, i)] = _int(value)
+        t[(*f, 5, 2, 1, 3, 1, i)] = _str(f"FAN{i} SYS")
+    for i, slot in enumerate(_slots(state, PSU), start=1):
+        p = problems.get(slot)
+        status = {None: 3, Problem.REMOVED: 2, Problem.INPUT_LOST: 5, Problem.PREDICTIVE: 9}.get(p, 4)  # type: ignore[call-overload]
+        for col, value in ((1, 1), (2, i), (5, status), (7, 800)):
+            t[(*f, 6, 2, 1, col, 1, i)] = _int(value)
+        t[(*f, 6, 2, 1, 3, 1, i)] = _str(slot)
+    probes = [(f"{c} Temp", c) for c in _slots(state, CPU)] + [(n, n) for n in _slots(state, TEMPERATURE)]
+    for i, (name, slot) in enumerate(probes, start=1):
+        hot = problems.get(slot) is Problem.OVER_TEMPERATURE
+        for col, value in ((1, 1), (2, i), (5, 7 if hot else 8), (6, 95 if hot else 30), (7, 80), (8, 90)):
+            t[(*f, 5, 1, 1, col, 1, i)] = _int(value)
+        t[(*f, 5, 1, 1, 3, 1, i)] = _str(name)
+    parts = [s for s, k in state.server.layout.slots() if k in (DIMM, DISK, CPU, BATTERY)]
+    for i, slot in enumerate(parts, start=1):
+        p = problems.get(slot)
+        status = 6 if p is Problem.REMOVED else {0: 2, 1: 3, 2: 5}[_health(p)]  # ok, degraded, failed, not-present
+        for col, value in ((1, _int(1)), (2, _int(i)), (3, _str(slot)), (8, _int(status)), (9, _str(slot))):
+            t[(*f, 8, 3, 1, col, 1, i)] = value
+    return t
+
+
+TABLES: dict[str, Callable[[MachineState], Table]] = {
+    "dell": dell_table,
+    "hpe": hpe_table,
+    "lenovo": lenovo_table,
+    "cisco": cisco_table,
+    "fujitsu": fujitsu_table,
+}
 
 
 class SnmpAgent:

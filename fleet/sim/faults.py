@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from fleet.clock import Clock, utcnow
 from fleet.errors import InputError
-from fleet.sim.layout import CPU, DIMM, DISK, FAN, PSU, TEMPERATURE, SimServer, kind_of, normalize_slot
+from fleet.sim.layout import BATTERY, CPU, DIMM, DISK, FAN, PSU, TEMPERATURE, SimServer, kind_of, normalize_slot
 
 
 class Problem(StrEnum):
@@ -36,6 +36,7 @@ ALLOWED: dict[str, frozenset[Problem]] = {
     DIMM: frozenset({Problem.UNCORRECTABLE_ECC, Problem.CORRECTABLE_ECC}),
     CPU: frozenset({Problem.IERR, Problem.OVER_TEMPERATURE}),
     TEMPERATURE: frozenset({Problem.OVER_TEMPERATURE}),
+    BATTERY: frozenset({Problem.FAILED, Problem.PREDICTIVE, Problem.REMOVED}),  # predictive: "battery low"
 }
 
 

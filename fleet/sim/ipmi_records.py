@@ -13,28 +13,22 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from fleet.sim.faults import Change, MachineState, Problem
-from fleet.sim.layout import CPU, DIMM, DISK, FAN, PSU, TEMPERATURE, SimServer
+from fleet.sim.layout import BATTERY, CPU, DIMM, DISK, FAN, PSU, TEMPERATURE, VENDORS, SimServer
 
 # Sensor types (table 42-3) and event/reading type codes (table 42-1/42-2).
 ST_TEMPERATURE, ST_FAN, ST_PSU, ST_PROCESSOR, ST_MEMORY, ST_DRIVE = 0x01, 0x04, 0x08, 0x07, 0x0C, 0x0D
+ST_BATTERY = 0x29
 THRESHOLD, SENSOR_SPECIFIC = 0x01, 0x6F
 # Entity ids (table 43-13).
-ENT_PROCESSOR, ENT_DISK_BAY, ENT_BOARD, ENT_PSU, ENT_FAN, ENT_MEMORY, ENT_INLET = (
-    0x03,
-    0x04,
-    0x07,
-    0x0A,
-    0x1D,
-    0x20,
-    0x37,
-)
+ENT_PROCESSOR, ENT_DISK_BAY, ENT_BOARD, ENT_PSU = 0x03, 0x04, 0x07, 0x0A
+ENT_FAN, ENT_MEMORY, ENT_INLET, ENT_BATTERY = 0x1D, 0x20, 0x37, 0x28
 UNIT_DEGREES_C, UNIT_RPM = 1, 18
 
 # Threshold comparison bits of a reading (Get Sensor Reading byte 3) and of the readable-threshold mask.
 LNC, LC, LNR, UNC, UC, UNR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
 _THRESHOLD_ORDER = ("lnc", "lc", "lnr", "unc", "uc", "unr")
 
-MANUFACTURERS = {"dell": ("Dell Inc.", 674), "hpe": ("HPE", 11)}
+MANUFACTURERS = VENDORS
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +121,8 @@ def sensors_of(server: SimServer) -> list[Sensor]:
                 nominal=48,
                 limits={"unc": 85, "uc": 90},
             )
+        elif kind == BATTERY:
+            add(name="RAID Battery", slot=slot, kind=kind, sensor_type=ST_BATTERY, entity=ENT_BATTERY, instance=1)
         elif kind == TEMPERATURE:
             inlet = slot.lower() == "inlet"
             add(
@@ -187,7 +183,9 @@ def full_record(record_id: int, s: Sensor) -> bytes:
     return _record(record_id, 0x01, body + _id_string(s.name))
 
 
-_DISCRETE_MASKS = {ST_PSU: 0x000F, ST_DRIVE: 0x0007, ST_MEMORY: 0x0043, ST_PROCESSOR: 0x0083}
+_DISCRETE_MASKS = {ST_PSU: 0x000F, ST_DRIVE: 0x0007, ST_MEMORY: 0x0043, ST_PROCESSOR: 0x0083, ST_BATTERY: 0x0007}
+# The offset that means "present" in each sensor-specific type: a removal deasserts it.
+PRESENCE_OFFSET = {ST_PSU: 0, ST_DRIVE: 0, ST_BATTERY: 2, ST_MEMORY: 6, ST_PROCESSOR: 7}
 
 
 def compact_record(record_id: int, s: Sensor) -> bytes:
@@ -268,6 +266,10 @@ def discrete_bits(s: Sensor, problem: Problem | None) -> int:
         return 0x01 | {Problem.FAILED: 0x02, Problem.PREDICTIVE: 0x04}.get(problem, 0)  # type: ignore[arg-type]
     if s.sensor_type == ST_MEMORY:  # 0 correctable ECC, 1 uncorrectable ECC, 6 presence
         return 0x40 | {Problem.CORRECTABLE_ECC: 0x01, Problem.UNCORRECTABLE_ECC: 0x02}.get(problem, 0)  # type: ignore[arg-type]
+    if s.sensor_type == ST_BATTERY:  # 0 battery low, 1 failed, 2 presence
+        if problem is Problem.REMOVED:
+            return 0
+        return 0x04 | {Problem.PREDICTIVE: 0x01, Problem.FAILED: 0x02}.get(problem, 0)  # type: ignore[arg-type]
     if s.sensor_type == ST_PROCESSOR:  # 0 IERR, 7 presence
         return 0x80 | (0x01 if problem is Problem.IERR else 0)
     return 0
@@ -335,12 +337,12 @@ def _event_of(s: Sensor, change: Change) -> tuple[int, int, list[int]]:
         return deassert, THRESHOLD, [0x50 | offset, raw, limit]  # data 2: reading, data 3: threshold
     offset = {
         Problem.FAILED: 1,
-        Problem.PREDICTIVE: 2,
+        Problem.PREDICTIVE: 0 if s.sensor_type == ST_BATTERY else 2,
         Problem.INPUT_LOST: 3,
         Problem.CORRECTABLE_ECC: 0,
         Problem.UNCORRECTABLE_ECC: 1,
         Problem.IERR: 0,
-        Problem.REMOVED: 0,
+        Problem.REMOVED: PRESENCE_OFFSET.get(s.sensor_type, 0),
     }[change.problem]
     if change.problem is Problem.REMOVED:
         # A removal is the presence offset going away: a deassertion; the repair asserts presence again.

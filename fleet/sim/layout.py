@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -17,7 +17,21 @@ from fleet.errors import InputError
 
 # Slot kinds a simulated server has. They match `fleet.health.model.Kind` values without importing it, so the
 # simulator stays usable on its own.
-PSU, FAN, DISK, DIMM, CPU, TEMPERATURE = "psu", "fan", "disk", "dimm", "cpu", "temperature"
+PSU, FAN, DISK, DIMM, CPU, TEMPERATURE, BATTERY = "psu", "fan", "disk", "dimm", "cpu", "temperature", "battery"
+
+
+# Vendors a simulated controller can pose as: IPMI manufacturer name and IANA enterprise number.
+VENDORS: dict[str, tuple[str, int]] = {
+    "dell": ("Dell Inc.", 674),
+    "hpe": ("HPE", 11),
+    # Lenovo's own IANA number (19046) would switch pyghmi clients to Lenovo OEM commands the simulator lacks.
+    "lenovo": ("Lenovo", 0),
+    "supermicro": ("Supermicro", 10876),
+    "cisco": ("Cisco", 5771),
+    "fujitsu": ("FUJITSU", 10368),
+    "generic": ("Simulated", 0),
+}
+SNMP_VENDORS = ("dell", "hpe", "lenovo", "cisco", "fujitsu")  # the table sets fleet.sim.agent serves
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +45,10 @@ class Layout:
     cpus: int = 2
     # Extra board temperature probes besides one per CPU (names without the " Temp" suffix).
     temperatures: tuple[str, ...] = ("Inlet", "Exhaust")
+    raid_battery: bool = False  # slot "BAT": the RAID controller's battery / supercap
+    # The populated DIMM slots by name, when they do not follow A1..An, B1..Bn (e.g. A1, B1, A2, B2 as the sample
+    # fleet populates them). Empty: derived from `dimms` and `cpus`.
+    dimm_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, value, top in (
@@ -44,15 +62,40 @@ class Layout:
                 raise InputError(f"simulated layout: {name} must be between 0 and {top}, got {value}")
         if self.cpus == 0 and self.dimms:
             raise InputError("simulated layout: DIMMs need at least one CPU")
+        if self.dimm_names and len(self.dimm_names) != self.dimms:
+            raise InputError(f"simulated layout: {len(self.dimm_names)} DIMM names for {self.dimms} DIMMs")
+        bad = [n for n in self.dimm_names if not re.fullmatch(r"DIMM_[A-Z]\d{1,2}", n)]
+        if bad:
+            raise InputError(f"simulated layout: DIMM slot names look like DIMM_A1, not {bad[0]!r}")
+
+    @classmethod
+    def from_slots(cls, slots: Iterable[str], *, cpus: int | None = None) -> Layout:
+        """The layout holding exactly these slots (PSU1.., FAN1.., 'Disk 0'.., DIMM_A1.., BAT), as a server's
+        installed components name them. Other slots are ignored: the simulator has no sensor for them.
+        `cpus`: by default one socket per DIMM bank letter (A, B), at least one."""
+        names = list(slots)
+        dimms = tuple(n for n in names if re.fullmatch(r"DIMM_[A-Z]\d{1,2}", n))
+        banks = {n[5] for n in dimms}
+        return cls(
+            psu_count=len([n for n in names if re.fullmatch(r"PSU\d+", n)]),
+            fan_count=len([n for n in names if re.fullmatch(r"FAN\d+", n)]),
+            disks=len([n for n in names if re.fullmatch(r"Disk \d+", n)]),
+            dimms=len(dimms),
+            cpus=cpus if cpus is not None else max(1, len(banks)),
+            raid_battery="BAT" in names,
+            dimm_names=dimms,
+        )
 
     def slots(self) -> list[tuple[str, str]]:
         """Every addressable part as (slot, kind), in the order the controller lists them."""
         out: list[tuple[str, str]] = [(f"PSU{i}", PSU) for i in range(1, self.psu_count + 1)]
         out += [(f"FAN{i}", FAN) for i in range(1, self.fan_count + 1)]
         out += [(f"Disk {i}", DISK) for i in range(self.disks)]
-        out += [(slot, DIMM) for slot in dimm_slots(self.dimms, self.cpus)]
+        out += [(slot, DIMM) for slot in self.dimm_names or dimm_slots(self.dimms, self.cpus)]
         out += [(f"CPU{i}", CPU) for i in range(1, self.cpus + 1)]
         out += [(name, TEMPERATURE) for name in self.temperatures]
+        if self.raid_battery:
+            out.append(("BAT", BATTERY))
         return out
 
 
@@ -76,7 +119,7 @@ class SimServer:
     port: int
     protocol: str = "ipmi"  # ipmi | snmp
     layout: Layout = field(default_factory=Layout)
-    vendor: str = "dell"  # dell | hpe (the SNMP table set; the IPMI manufacturer shown in FRU and device id)
+    vendor: str = "dell"  # one of VENDORS: the SNMP table set and the IPMI manufacturer (FRU, device id)
     model: str = "PowerEdge R640"
     serial: str = ""
     asset_tag: str = ""
@@ -88,8 +131,14 @@ class SimServer:
             raise InputError(f"simulated controller {self.host}: port {self.port} out of range")
         if self.protocol not in ("ipmi", "snmp"):
             raise InputError(f"simulated controller {self.host}: protocol must be ipmi or snmp, not {self.protocol!r}")
-        if self.vendor not in ("dell", "hpe"):
-            raise InputError(f"simulated controller {self.host}: vendor must be dell or hpe, not {self.vendor!r}")
+        if self.vendor not in VENDORS:
+            raise InputError(
+                f"simulated controller {self.host}: vendor must be one of {', '.join(VENDORS)}, not {self.vendor!r}"
+            )
+        if self.protocol == "snmp" and self.vendor not in SNMP_VENDORS:
+            raise InputError(
+                f"simulated SNMP agent {self.host}: no table set for {self.vendor} ({', '.join(SNMP_VENDORS)})"
+            )
         known = {slot for slot, _ in self.layout.slots()}
         given = {normalize_slot(s, self.layout): v for s, v in self.serials.items()}
         object.__setattr__(self, "serials", MappingProxyType(given))
@@ -123,6 +172,7 @@ def check_loopback(host: str) -> None:
 
 
 _SLOT_RE = re.compile(r"^(psu|ps|fan|disk|drive|hdd|dimm|cpu|proc)[\s_-]*([a-z]?\d+)$")
+_ALIASES = {"battery": "bat", "raid battery": "bat", "bbu": "bat"}
 
 
 def normalize_slot(slot: str, layout: Layout) -> str:
@@ -133,6 +183,7 @@ def normalize_slot(slot: str, layout: Layout) -> str:
     key = text.lower()
     if key.endswith(" temp"):
         key = key[: -len(" temp")]
+    key = _ALIASES.get(key, key)
     if key in canonical:
         return canonical[key]
     m = _SLOT_RE.match(key)
