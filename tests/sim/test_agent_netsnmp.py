@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from fleet.sim.run import SimFleet
-from tests.sim.conftest import SERIALS, NetSnmp
+from fleet.sim.layout import SimServer
+from fleet.sim.run import SimFleet, start_simulators
+from tests.sim.conftest import SERIALS, NetSnmp, free_udp_port
 
 DELL = "1.3.6.1.4.1.674.10892.5"
 PSU_STATUS = f"{DELL}.4.600.12.1.5.1"
@@ -115,3 +116,27 @@ def test_missing_oid_and_wrong_community(snmp: NetSnmp, clean: SimFleet, tmp_pat
     wrong = NetSnmp(tmp_path, "not-the-community")
     out = wrong.run("snmpget", dell, "1.3.6.1.2.1.1.2.0")
     assert out.returncode != 0 and "Timeout" in out.stderr + out.stdout
+
+
+# Status columns of HEALTH-OIDS-style references for the other vendors: (vendor, slot, problem, column OID of the
+# part's row, value when healthy, value after the fault). Values from the vendors' MIB enumerations.
+OTHER_VENDORS = [
+    ("cisco", "PSU2", "failed", "1.3.6.1.4.1.9.9.719.1.15.56.1.8.2", "1", "2"),  # operable -> inoperable
+    ("cisco", "Disk 1", "removed", "1.3.6.1.4.1.9.9.719.1.45.4.1.9.2", "1", "6"),  # operable -> removed
+    ("fujitsu", "FAN2", "failed", "1.3.6.1.4.1.231.2.10.2.2.10.5.2.1.5.1.2", "3", "4"),  # ok -> failed
+    ("fujitsu", "PSU1", "input-lost", "1.3.6.1.4.1.231.2.10.2.2.10.6.2.1.5.1.1", "3", "5"),  # ok -> ac-fail
+    ("lenovo", "PSU1", "failed", "1.3.6.1.4.1.19046.11.1.1.4.1.0", "255", "2"),  # normal -> critical
+]
+
+
+@pytest.mark.parametrize(("vendor", "slot", "problem", "column", "before", "after"), OTHER_VENDORS)
+def test_other_vendor_tables(
+    snmp: NetSnmp, community: str, vendor: str, slot: str, problem: str, column: str, before: str, after: str
+) -> None:
+    host = "127.0.6.1"
+    server = SimServer(host, free_udp_port(host), protocol="snmp", vendor=vendor)
+    with start_simulators([server], community=community) as sim:
+        where = f"udp:{host}:{server.port}"
+        assert snmp.values("snmpget", where, column)[column] == f"INTEGER: {before}"
+        sim.inject(host, slot, problem)
+        assert snmp.values("snmpget", where, column)[column] == f"INTEGER: {after}"
