@@ -110,3 +110,17 @@ def test_three_hundred_bmcs_start_quickly_on_one_thread(password: str) -> None:
         assert "Failure detected" in out
     finally:
         sim.stop()
+
+
+def test_demo_story_covers_critical_and_non_critical_faults() -> None:
+    from fleet.sim.scenario import inject_demo_faults
+
+    servers = [SimServer(f"127.0.8.{i}", 16623, layout=Layout(raid_battery=True)) for i in range(1, 40)]
+    sim = SimFleet(servers, users={"admin": "pw"})
+    changes = inject_demo_faults(sim)
+    kinds = {dict(servers[0].layout.slots())[c.slot] for c in changes}
+    assert kinds == {"psu", "fan", "disk", "dimm", "cpu", "battery"}
+    down = [st for st in sim.states.values() if not st.power_on()]
+    assert len(down) == 1  # exactly one server lost all its PSUs
+    faulty = [st for st in sim.states.values() if st.problems()]
+    assert len(faulty) == len({(c.slot, c.problem) for c in changes}) - 1  # one server per fault; the dead one has 2
