@@ -28,7 +28,7 @@ import pyghmi.ipmi.bmc as pyghmi_bmc
 import pyghmi.ipmi.private.constants as constants
 import pyghmi.ipmi.private.serversession as serversession
 
-from fleet.sim.faults import MachineState, Problem
+from fleet.sim.faults import MachineState
 from fleet.sim.ipmi_records import (
     MANUFACTURERS,
     fru_devices_of,
@@ -483,6 +483,3 @@ class SimBmc(pyghmi_bmc.Bmc):
 
 def _checksum(data: bytes) -> int:
     return (-sum(data)) & 0xFF
-
-
-__all__ = ["SUITES", "Problem", "SimBmc", "SimSession"]

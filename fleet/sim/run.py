@@ -107,7 +107,7 @@ class SimFleet:
                     agent = SnmpAgent(st, self.community)
                     try:
                         transport, _ = await loop.create_datagram_endpoint(
-                            functools.partial(_same, agent), local_addr=(server.host, server.port)
+                            functools.partial(_itself, agent), local_addr=(server.host, server.port)
                         )
                     except OSError as exc:
                         raise FleetError(
@@ -178,7 +178,8 @@ class SimFleet:
         self.stop()
 
 
-def _same(agent: Any) -> Any:
+def _itself(agent: Any) -> Any:
+    # The endpoint's protocol factory: the agent object is its own protocol.
     return agent
 
 

@@ -96,7 +96,10 @@ def test_slot_spellings_and_power() -> None:
 
 
 def test_three_hundred_bmcs_start_quickly_on_one_thread(password: str) -> None:
-    servers = [SimServer(f"127.1.{i // 250}.{i % 250 + 1}", 16623) for i in range(300)]
+    servers = [
+        SimServer(f"127.77.{i // 250}.{i % 250 + 1}", free_udp_port(f"127.77.{i // 250}.{i % 250 + 1}"))
+        for i in range(300)
+    ]
     threads = threading.active_count()
     began = time.perf_counter()
     sim = start_simulators(servers, users={"admin": password})
