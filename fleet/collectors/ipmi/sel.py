@@ -7,10 +7,11 @@ The cursor (kept by the caller between polls) is
 
 - No cursor (first contact): every record in the log is returned, so nothing that happened before the first poll
   is lost; the caller decides whether to alert on them.
-- Same add and erase times as last poll: nothing new, and nothing is read beyond Get SEL Info.
 - Erase time changed: the log was cleared since; every record now in it is new.
-- Otherwise: read on from the record after `last_id`. If that record is gone (the log wrapped, or someone
-  deleted it), read the whole log and keep the records newer than `last_ts` (or, at the same time, a higher id).
+- Otherwise: fetch record `last_id` (one request) and read on from the one after it; nothing new costs two
+  requests (Get SEL Info, Get SEL Entry). If that record is gone (the log wrapped, or someone deleted it) or holds
+  another timestamp (cleared and refilled within the erase clock's one-second resolution), read the whole log and
+  keep the records newer than `last_ts` (or, at the same time, with a higher id).
 """
 
 from __future__ import annotations
@@ -82,20 +83,18 @@ def read_new(cmd: Any, deadline: Deadline, cursor: dict[str, Any] | None) -> tup
     info = sel_info(cmd, deadline)
     new_cursor = {"last_id": -1, "last_ts": 0, "add_ts": info["add_ts"], "erase_ts": info["erase_ts"]}
     records: list[bytes]
+    last, last_ts = int((cursor or {}).get("last_id", -1)), int((cursor or {}).get("last_ts", 0))
     if cursor and cursor.get("erase_ts") == info["erase_ts"]:
-        new_cursor["last_id"], new_cursor["last_ts"] = cursor.get("last_id", -1), cursor.get("last_ts", 0)
-        if cursor.get("add_ts") == info["add_ts"] or info["entries"] == 0:
+        new_cursor["last_id"], new_cursor["last_ts"] = last, last_ts
+        if info["entries"] == 0:
             return [], new_cursor
-        last = int(cursor.get("last_id", -1))
-        # 0xFFFF would mean "the last record" to the BMC: with no record seen yet, read from the start
-        code, nxt, _ = _entry(cmd, deadline, last) if 0 <= last < _END else (0, 0, b"")
-        if code == 0:
+        # 0xFFFF would mean "the last record" to the BMC: with no record seen yet, read from the start.
+        # The add timestamp alone cannot say "nothing new": it has one-second resolution.
+        code, nxt, rec = _entry(cmd, deadline, last) if 0 <= last < _END else (0, 0, b"")
+        if code == 0 and (not rec or _ts(rec) == last_ts):
             records = _walk(cmd, deadline, nxt) if nxt != _END else []
-        else:  # our last record is gone: wrapped or deleted
-            last_id, last_ts = int(cursor.get("last_id", -1)), int(cursor.get("last_ts", 0))
-            records = [
-                r for r in _walk(cmd, deadline, 0) if _ts(r) > last_ts or (_ts(r) == last_ts and _rid(r) > last_id)
-            ]
+        else:  # our last record is gone (wrapped or deleted) or its id now holds another record (cleared)
+            records = [r for r in _walk(cmd, deadline, 0) if _ts(r) > last_ts or (_ts(r) == last_ts and _rid(r) > last)]
     else:
         records = _walk(cmd, deadline, 0) if info["entries"] else []
     if records:
