@@ -17,13 +17,14 @@ pyghmi's normal path. No polling loop, no busy wait.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 
 from pyghmi.ipmi.private import session as _s
 
 _installed = False
-_tls = threading.local()  # the Session whose awaitresponse() is running on this thread
+_tls = threading.local()  # (session, netfn, command) whose awaitresponse() runs on this thread
 
 
 def _io_wait(timeout: float, myaddr: Any = None, evq: Any = None) -> None:
@@ -45,25 +46,34 @@ def _already_parked(myaddr: Any) -> bool:
     if myaddr is None:
         # login and the event loop: wait_for_rsp() drains sessionqueue right after this returns
         return bool(_s.sessionqueue)
-    sess = getattr(_tls, "session", None)
-    # only the waiting session's own queue: another session's packets would make us spin
-    return sess is not None and sess.sockaddr == myaddr and bool(sess.pktqueue)
+    expect = getattr(_tls, "expect", None)
+    if expect is None:
+        return False
+    sess, netfn, command = expect
+    if sess.sockaddr != myaddr:
+        return False
+    # Only the waiting session's own state, or another session's packets would make us spin. Its reply may be
+    # parked in its pktqueue, or already handled: any thread in wait_for_rsp() drains every session's queue.
+    return bool(sess.pktqueue) or not _s.unmatched(sess.lastresponse, netfn, command)
 
 
 def install_wakeup_fix() -> None:
-    """Patch pyghmi's session module once per process (idempotent)."""
+    """Patch pyghmi's session module once per process (idempotent).
+
+    FLEET_PYGHMI_UNPATCHED=1 leaves pyghmi as it is: only for bench/ipmi_poll.py's before/after comparison.
+    """
     global _installed
-    if _installed:
+    if _installed or os.environ.get("FLEET_PYGHMI_UNPATCHED") == "1":
         return
     original_await = _s.Session.awaitresponse
 
     def awaitresponse(self: Any, retry: Any, netfn: int, command: int) -> Any:
-        outer = getattr(_tls, "session", None)
-        _tls.session = self
+        outer = getattr(_tls, "expect", None)
+        _tls.expect = (self, netfn, command)
         try:
             return original_await(self, retry, netfn, command)
         finally:
-            _tls.session = outer
+            _tls.expect = outer
 
     _s.Session.awaitresponse = awaitresponse
     _s._io_wait = _io_wait
