@@ -1,8 +1,10 @@
 """The SNMP side of a poll: one shared pysnmp engine per event loop, and subtree walks with GETBULK.
 
-Walks use `bulk_cmd` directly rather than `bulk_walk_cmd` so that each walk stops at the end of its own subtree
-(no GETBULK past it), answers `tooBig` with fewer repetitions, and skips MIB lookups (we map numeric OIDs
-ourselves; resolving names costs more CPU than the whole decode).
+Requests go through pysnmp's RFC 3413 command generators with the hlapi's own configurator (LCD) rather than
+`bulk_cmd`/`bulk_walk_cmd`: the hlapi resolves every request and response var-bind through the MIB view, which
+loads the pysmi MIB compiler (seconds of CPU per process) and costs more CPU than the BER decode itself. We map
+numeric OIDs ourselves. Each walk reads several columns of one table per GETBULK (like `snmptable`), stops each
+column at its end, and answers `tooBig` with fewer repetitions.
 """
 
 from __future__ import annotations
@@ -15,20 +17,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pysnmp.entity.rfc3413 import cmdgen
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
-    ContextData,
     SnmpEngine,
     UdpTransportTarget,
     UsmUserData,
-    bulk_cmd,
-    next_cmd,
 )
 from pysnmp.hlapi.v3arch.asyncio import auth as _auth
+from pysnmp.hlapi.v3arch.asyncio.cmdgen import LCD
 from pysnmp.proto import errind
-from pysnmp.proto.rfc1902 import ObjectName
+from pysnmp.proto.rfc1902 import Null, ObjectName
 from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
-from pysnmp.smi.rfc1902 import ObjectIdentity, ObjectType
 
 from fleet.collectors.targets import SnmpTarget
 
@@ -48,9 +48,9 @@ PRIV_PROTOCOLS = {
     "aes256": _auth.USM_PRIV_CFB256_AES,
 }
 
-# GETBULK repetitions per request. 50 keeps a response of typical status/name columns under ~4 KB, well below
-# the 1472-byte-fragment-free limit of most BMCs' 8 KB buffers; tooBig halves it anyway.
-MAX_REPETITIONS = 50
+# Var-binds asked per GETBULK (columns x repetitions). 60 keeps a response of status and name columns around
+# 2-4 KB, within what BMC agents answer (snmpsim caps at 64); tooBig halves the repetitions anyway.
+MAX_VARBINDS = 60
 _TOO_BIG = 1
 _AUTH_ERRORS = (
     errind.WrongDigest,
@@ -170,6 +170,10 @@ class WalkResult:
         return len(self.oids)
 
 
+_BULK = cmdgen.BulkCommandGenerator()
+_NEXT = cmdgen.NextCommandGenerator()
+
+
 class Session:
     """What one poll of one host needs: engine, credentials, transport, and the walks."""
 
@@ -177,71 +181,87 @@ class Session:
         self.target = target
         self.engine = _engine_for(target)
         self.auth = auth_data(target)
-        self.context = ContextData(contextName=target.context.encode()) if target.context else ContextData()
+        self.context_name = target.context.encode()
         self.request_timeout = request_timeout
         self.retries = retries
-        self.transport: UdpTransportTarget | None = None
+        self.addr_name = ""
         self.requests = 0
 
     async def open(self) -> None:
         try:
-            self.transport = await UdpTransportTarget.create(
+            transport = await UdpTransportTarget.create(
                 (self.target.host, self.target.port), timeout=self.request_timeout, retries=self.retries
             )
         except Exception as exc:  # name resolution and the like: pysnmp wraps them in PySnmpError
             raise SnmpFailure("unreachable") from exc
+        self.addr_name, _params = LCD.configure(self.engine, self.auth, transport, self.context_name)
 
-    async def next_(self, oids: list[Oid]) -> list[tuple[Oid, Any]]:
-        """One GETNEXT for several OIDs: the detection probe (sysDescr, sysObjectID and vendor roots at once)."""
+    async def _send(self, bulk_reps: int | None, oids: list[Oid]) -> list[tuple[Any, Any]]:
         self.requests += 1
-        ind, status, _index, vbs = await next_cmd(
-            self.engine,
-            self.auth,
-            self.transport,
-            self.context,
-            *[ObjectType(ObjectIdentity(ObjectName(o))) for o in oids],
-            lookupMib=False,
-        )
+        future: asyncio.Future[tuple[Any, Any, Any]] = asyncio.get_running_loop().create_future()
+
+        def done(_engine: Any, _handle: Any, ind: Any, status: Any, _index: Any, vbs: Any, _ctx: Any) -> None:
+            if not future.done():
+                future.set_result((ind, status, vbs))
+
+        var_binds = [(ObjectName(o), Null("")) for o in oids]
+        if bulk_reps is None:
+            _NEXT.send_varbinds(self.engine, self.addr_name, None, self.context_name, var_binds, done)
+        else:
+            _BULK.send_varbinds(self.engine, self.addr_name, None, self.context_name, 0, bulk_reps, var_binds, done)
+        ind, status, vbs = await future
+        if isinstance(ind, errind.TooBig) or (not ind and status and int(status) == _TOO_BIG):
+            raise _TooBig
         if ind:
             raise SnmpFailure(classify(ind))
         if status:
             raise SnmpFailure(f"protocol: agent answered {status.prettyPrint()}")
-        return [(tuple(name.asTuple()), value) for name, value in vbs]
+        return list(vbs)
+
+    async def next_(self, oids: list[Oid]) -> list[tuple[Oid, Any]]:
+        """One GETNEXT for several OIDs: the detection probe (sysDescr, sysObjectID and vendor roots at once)."""
+        return [(tuple(name.asTuple()), value) for name, value in await self._send(None, oids)]
 
     async def walk(self, root: Oid) -> list[tuple[Oid, Any]]:
-        """Every (OID, value) under root, by GETBULK; stops at the first OID outside root."""
+        return await self.walk_columns([root])
+
+    async def walk_columns(self, roots: list[Oid]) -> list[tuple[Oid, Any]]:
+        """Every (OID, value) under each root, by GETBULK over all unfinished roots at once.
+
+        The response holds repetitions row by row (one var-bind per asked root); a root is finished at its
+        first OID outside it or at endOfMibView, and is not asked again.
+        """
         out: list[tuple[Oid, Any]] = []
-        start = root
-        reps = MAX_REPETITIONS
-        n = len(root)
-        while True:
-            self.requests += 1
-            ind, status, _index, vbs = await bulk_cmd(
-                self.engine,
-                self.auth,
-                self.transport,
-                self.context,
-                0,
-                reps,
-                ObjectType(ObjectIdentity(ObjectName(start))),
-                lookupMib=False,
-            )
-            if isinstance(ind, errind.TooBig) or (not ind and status and int(status) == _TOO_BIG):
+        cursor = {i: r for i, r in enumerate(roots)}
+        cap = MAX_VARBINDS
+        while cursor:
+            ids = list(cursor)
+            reps = max(1, cap // len(ids))
+            try:
+                vbs = await self._send(reps, [cursor[i] for i in ids])
+            except _TooBig:
                 if reps == 1:
-                    raise SnmpFailure("protocol: tooBig with one repetition")
-                reps = max(1, reps // 2)
+                    raise SnmpFailure("protocol: tooBig with one repetition") from None
+                cap = max(len(ids), cap // 2)
                 continue
-            if ind:
-                raise SnmpFailure(classify(ind))
-            if status:
-                raise SnmpFailure(f"protocol: agent answered {status.prettyPrint()}")
             if not vbs:
                 return out
-            for name, value in vbs:
-                oid = tuple(name.asTuple())
-                if oid[:n] != root or isinstance(value, _END):
-                    return out
-                if oid <= start:
+            width = len(ids)
+            for pos, (name, value) in enumerate(vbs):
+                i = ids[pos % width]
+                if i not in cursor:
+                    continue
+                o = tuple(name.asTuple())
+                root = roots[i]
+                if o[: len(root)] != root or isinstance(value, _END):
+                    del cursor[i]
+                    continue
+                if o <= cursor[i]:
                     raise SnmpFailure("protocol: agent returned OIDs out of order")
-                out.append((oid, value))
-                start = oid
+                out.append((o, value))
+                cursor[i] = o
+        return out
+
+
+class _TooBig(Exception):
+    pass

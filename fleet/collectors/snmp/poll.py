@@ -34,12 +34,12 @@ async def _poll(target: SnmpTarget, timeout: float, result: PollResult) -> None:
     result.vendor = profile.name
     gate = asyncio.Semaphore(PER_HOST_REQUESTS)
 
-    async def walk(root: tuple[int, ...]) -> list[tuple[tuple[int, ...], object]]:
+    async def walk(columns: list[tuple[int, ...]]) -> list[tuple[tuple[int, ...], object]]:
         async with gate:
-            return await session.walk(root)
+            return await session.walk_columns(columns)
 
     pairs: list[tuple[tuple[int, ...], object]] = []
-    for chunk in await asyncio.gather(*(walk(r) for r in profile.roots)):
+    for chunk in await asyncio.gather(*(walk(cols) for cols in profile.tables)):
         pairs.extend(chunk)
     walked = WalkResult.build(pairs)
     result.readings = profile.readings(walked)

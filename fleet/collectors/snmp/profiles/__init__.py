@@ -12,18 +12,46 @@ from fleet.health.model import Reading
 Custom = Callable[[WalkResult], list[Reading]]
 
 
+def _spec_columns(spec: StatusColumn | ValueColumn) -> list[str]:
+    if isinstance(spec, ValueColumn):
+        return [c for c in (spec.value, spec.name) if c]
+    cols = [spec.status, spec.name, spec.value, spec.slot_col, *spec.extra_names]
+    if spec.absent_when:
+        cols.append(spec.absent_when[0])
+    return [c for c in cols if c]
+
+
+def _minimal(roots: list[Oid]) -> tuple[Oid, ...]:
+    """Sorted, without duplicates and without any root that lies inside another."""
+    out: list[Oid] = []
+    for r in sorted(set(roots)):
+        if not out or r[: len(out[-1])] != out[-1]:
+            out.append(r)
+    return tuple(out)
+
+
 @dataclass(frozen=True)
 class Profile:
+    """A vendor's health columns. A poll walks each column it reads (not whole tables): the vendor tables hold
+    dozens of inventory columns per row, and reading only the health ones cuts the data by 5-10x."""
+
     name: str
-    subtrees: tuple[str, ...]
+    subtrees: tuple[str, ...]  # columns (or scalars' parents) read by `custom` functions
     status: tuple[StatusColumn, ...] = ()
     values: tuple[ValueColumn, ...] = ()
     custom: tuple[Custom, ...] = ()
     power: Callable[[WalkResult], str | None] | None = None
     roots: tuple[Oid, ...] = field(init=False)
+    tables: tuple[list[Oid], ...] = field(init=False)  # roots grouped by parent: one multi-column walk each
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "roots", tuple(oid(s) for s in self.subtrees))
+        columns = [c for spec in (*self.status, *self.values) for c in _spec_columns(spec)]
+        roots = _minimal([oid(c) for c in (*columns, *self.subtrees)])
+        object.__setattr__(self, "roots", roots)
+        groups: dict[Oid, list[Oid]] = {}
+        for r in roots:
+            groups.setdefault(r[:-1], []).append(r)
+        object.__setattr__(self, "tables", tuple(groups.values()))
 
     def readings(self, walk: WalkResult) -> list[Reading]:
         out: list[Reading] = []

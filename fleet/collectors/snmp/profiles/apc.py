@@ -40,7 +40,7 @@ BATTERY = enum_of(
 
 APC = Profile(
     name="apc-ups",
-    subtrees=(f"{U}.2.1", f"{U}.2.2", f"{U}.4.1"),
+    subtrees=(),
     status=(
         StatusColumn(
             "upsBasicOutputStatus",

@@ -64,7 +64,7 @@ def _col(label: str, table: str, column: int, kind: Kind, **kw):  # type: ignore
 
 CIMC = Profile(
     name="cisco-cimc",
-    subtrees=(U,),
+    subtrees=(),
     status=(
         _col("cucsEquipmentFanOperability", "15.12.1", 10, Kind.FAN, slot=_fan_slot),
         _col("cucsEquipmentPsuOperability", "15.56.1", 8, Kind.PSU, slot=_rn("psu-", "PSU")),

@@ -92,17 +92,7 @@ def _power(walk: WalkResult) -> str | None:
 
 IDRAC = Profile(
     name="dell-idrac",
-    subtrees=(
-        f"{D}.2",
-        "1.3.6.1.4.1.674.10892.2.2",
-        f"{S}.200.10",
-        f"{S}.600",
-        f"{S}.700",
-        f"{S}.300.70",
-        f"{S}.1100.30",
-        f"{S}.1100.50",
-        R,
-    ),
+    subtrees=(f"{S}.200.10.1.4",),
     status=(
         StatusColumn("globalSystemStatus", f"{D}.2.1", Kind.BOARD, STATUS, name_fmt="Global System"),
         StatusColumn("globalStorageStatus", f"{D}.2.3", Kind.BOARD, STATUS, name_fmt="Global Storage"),
@@ -199,7 +189,7 @@ OM = "1.3.6.1.4.1.674.10892.1"  # OpenManage Server Administrator on the host
 
 OMSA = Profile(
     name="dell-omsa",
-    subtrees=(f"{OM}.200.10", f"{OM}.600.12", f"{OM}.700.12", f"{OM}.700.20", f"{OM}.1100.50"),
+    subtrees=(),
     status=(
         StatusColumn("systemStateGlobalSystemStatus", f"{OM}.200.10.1.2", Kind.BOARD, STATUS, name_fmt="Global System"),
         StatusColumn("powerSupplyStatus", f"{OM}.600.12.1.5", Kind.PSU, STATUS, name=f"{OM}.600.12.1.8"),

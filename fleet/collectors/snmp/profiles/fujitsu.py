@@ -89,7 +89,7 @@ def _dimm_slot(name: str) -> str:
 
 IRMC = Profile(
     name="fujitsu-irmc",
-    subtrees=(B,),
+    subtrees=(),
     status=(
         StatusColumn("sc2AgentStatus", f"{B}.8.1", Kind.BOARD, AGENT, name_fmt="Global System Status"),
         StatusColumn(

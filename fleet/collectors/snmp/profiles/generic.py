@@ -118,11 +118,9 @@ def _lsi_disks(walk: WalkResult) -> list[Reading]:
 LINUX = Profile(
     name="linux",
     subtrees=(
-        "1.3.6.1.2.1.25.3.2",
-        LM,
-        "1.3.6.1.4.1.2021.9",
-        "1.3.6.1.2.1.99.1.1",
-        LSI,
+        *(f"{HR}.{c}" for c in (2, 3, 5)),
+        *(f"{LSI}.1.2.1.{c}" for c in (1, 19, 20, 23, 24)),
+        *(f"{LSI}.2.1.2.1.{c}" for c in (9, 10)),
     ),
     status=(
         StatusColumn(

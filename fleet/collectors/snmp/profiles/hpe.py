@@ -83,15 +83,7 @@ NOT_PRESENT = frozenset({2})  # cpqHeFltTol{Fan,PowerSupply}Present: notPresent(
 
 HPE = Profile(
     name="hpe",
-    subtrees=(
-        f"{H}.1.3",
-        f"{H}.2.6",
-        f"{H}.2.9",
-        f"{H}.2.14.13",
-        f"{H}.2.17",
-        "1.3.6.1.4.1.232.1.2.2",
-        DA,
-    ),
+    subtrees=(),
     status=(
         StatusColumn("cpqHeMibCondition", f"{H}.1.3", Kind.BOARD, CONDITION, name_fmt="System health"),
         StatusColumn("cpqHeThermalCondition", f"{H}.2.6.1", Kind.BOARD, CONDITION, name_fmt="Thermal"),

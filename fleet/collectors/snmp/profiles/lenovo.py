@@ -63,5 +63,5 @@ def _profile(name: str, base: str, extra: tuple[str, ...], millivolts: bool) -> 
     )
 
 
-XCC = _profile("lenovo-xcc", "1.3.6.1.4.1.19046.11.1.1", ("1.3.6.1.4.1.19046.11.1.5.1",), millivolts=False)
+XCC = _profile("lenovo-xcc", "1.3.6.1.4.1.19046.11.1.1", ("1.3.6.1.4.1.19046.11.1.5.1.1",), millivolts=False)
 IMM = _profile("ibm-imm", "1.3.6.1.4.1.2.3.51.3.1", (), millivolts=True)

@@ -90,7 +90,7 @@ def _power(walk: WalkResult) -> str | None:
 
 SMC = Profile(
     name="supermicro",
-    subtrees=(T, "1.3.6.1.4.1.21317.1.14.2", "1.3.6.1.4.1.21317.1.4"),
+    subtrees=(*(f"{T}.{c}" for c in (2, 5, 6, 8, 9, 13)), "1.3.6.1.4.1.21317.1.4"),
     status=(StatusColumn("psuStatus", f"{P}.2", Kind.PSU, PSU, name_fmt="PSU {last}", value=f"{P}.5", unit="W"),),
     custom=(_sensors,),
     power=_power,
