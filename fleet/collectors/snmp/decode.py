@@ -217,7 +217,7 @@ def status_readings(walk: WalkResult, spec: StatusColumn) -> list[Reading]:
             state = State.UNKNOWN
             detail = f"{spec.label}: value {raw} not in the MIB's enumeration oid {where}"
         out.append(
-            Reading(name, spec.kind, slot_of(name), state, value, spec.unit if value is not None else None, detail)
+            Reading(name, kind, slot, state, value, spec.unit if value is not None else None, detail)
         )
     return out
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fleet.collectors.snmp.decode import as_text, oid
-from fleet.collectors.snmp.engine import Oid
+from fleet.collectors.snmp.engine import Oid, is_end
 
 SYS_DESCR = oid("1.3.6.1.2.1.1.1")
 SYS_OBJECT_ID = oid("1.3.6.1.2.1.1.2")
@@ -49,7 +49,10 @@ def probe_oids() -> list[Oid]:
 def choose(answers: list[tuple[Oid, Any]]) -> tuple[str, str]:
     """(profile name, sysDescr) from the GETNEXT answers to probe_oids(), in the same order."""
     asked = probe_oids()
-    got: dict[Oid, tuple[Oid, Any]] = {asked[i]: answers[i] for i in range(min(len(asked), len(answers)))}
+    # GETNEXT answers endOfMibView with the asked OID itself as the name: that is "absent", not a hit.
+    got: dict[Oid, tuple[Oid, Any]] = {
+        asked[i]: answers[i] for i in range(min(len(asked), len(answers))) if not is_end(answers[i][1])
+    }
     descr = ""
     if SYS_DESCR in got and got[SYS_DESCR][0][: len(SYS_DESCR)] == SYS_DESCR:
         descr = as_text(got[SYS_DESCR][1])

@@ -51,6 +51,7 @@ PRIV_PROTOCOLS = {
 # Var-binds asked per GETBULK (columns x repetitions). 60 keeps a response of status and name columns around
 # 2-4 KB, within what BMC agents answer (snmpsim caps at 64); tooBig halves the repetitions anyway.
 MAX_VARBINDS = 60
+FIRST_REPETITIONS = 5
 _TOO_BIG = 1
 _AUTH_ERRORS = (
     errind.WrongDigest,
@@ -63,6 +64,11 @@ _AUTH_ERRORS = (
     errind.NotInTimeWindow,
 )
 _END = (EndOfMibView, NoSuchObject, NoSuchInstance)
+
+
+def is_end(value: Any) -> bool:
+    """endOfMibView / noSuchObject / noSuchInstance: the agent has nothing there."""
+    return isinstance(value, _END)
 
 
 class SnmpFailure(Exception):
@@ -95,6 +101,13 @@ def shared_engine(key: str = "") -> SnmpEngine:
     if engine is None:
         engine = engines[key] = SnmpEngine()
     return engine
+
+
+def close_all() -> None:
+    """Close the current loop's engines (their UDP sockets) before the loop ends."""
+    for engine in _ENGINES.pop(asyncio.get_running_loop(), {}).values():
+        engine.close_dispatcher()
+    _V3_USERS.pop(asyncio.get_running_loop(), None)
 
 
 _V3_USERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, str]] = weakref.WeakKeyDictionary()
@@ -234,9 +247,13 @@ class Session:
         out: list[tuple[Oid, Any]] = []
         cursor = {i: r for i, r in enumerate(roots)}
         cap = MAX_VARBINDS
+        first = True
         while cursor:
             ids = list(cursor)
-            reps = max(1, cap // len(ids))
+            # Few repetitions first: most tables a profile knows are absent on any one device, and an agent
+            # answers an absent column with as many repetitions of whatever follows it, all thrown away.
+            reps = max(1, min(FIRST_REPETITIONS, cap // len(ids)) if first else cap // len(ids))
+            first = False
             try:
                 vbs = await self._send(reps, [cursor[i] for i in ids])
             except _TooBig:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from fleet.clock import utcnow
 from fleet.collectors.snmp import detect
-from fleet.collectors.snmp.engine import _ENGINES, Session, SnmpFailure, WalkResult
+from fleet.collectors.snmp.engine import Session, SnmpFailure, WalkResult, close_all
 from fleet.collectors.snmp.profiles import profile_by_name
 from fleet.collectors.targets import SnmpTarget
 from fleet.health.model import PollResult
@@ -84,12 +84,6 @@ async def poll_snmp_many(
     return list(await asyncio.gather(*(one(t) for t in targets)))
 
 
-def close_engines() -> None:
-    """Close the current loop's engines (their UDP sockets); the sync wrapper calls it before its loop ends."""
-    for engine in _ENGINES.pop(asyncio.get_running_loop(), {}).values():
-        engine.close_dispatcher()
-
-
 def poll_snmp_sync(target: SnmpTarget, *, timeout: float = 10.0) -> PollResult:
     """poll_snmp for callers without an event loop (the CLI)."""
 
@@ -97,6 +91,6 @@ def poll_snmp_sync(target: SnmpTarget, *, timeout: float = 10.0) -> PollResult:
         try:
             return await poll_snmp(target, timeout=timeout)
         finally:
-            close_engines()
+            close_all()
 
     return asyncio.run(run())
