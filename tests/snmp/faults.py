@@ -55,34 +55,24 @@ FAULTS = [
         "NonRAID Disk 2",
         State.WARNING,
     ),
-    # Dell iDRAC7: PS2 Current 2 amperage probe ok(3) -> criticalUpper(5)
+    # HPE iLO4: power supply 2 condition ok(2) -> failed(4)
     Fault(
-        "drac_idrac7-ps2-current-critical",
-        "drac_idrac7",
-        "1.3.6.1.4.1.674.10892.5.4.600.30.1.5.1.2",
-        "2|5",
-        Kind.PSU,
-        "PSU2",
-        State.CRITICAL,
-    ),
-    # HPE iLO5: power supply 2 condition ok(2) -> failed(4)
-    Fault(
-        "hpe-ilo_5-psu-2-failed",
-        "hpe-ilo_5_with_bat_checks",
+        "hpe-ilo_4-psu-2-failed",
+        "hpe-ilo_4",
         "1.3.6.1.4.1.232.6.2.9.3.1.4.0.2",
         "2|4",
         Kind.PSU,
         "PSU2",
         State.CRITICAL,
     ),
-    # HPE iLO5: disk Port=1I:Box=1:Bay=1 status ok(2) -> predictiveFailure(4)
+    # HPE iLO4: disk "Port 1I Box 6 Bay 4" status ok(2) -> predictiveFailure(4)
     Fault(
-        "hpe-ilo_5-disk-1i-1-1-predictive",
-        "hpe-ilo_5_with_bat_checks",
+        "hpe-ilo_4-disk-1i-6-4-predictive",
+        "hpe-ilo_4",
         "1.3.6.1.4.1.232.3.2.5.1.1.6.0.0",
         "2|4",
         Kind.DISK,
-        "Disk 1I:1:1",
+        "Disk 1I:6:4",
         State.WARNING,
     ),
     # HPE iLO5: cache (RAID) battery of controller 0 ok(2) -> failed(4)
@@ -95,16 +85,6 @@ FAULTS = [
         "RAID battery 0",
         State.CRITICAL,
     ),
-    # HPE iLO4: fan 2 condition ok(2) -> failed(4)
-    Fault(
-        "hpe-ilo_4-fan-2-failed",
-        "hpe-ilo_4",
-        "1.3.6.1.4.1.232.6.2.6.7.1.9.0.2",
-        "2|4",
-        Kind.FAN,
-        "FAN2",
-        State.CRITICAL,
-    ),
     # Lenovo XCC SR665: systemHealthStat normal(255) -> critical(2)
     Fault(
         "xclarity_sr665-health-critical",
@@ -114,16 +94,6 @@ FAULTS = [
         Kind.BOARD,
         "",
         State.CRITICAL,
-    ),
-    # Lenovo XCC SR250: systemHealthStat normal(255) -> nonCritical(4)
-    Fault(
-        "xclarity_lenovoxcc-health-noncritical",
-        "xclarity_lenovoxcc",
-        "1.3.6.1.4.1.19046.11.1.1.4.1.0",
-        "2|4",
-        Kind.BOARD,
-        "",
-        State.WARNING,
     ),
     # Cisco CIMC: fan-module-1-2/fan-1 operable(1) -> inoperable(2)
     Fault(
@@ -135,10 +105,6 @@ FAULTS = [
         "FAN2.1",
         State.CRITICAL,
     ),
-    # Cisco CIMC: psu-2 operable(1) -> powerProblem(5)
-    Fault(
-        "cimc-psu-2-powerproblem", "cimc", "1.3.6.1.4.1.9.9.719.1.15.56.1.8.2", "2|5", Kind.PSU, "PSU2", State.CRITICAL
-    ),
     # Cisco CIMC: RAID battery operable(1) -> degraded(3)
     Fault(
         "cimc-raid-battery-degraded",
@@ -149,16 +115,6 @@ FAULTS = [
         "RAID battery",
         State.WARNING,
     ),
-    # Cisco CIMC: disk pd-3 operable(1) -> inoperable(2)
-    Fault(
-        "cimc-disk-pd-3-inoperable",
-        "cimc",
-        "1.3.6.1.4.1.9.9.719.1.45.4.1.9.2",
-        "2|2",
-        Kind.DISK,
-        "Disk 3",
-        State.CRITICAL,
-    ),
     # Fujitsu iRMC S4: PSU2 ok(3) -> failed(4)
     Fault(
         "fujitsuiRMC_rx300-psu2-failed",
@@ -167,16 +123,6 @@ FAULTS = [
         "2|4",
         Kind.PSU,
         "PSU2",
-        State.CRITICAL,
-    ),
-    # Fujitsu iRMC S4: FAN1 SYS ok(3) -> failed(4)
-    Fault(
-        "fujitsuiRMC_rx300-fan1-failed",
-        "fujitsuiRMC_rx300",
-        "1.3.6.1.4.1.231.2.10.2.2.10.5.2.1.5.1.1",
-        "2|4",
-        Kind.FAN,
-        "FAN1_SYS",
         State.CRITICAL,
     ),
     # Fujitsu iRMC S4: DIMM-1A ok(2) -> degraded(3)

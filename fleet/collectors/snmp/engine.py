@@ -51,7 +51,7 @@ PRIV_PROTOCOLS = {
 # Var-binds asked per GETBULK (columns x repetitions). 60 keeps a response of status and name columns around
 # 2-4 KB, within what BMC agents answer (snmpsim caps at 64); tooBig halves the repetitions anyway.
 MAX_VARBINDS = 60
-FIRST_REPETITIONS = 5
+FIRST_REPETITIONS = 60
 _TOO_BIG = 1
 _AUTH_ERRORS = (
     errind.WrongDigest,
@@ -183,6 +183,15 @@ class WalkResult:
         return len(self.oids)
 
 
+@dataclass(slots=True)
+class Counters:
+    """Process-wide request and var-bind counts, for the benchmark and the sweep's own metrics."""
+
+    requests: int = 0
+    varbinds: int = 0
+
+
+COUNTERS = Counters()
 _BULK = cmdgen.BulkCommandGenerator()
 _NEXT = cmdgen.NextCommandGenerator()
 
@@ -223,6 +232,8 @@ class Session:
         else:
             _BULK.send_varbinds(self.engine, self.addr_name, None, self.context_name, 0, bulk_reps, var_binds, done)
         ind, status, vbs = await future
+        COUNTERS.requests += 1
+        COUNTERS.varbinds += len(vbs) if vbs else 0
         if isinstance(ind, errind.TooBig) or (not ind and status and int(status) == _TOO_BIG):
             raise _TooBig
         if ind:
