@@ -216,9 +216,7 @@ def status_readings(walk: WalkResult, spec: StatusColumn) -> list[Reading]:
         else:
             state = State.UNKNOWN
             detail = f"{spec.label}: value {raw} not in the MIB's enumeration oid {where}"
-        out.append(
-            Reading(name, kind, slot, state, value, spec.unit if value is not None else None, detail)
-        )
+        out.append(Reading(name, kind, slot, state, value, spec.unit if value is not None else None, detail))
     return out
 
 

@@ -43,7 +43,7 @@ async def _poll(target: SnmpTarget, timeout: float, result: PollResult) -> None:
         pairs.extend(chunk)
     walked = WalkResult.build(pairs)
     result.readings = profile.readings(walked)
-    result.power = profile.power_state(walked) or "on"  # it answered: a BMC without a power object runs its host
+    result.power = profile.power_state(walked)
     result.reachable = True
 
 

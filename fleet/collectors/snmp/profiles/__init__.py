@@ -41,11 +41,13 @@ class Profile:
     values: tuple[ValueColumn, ...] = ()
     custom: tuple[Custom, ...] = ()
     power: Callable[[WalkResult], str | None] | None = None
+    host_agent: bool = False  # the agent runs on the host itself (not a BMC): if it answers, the host is on
     roots: tuple[Oid, ...] = field(init=False)
     tables: tuple[list[Oid], ...] = field(init=False)  # roots grouped by parent: one multi-column walk each
 
     def __post_init__(self) -> None:
-        columns = [c for spec in (*self.status, *self.values) for c in _spec_columns(spec)]
+        specs: list[StatusColumn | ValueColumn] = [*self.status, *self.values]
+        columns = [c for spec in specs for c in _spec_columns(spec)]
         roots = _minimal([oid(c) for c in (*columns, *self.subtrees)])
         object.__setattr__(self, "roots", roots)
         groups: dict[Oid, list[Oid]] = {}
@@ -64,7 +66,9 @@ class Profile:
         return out
 
     def power_state(self, walk: WalkResult) -> str | None:
-        return self.power(walk) if self.power else None
+        if self.power:
+            return self.power(walk)
+        return "on" if self.host_agent else None  # a BMC answers on standby power whether its host runs or not
 
 
 def profile_by_name(name: str) -> Profile:

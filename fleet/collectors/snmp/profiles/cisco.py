@@ -4,6 +4,8 @@ equipment table. Rows are named by their distinguished name (dn) below the rack 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 from fleet.collectors.snmp.decode import ABSENT, CRIT, OK, UNKNOWN, WARN, StatusColumn, enum_of
 from fleet.collectors.snmp.profiles import Profile
@@ -38,7 +40,7 @@ def _fan_slot(name: str) -> str:
     return f"FAN{m.group(1)}.{m.group(2)}" if m else name
 
 
-def _rn(prefix: str, label: str):  # type: ignore[no-untyped-def]
+def _rn(prefix: str, label: str) -> Callable[[str], str]:
     def slot(name: str) -> str:
         last = name.rsplit("/", 1)[-1]
         return last.replace(prefix, label) if last.startswith(prefix) else last
@@ -50,7 +52,7 @@ def _dn(table: str) -> str:
     return f"{U}.{table}.2"
 
 
-def _col(label: str, table: str, column: int, kind: Kind, **kw):  # type: ignore[no-untyped-def]
+def _col(label: str, table: str, column: int, kind: Kind, **kw: Any) -> StatusColumn:
     return StatusColumn(
         label,
         f"{U}.{table}.{column}",

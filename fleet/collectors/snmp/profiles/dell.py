@@ -189,6 +189,7 @@ OM = "1.3.6.1.4.1.674.10892.1"  # OpenManage Server Administrator on the host
 
 OMSA = Profile(
     name="dell-omsa",
+    host_agent=True,
     subtrees=(),
     status=(
         StatusColumn("systemStateGlobalSystemStatus", f"{OM}.200.10.1.2", Kind.BOARD, STATUS, name_fmt="Global System"),

@@ -51,7 +51,7 @@ _HR_KINDS = {(1, 3, 6, 1, 2, 1, 25, 3, 1, 3): Kind.CPU, (1, 3, 6, 1, 2, 1, 25, 3
 
 def _hr_devices(walk: WalkResult) -> list[Reading]:
     """hrDeviceStatus of processors and disks only: network and other pseudo-devices are not spare parts."""
-    out = []
+    out: list[Reading] = []
     status_col = oid(f"{HR}.5")
     for index, cell in walk.column(status_col):
         type_oid = walk.get((*oid(f"{HR}.2"), *index))
@@ -166,4 +166,5 @@ LINUX = Profile(
         ValueColumn("lmVoltSensorsValue", f"{LM}.4.1.3", Kind.VOLTAGE, name=f"{LM}.4.1.2", divisor=1000, unit="V"),
     ),
     custom=(_hr_devices, _lsi_adapters, _lsi_disks),
+    host_agent=True,
 )

@@ -6,6 +6,8 @@ and a health summary table listing every active problem with its severity and te
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fleet.collectors.snmp.decode import CRIT, OK, WARN, StatusColumn, ValueColumn, as_int, as_text, enum_of, oid
 from fleet.collectors.snmp.engine import WalkResult
 from fleet.collectors.snmp.profiles import Profile
@@ -20,11 +22,11 @@ _SEVERITY = {
 }
 
 
-def _summary(base: str):  # type: ignore[no-untyped-def]
+def _summary(base: str) -> Callable[[WalkResult], list[Reading]]:
     """systemHealthSummaryTable: one row per active problem (severity text, description)."""
 
     def read(walk: WalkResult) -> list[Reading]:
-        out = []
+        out: list[Reading] = []
         for index, cell in walk.column(oid(f"{base}.4.2.1.2")):
             severity = as_text(cell)
             text = as_text(walk.get((*oid(f"{base}.4.2.1.3"), *index))) or "problem"
