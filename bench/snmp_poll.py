@@ -59,12 +59,15 @@ def start_sim(tmp: Path) -> tuple[subprocess.Popen[bytes], int]:
         "--logging-method=null",
     ]
     proc = subprocess.Popen(cmd, env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}, stdout=subprocess.DEVNULL)
-    for _ in range(200):
-        if asyncio.run(poll_once("drac_r640", port)).error is None:
+    deadline = time.monotonic() + 120  # the first start indexes every recording
+    error = None
+    while time.monotonic() < deadline and proc.poll() is None:
+        error = asyncio.run(poll_once("drac_r640", port)).error
+        if error is None:
             return proc, port
         time.sleep(0.3)
     proc.terminate()
-    raise SystemExit("snmpsim did not answer")
+    raise SystemExit(f"snmpsim did not answer: {error}, exit status {proc.poll()}")
 
 
 async def poll_once(name: str, port: int):  # type: ignore[no-untyped-def]

@@ -51,7 +51,9 @@ PRIV_PROTOCOLS = {
 # Var-binds asked per GETBULK (columns x repetitions). 60 keeps a response of status and name columns around
 # 2-4 KB, within what BMC agents answer (snmpsim caps at 64); tooBig halves the repetitions anyway.
 MAX_VARBINDS = 60
-FIRST_REPETITIONS = 60
+# A column walk starts with few repetitions and doubles them: an agent answers past a column's end with as many
+# var-binds of whatever follows, all thrown away, so small first steps keep that waste to about the column's size.
+FIRST_REPETITIONS = 8
 _TOO_BIG = 1
 _AUTH_ERRORS = (
     errind.WrongDigest,
@@ -194,6 +196,7 @@ class Counters:
 COUNTERS = Counters()
 _BULK = cmdgen.BulkCommandGenerator()
 _NEXT = cmdgen.NextCommandGenerator()
+_GET = cmdgen.GetCommandGenerator()
 
 
 class Session:
@@ -229,6 +232,8 @@ class Session:
         var_binds = [(ObjectName(o), Null("")) for o in oids]
         if bulk_reps is None:
             _NEXT.send_varbinds(self.engine, self.addr_name, None, self.context_name, var_binds, done)
+        elif bulk_reps == 0:
+            _GET.send_varbinds(self.engine, self.addr_name, None, self.context_name, var_binds, done)
         else:
             _BULK.send_varbinds(self.engine, self.addr_name, None, self.context_name, 0, bulk_reps, var_binds, done)
         ind, status, vbs = await future
@@ -249,29 +254,62 @@ class Session:
     async def walk(self, root: Oid) -> list[tuple[Oid, Any]]:
         return await self.walk_columns([root])
 
+    async def get(self, oids: list[Oid]) -> list[tuple[Oid, Any]]:
+        """GET of exactly these cells, MAX_VARBINDS per request; cells the agent does not have are left out."""
+        out: list[tuple[Oid, Any]] = []
+        size = MAX_VARBINDS
+        start = 0
+        while start < len(oids):
+            chunk = oids[start : start + size]
+            try:
+                vbs = await self._send(0, chunk)
+            except _TooBig:
+                if size == 1:
+                    raise SnmpFailure("protocol: tooBig for a single cell") from None
+                size = max(1, size // 2)
+                continue
+            out.extend((tuple(name.asTuple()), value) for name, value in vbs if not isinstance(value, _END))
+            start += len(chunk)
+        return out
+
+    async def walk_table(self, keys: list[Oid], others: list[Oid]) -> list[tuple[Oid, Any]]:
+        """One table: walk a key column by GETBULK, then GET the other columns at the rows it has.
+
+        Walking every column would make the agent overshoot each column's end in the last response; knowing the
+        rows first, the other cells are asked exactly. The keys are the table's status columns in order: the
+        first one the agent has gives the rows (a missing key column is normal, recordings and firmware omit
+        columns). A table without any key column gives nothing: without a status there is no reading.
+        """
+        for n, key in enumerate(keys):
+            rows = await self.walk_columns([key])
+            if rows:
+                indices = [o[len(key) :] for o, _v in rows]
+                rest = [*keys[n + 1 :], *others]
+                return rows + await self.get([(*col, *idx) for col in rest for idx in indices])
+        return []
+
     async def walk_columns(self, roots: list[Oid]) -> list[tuple[Oid, Any]]:
         """Every (OID, value) under each root, by GETBULK over all unfinished roots at once.
 
         The response holds repetitions row by row (one var-bind per asked root); a root is finished at its
-        first OID outside it or at endOfMibView, and is not asked again.
+        first OID outside it or at endOfMibView, and is not asked again. Repetitions start small and double.
         """
         out: list[tuple[Oid, Any]] = []
         cursor = {i: r for i, r in enumerate(roots)}
         cap = MAX_VARBINDS
-        first = True
+        step = FIRST_REPETITIONS
         while cursor:
             ids = list(cursor)
-            # Few repetitions first: most tables a profile knows are absent on any one device, and an agent
-            # answers an absent column with as many repetitions of whatever follows it, all thrown away.
-            reps = max(1, min(FIRST_REPETITIONS, cap // len(ids)) if first else cap // len(ids))
-            first = False
+            reps = max(1, min(step, cap // len(ids)))
             try:
                 vbs = await self._send(reps, [cursor[i] for i in ids])
             except _TooBig:
                 if reps == 1:
                     raise SnmpFailure("protocol: tooBig with one repetition") from None
-                cap = max(len(ids), cap // 2)
+                cap = max(len(ids), reps * len(ids) // 2)
+                step = cap
                 continue
+            step *= 2
             if not vbs:
                 return out
             width = len(ids)

@@ -34,12 +34,12 @@ async def _poll(target: SnmpTarget, timeout: float, result: PollResult) -> None:
     result.vendor = profile.name
     gate = asyncio.Semaphore(PER_HOST_REQUESTS)
 
-    async def walk(columns: list[tuple[int, ...]]) -> list[tuple[tuple[int, ...], object]]:
+    async def walk(table: tuple[list[tuple[int, ...]], list[tuple[int, ...]]]) -> list[tuple[tuple[int, ...], object]]:
         async with gate:
-            return await session.walk_columns(columns)
+            return await session.walk_table(*table)
 
     pairs: list[tuple[tuple[int, ...], object]] = []
-    for chunk in await asyncio.gather(*(walk(cols) for cols in profile.tables)):
+    for chunk in await asyncio.gather(*(walk(table) for table in profile.tables)):
         pairs.extend(chunk)
     walked = WalkResult.build(pairs)
     result.readings = profile.readings(walked)

@@ -43,7 +43,8 @@ class Profile:
     power: Callable[[WalkResult], str | None] | None = None
     host_agent: bool = False  # the agent runs on the host itself (not a BMC): if it answers, the host is on
     roots: tuple[Oid, ...] = field(init=False)
-    tables: tuple[list[Oid], ...] = field(init=False)  # roots grouped by parent: one multi-column walk each
+    # roots grouped by table: (key columns, other columns); a poll walks a key column and GETs the others
+    tables: tuple[tuple[list[Oid], list[Oid]], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         specs: list[StatusColumn | ValueColumn] = [*self.status, *self.values]
@@ -53,7 +54,12 @@ class Profile:
         groups: dict[Oid, list[Oid]] = {}
         for r in roots:
             groups.setdefault(r[:-1], []).append(r)
-        object.__setattr__(self, "tables", tuple(groups.values()))
+        status = {oid(spec.status) for spec in self.status}
+        tables = []
+        for members in groups.values():
+            keys = [r for r in members if r in status] or members[:1]
+            tables.append((keys, [r for r in members if r not in keys]))
+        object.__setattr__(self, "tables", tuple(tables))
 
     def readings(self, walk: WalkResult) -> list[Reading]:
         out: list[Reading] = []

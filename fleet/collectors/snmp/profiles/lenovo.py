@@ -46,7 +46,7 @@ def _power(walk: WalkResult) -> str | None:
 def _profile(name: str, base: str, extra: tuple[str, ...], millivolts: bool) -> Profile:
     return Profile(
         name=name,
-        subtrees=(f"{base}.1", f"{base}.2", f"{base}.3", f"{base}.4", *extra) if name == "ibm-imm" else (base, *extra),
+        subtrees=(f"{base}.4.2.1.2", f"{base}.4.2.1.3", *extra),
         status=(StatusColumn("systemHealthStat", f"{base}.4.1", Kind.BOARD, HEALTH, name_fmt="System health"),),
         values=(
             ValueColumn("tempReading", f"{base}.1.2.1.3", Kind.TEMPERATURE, name=f"{base}.1.2.1.2", unit="C"),
