@@ -181,3 +181,13 @@ def test_poll_without_a_running_loop_reuses_nothing_stale(snmpsim: Sim) -> None:
     assert poll(snmpsim, "fleet-hpe-small").error is None
     assert poll(snmpsim, "fleet-hpe-small").error is None
     assert asyncio.run(poll_snmp(v2c(snmpsim.port, "fleet-hpe-small"), timeout=5)).error is None
+
+
+def test_toobig_shrinks_repetitions_then_gives_a_clear_error(snmpsim: Sim) -> None:
+    # fleet-toobig answers tooBig to any request that reaches DIMM row 12 (snmpsim's error variation): the
+    # collector halves its repetitions down to one, then reports the agent, without hanging or a traceback.
+    started = time.monotonic()
+    result = poll_snmp_sync(v2c(snmpsim.port, "fleet-toobig"), timeout=10)
+    assert result.error == "protocol: tooBig with one repetition"
+    assert result.readings == [] and exit_status(result) == 3
+    assert time.monotonic() - started < 10

@@ -1,10 +1,10 @@
-"""The SNMP side of a poll: one shared pysnmp engine per event loop, and subtree walks with GETBULK.
+"""The SNMP side of a poll: one shared pysnmp engine per event loop, table reads with GETBULK and GET.
 
 Requests go through pysnmp's RFC 3413 command generators with the hlapi's own configurator (LCD) rather than
 `bulk_cmd`/`bulk_walk_cmd`: the hlapi resolves every request and response var-bind through the MIB view, which
 loads the pysmi MIB compiler (seconds of CPU per process) and costs more CPU than the BER decode itself. We map
-numeric OIDs ourselves. Each walk reads several columns of one table per GETBULK (like `snmptable`), stops each
-column at its end, and answers `tooBig` with fewer repetitions.
+numeric OIDs ourselves. A table read walks one key column (stopping at its end, repetitions doubling, `tooBig`
+answered with fewer) and GETs the other cells at the rows found.
 """
 
 from __future__ import annotations
@@ -250,9 +250,6 @@ class Session:
     async def next_(self, oids: list[Oid]) -> list[tuple[Oid, Any]]:
         """One GETNEXT for several OIDs: the detection probe (sysDescr, sysObjectID and vendor roots at once)."""
         return [(tuple(name.asTuple()), value) for name, value in await self._send(None, oids)]
-
-    async def walk(self, root: Oid) -> list[tuple[Oid, Any]]:
-        return await self.walk_columns([root])
 
     async def get(self, oids: list[Oid]) -> list[tuple[Oid, Any]]:
         """GET of exactly these cells, MAX_VARBINDS per request; cells the agent does not have are left out."""
