@@ -38,7 +38,7 @@ from fleet.health.rules import (
     reading_key,
 )
 from fleet.health.slots import slot_key, slot_kind
-from fleet.models import Component, Fault, PartModel, SensorChange, Server, ServerModel, Site, Ticket
+from fleet.models import Component, Fault, PartModel, SensorChange, Server, ServerModel, Site, Swap, Ticket
 
 RESOLUTIONS = ("swapped", "recovered", "cancelled")
 NEEDS_A_PERSON = ("mce", "uncorrectable")  # problems that never resolve by reading healthy again
@@ -435,6 +435,26 @@ def _close(session: Session, fault: Fault, *, resolution: str, now: datetime, ac
         session, at=now, actor=actor, action="fault.resolve", entity="fault", entity_id=fault.id, before=before,
         after=audit.snapshot(fault),
     )  # fmt: skip
+    if resolution != "swapped":
+        # Nothing to swap any more: the spare goes back on the shelf and the planned visit is called off.
+        _release_and_call_off(session, fault, now=now, actor=actor)
+
+
+def _release_and_call_off(session: Session, fault: Fault, *, now: datetime, actor: str) -> None:
+    from fleet.stock import release_for_fault  # stock imports nothing of faults; this keeps it that way
+
+    assert fault.id is not None
+    release_for_fault(session, fault.id, now=now, actor=actor)
+    pending = session.exec(
+        select(Swap).where(Swap.fault_id == fault.id, col(Swap.state).not_in(("done", "cancelled", "in_progress")))
+    ).all()
+    for swap in pending:
+        before = audit.snapshot(swap)
+        swap.state = "cancelled"
+        swap.note = f"fault {fault.resolution} before the swap"
+        session.add(swap)
+        audit.record(session, at=now, actor=actor, action="swap.cancel", entity="swap", entity_id=swap.id,
+                     before=before, after=audit.snapshot(swap))  # fmt: skip
 
 
 # --- people ------------------------------------------------------------------------------------------------------

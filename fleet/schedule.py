@@ -21,7 +21,7 @@ from fleet.audit import record, snapshot
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
 from fleet.models import Customer, Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
-from fleet.notify import SwapLine, WindowOffer, proposal_mail
+from fleet.notify import SwapLine, WindowOffer, deliver, proposal_mail
 from fleet.planner import Assignment, Job, Tech, disk_warning, plan
 from fleet.windows import Interval, expand, parse_weekly, propose_windows, subtract, zone
 
@@ -97,9 +97,12 @@ class CustomerProposal:
     note: str | None
     mail: EmailMessage | None = field(default=None, repr=False)
     mail_name: str | None = None
+    sent_to: str | None = None  # where `plan_swaps` delivered the mail: an .eml path or smtp://host:port
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k not in ("mail", "mail_name")}
+        d = {k: v for k, v in self.__dict__.items() if k not in ("mail", "mail_name", "sent_to")}
+        d["mail"] = self.sent_to
+        return d
 
 
 @dataclass
@@ -107,17 +110,25 @@ class PlanResult:
     critical: list[PlannedSwap] = field(default_factory=list)
     proposals: list[CustomerProposal] = field(default_factory=list)
     escalated: list[int] = field(default_factory=list)  # swap ids: customer did not answer in time
+    cancelled: list[int] = field(default_factory=list)  # swap ids whose fault went away before the swap
 
     @property
     def late(self) -> list[PlannedSwap]:
         return [p for p in self.critical if p.late]
 
+    @property
+    def planned(self) -> int:
+        """Swaps in this run's plan: critical ones planned plus non-critical ones put before a customer."""
+        return len(self.critical) + sum(len(p.swap_ids) for p in self.proposals)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "critical": [p.as_dict() for p in self.critical],
+            "planned": self.planned,
             "late": [p.swap_id for p in self.late],
             "proposals": [p.as_dict() for p in self.proposals],
             "escalated": self.escalated,
+            "cancelled": self.cancelled,
         }
 
 
@@ -215,11 +226,12 @@ def _apply(
         swap = Swap(**values)
         action, before = "swap.plan", None
     else:
+        changes = {k: v for k, v in values.items() if getattr(swap, k) != v}
+        if not changes:
+            return swap, False  # untouched: no UPDATE, no audit entry (re-planning an unchanged fleet is cheap)
         before = snapshot(swap, SWAP_FIELDS)
-        for k, v in values.items():
+        for k, v in changes.items():
             setattr(swap, k, v)
-        if snapshot(swap, SWAP_FIELDS) == before:
-            return swap, False
         action = "swap.replan"
     session.add(swap)
     if pending is None:
@@ -558,14 +570,51 @@ def escalations(session: Session, *, now: datetime, settings: Settings, site: st
     return out
 
 
+def cancel_stale(session: Session, *, now: datetime, site: str | None = None, actor: str = "fleet") -> list[int]:
+    """Swaps not yet started whose fault is gone (recovered, cancelled, resolved otherwise) are cancelled, so nobody
+    walks to a rack for nothing and the customer's proposals do not linger."""
+    q = (
+        select(Swap, Fault)
+        .join(Fault, col(Fault.id) == Swap.fault_id)
+        .join(Server, col(Server.id) == Swap.server_id)
+        .join(Site, col(Site.id) == Server.site_id)
+        .where(col(Swap.state).in_(REPLANNABLE))
+        .where(col(Fault.resolved_at).is_not(None) | col(Fault.state).in_(("resolved", "cancelled")))
+    )
+    if site:
+        q = q.where(Site.code == site)
+    out = []
+    for swap, fault in session.exec(q).all():
+        before = snapshot(swap, SWAP_FIELDS)
+        swap.state = "cancelled"
+        swap.note = f"fault {fault.id} {fault.resolution or fault.state} before the swap"
+        session.add(swap)
+        _audit(session, now, actor, "swap.cancel", swap, before)
+        out.append(swap.id or 0)
+    return out
+
+
 def run_planning(
     session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
 ) -> PlanResult:
     """What the sweep and `fleet swap plan` call: plan critical swaps, propose windows, list escalations."""
     result = PlanResult()
+    result.cancelled = cancel_stale(session, now=now, site=site, actor=actor)
     result.critical = plan_critical(session, now=now, settings=settings, site=site, actor=actor)
     result.proposals = propose_noncritical(session, now=now, settings=settings, site=site, actor=actor)
     result.escalated = sorted(escalations(session, now=now, settings=settings, site=site))
+    return result
+
+
+def plan_swaps(
+    session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
+) -> PlanResult:
+    """`run_planning`, then the customers' mails delivered (outbox or SMTP) inside the caller's transaction: when a
+    mail cannot go out, FleetError rolls the whole plan back and no window is recorded as proposed."""
+    result = run_planning(session, now=now, settings=settings, site=site, actor=actor)
+    for p in result.proposals:
+        if p.mail is not None and p.mail_name:
+            p.sent_to = deliver(p.mail, settings, name=p.mail_name)
     return result
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from fleet import audit
@@ -78,15 +78,23 @@ def stock_dict(stock: Stock, site: Site, part: PartModel) -> dict[str, Any]:
 
 def try_reserve(session: Session, stock_id: int) -> bool:
     """Take one available unit of a stock row, or report that there was none. Atomic on both engines."""
+    return reserve_unit(session, stock_id) is not None
+
+
+def reserve_unit(session: Session, stock_id: int) -> dict[str, Any] | None:
+    """Like `try_reserve`, returning the row as the UPDATE left it (for the audit), or None when there was no unit."""
     stmt = (
         update(Stock)
         .where(col(Stock.id) == stock_id, col(Stock.on_hand) - col(Stock.reserved) >= 1)
         .values(reserved=col(Stock.reserved) + 1)
+        .returning(
+            col(Stock.site_id), col(Stock.part_model_id), col(Stock.bin), col(Stock.on_hand), col(Stock.reserved)
+        )
         .execution_options(synchronize_session=False)
     )
-    got = session.exec(stmt).rowcount == 1
+    row = session.exec(stmt).first()
     _refresh_stock(session, stock_id)
-    return got
+    return dict(row._mapping) if row is not None else None
 
 
 def _unreserve(session: Session, stock_id: int, quantity: int = 1) -> bool:
@@ -148,21 +156,18 @@ def matching_parts(session: Session, fault: Fault) -> list[PartModel]:
     server = session.get(Server, fault.server_id)
     if server is None:
         raise NotFound(f"server {fault.server_id} of fault {fault.id} does not exist")
-    fits = set(
-        session.exec(select(PartCompat.part_model_id).where(PartCompat.server_model_id == server.model_id)).all()
-    )
+    # Subqueries, not lists: the whole match is two round trips (the race for the last unit is won by round trips).
+    fits = select(PartCompat.part_model_id).where(PartCompat.server_model_id == server.model_id)
     comp = installed_component(session, fault.server_id, fault.slot)
     if comp is not None:
-        own = session.get(PartModel, comp.part_model_id)
-        subs = session.exec(
-            select(PartModel)
-            .join(PartSubstitute, col(PartSubstitute.substitute_id) == col(PartModel.id))
-            .where(PartSubstitute.part_model_id == comp.part_model_id)
-            .order_by(PartModel.part_number)
+        own_id = comp.part_model_id
+        subs = select(PartSubstitute.substitute_id).where(
+            PartSubstitute.part_model_id == own_id, col(PartSubstitute.substitute_id).in_(fits)
+        )
+        found = session.exec(
+            select(PartModel).where(or_(col(PartModel.id) == own_id, col(PartModel.id).in_(subs)))
         ).all()
-        found = [own] if own is not None else []
-        found += [p for p in subs if p.id in fits and p.id != comp.part_model_id]
-        return found
+        return sorted(found, key=lambda p: (p.id != own_id, p.part_number))
     return list(
         session.exec(
             select(PartModel)
@@ -269,17 +274,21 @@ def reserve_for_fault(
 
     # At the server's site: no transit, so the first part that can be reserved is the answer.
     local = session.exec(
-        select(Stock).where(Stock.site_id == server.site_id, col(Stock.part_model_id).in_(list(order)))
+        select(Stock.id, Stock.part_model_id).where(
+            Stock.site_id == server.site_id,
+            col(Stock.part_model_id).in_(list(order)),
+            col(Stock.on_hand) - col(Stock.reserved) >= 1,
+        )
     ).all()
-    for stock in sorted(local, key=lambda s: order[s.part_model_id]):
-        assert stock.id is not None
-        if try_reserve(session, stock.id):
-            res = _new_reservation(session, stock, fault, now=now, actor=actor)
+    for stock_id, part_id in sorted(local, key=lambda r: order[r[1]]):
+        after = reserve_unit(session, stock_id)  # type: ignore[arg-type]
+        if after is not None:
+            res = _new_reservation(session, stock_id, after, fault, now=now, actor=actor)  # type: ignore[arg-type]
             site = session.get(Site, server.site_id)
             return SpareOutcome(
                 fault_id=fault_id,
                 status="reserved",
-                part_number=by_id[stock.part_model_id].part_number,
+                part_number=by_id[part_id].part_number,
                 site=site.code if site else None,
                 reservation_id=res.id,
                 eta=now,
@@ -309,12 +318,14 @@ def reserve_for_fault(
     )
     for stock, from_site in ranked:
         assert stock.id is not None
-        if not try_reserve(session, stock.id):
+        stock_id, part_id = stock.id, stock.part_model_id
+        after = reserve_unit(session, stock_id)
+        if after is None:
             continue  # someone took it between the query and now: try the next best
-        res = _new_reservation(session, stock, fault, now=now, actor=actor)
+        res = _new_reservation(session, stock_id, after, fault, now=now, actor=actor)
         eta = now + timedelta(hours=transit_hours(settings, from_site.code, to_site.code))
         transfer = Transfer(
-            part_model_id=stock.part_model_id,
+            part_model_id=part_id,
             from_site_id=from_site.id,  # type: ignore[arg-type]
             to_site_id=to_site.id,  # type: ignore[arg-type]
             quantity=1,
@@ -331,7 +342,7 @@ def reserve_for_fault(
         outcome = SpareOutcome(
             fault_id=fault_id,
             status="transfer",
-            part_number=by_id[stock.part_model_id].part_number,
+            part_number=by_id[part_id].part_number,
             site=from_site.code,
             reservation_id=res.id,
             transfer_id=transfer.id,
@@ -356,14 +367,15 @@ def reserve_for_fault(
     return outcome
 
 
-def _new_reservation(session: Session, stock: Stock, fault: Fault, *, now: datetime, actor: str) -> Reservation:
-    assert stock.id is not None
-    res = Reservation(stock_id=stock.id, fault_id=fault.id, quantity=1, state="active", created_at=now, actor=actor)
+def _new_reservation(
+    session: Session, stock_id: int, after: dict[str, Any], fault: Fault, *, now: datetime, actor: str
+) -> Reservation:
+    """Record the unit `reserve_unit` took; `after` is the stock row as that UPDATE left it."""
+    res = Reservation(stock_id=stock_id, fault_id=fault.id, quantity=1, state="active", created_at=now, actor=actor)
     session.add(res)
     session.flush()
-    after = stock_snapshot(session, stock.id)
     before = dict(after, reserved=after["reserved"] - 1)
-    audit.record(session, at=now, actor=actor, action="stock.reserve", entity="stock", entity_id=stock.id,
+    audit.record(session, at=now, actor=actor, action="stock.reserve", entity="stock", entity_id=stock_id,
                  before=before, after=dict(after, reservation_id=res.id, fault_id=fault.id))  # fmt: skip
     return res
 

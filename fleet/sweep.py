@@ -27,7 +27,8 @@ from fleet.config import Settings
 from fleet.credentials import target_for
 from fleet.db import read_session, write_session
 from fleet.errors import FleetError
-from fleet.health.model import PollResult, State
+from fleet.faults import apply_poll
+from fleet.health.model import PollResult
 from fleet.models import Fault, Server, Site, SweepRun
 from fleet.sensors import record_readings
 
@@ -234,24 +235,18 @@ def _store_one(
         return
     server.last_polled_at = now
     server.last_poll_error = None
-    server.health = health_of(result)
     if result.cursor is not None:
         server.poll_cursor = json.dumps(result.cursor, sort_keys=True)
     record_readings(session, server_id, result.readings, now)
-    applied = _apply_faults(session, server, result, now, settings)
-    report.faults_opened += len(applied.get("opened", []))
-    report.faults_escalated += len(applied.get("escalated", []))
-    report.faults_resolved += len(applied.get("resolved", []))
-    for fault_id in [*applied.get("opened", []), *applied.get("escalated", [])]:
+    applied = apply_poll(session, server, result, now=now, settings=settings, actor="sweep")
+    # The server's health is what the rules say (redundancy-aware), not the raw worst reading.
+    server.health = applied.health
+    report.faults_opened += len(applied.opened)
+    report.faults_escalated += len(applied.escalated)
+    report.faults_resolved += len(applied.resolved)
+    for fault_id in [*applied.opened, *applied.escalated]:
         _reserve(session, fault_id, now, settings, report)
     session.add(server)
-
-
-def _apply_faults(session: Session, server: Server, result: PollResult, now: datetime, settings: Settings) -> dict:
-    from fleet.faults import apply_poll
-
-    res = apply_poll(session, server, result, now=now, settings=settings, actor="sweep")
-    return {k: list(getattr(res, k, []) or []) for k in ("opened", "escalated", "resolved")}
 
 
 def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:
@@ -292,10 +287,3 @@ def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) ->
         report.status = 3
     else:
         report.status = 0
-
-
-def health_of(result: PollResult) -> str:
-    if not result.reachable or result.error:
-        return "unknown"
-    worst = result.worst
-    return {State.CRITICAL: "critical", State.WARNING: "warning"}.get(worst, "ok")

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlmodel import select
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
@@ -16,6 +18,7 @@ from fleet.config import load_settings
 from fleet.db import read_session, write_session
 from fleet.errors import InputError
 from fleet.faults import RESOLUTIONS, acknowledge, fault_dict, list_faults, open_ticket, resolve
+from fleet.models import Site
 
 faults_app = typer.Typer(
     help="Open faults, critical first; `ack` and `resolve` subcommands.",
@@ -41,6 +44,15 @@ def _time(text: str | None) -> datetime | None:
         raise InputError(f"--at: {exc}") from None
 
 
+def _local(iso: str, tz: str | None) -> str:
+    """A UTC time as the site's wall clock (local time only at the display)."""
+    when = datetime.fromisoformat(iso)
+    try:
+        return when.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z") if tz else iso[:16] + " UTC"
+    except (ZoneInfoNotFoundError, ValueError):
+        return iso[:16] + " UTC"
+
+
 @faults_app.callback()
 def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
     """Open faults, critical first, with whether the one-hour acknowledgement is due or overdue."""
@@ -51,15 +63,17 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
     now = utcnow()
     with read_session(engine) as session:
         rows = [fault_dict(session, f, now, settings) for f in list_faults(session, site=site)]
+        zones = {s.code: s.timezone for s in session.exec(select(Site))}
     if as_json:
         emit_json({"generated_at": now.isoformat(), "faults": rows})
         return
-    table = Table("id", "server", "site", "slot", "problem", "severity", "ack", "notified", box=None)
+    table = Table("id", "server", "site", "slot", "problem", "severity", "ack", "notified (site time)", box=None)
     for r in rows:
         problem = r["problem"] + (" (flapping)" if r["flapping"] else "")
         style = "bold red" if r["severity"] == "critical" else None
-        table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], problem, r["severity"], r["ack"],
-                      r["notified_at"][:16], style=style)  # fmt: skip
+        notified = _local(r["notified_at"], zones.get(r["site"]))
+        table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], problem, r["severity"], r["ack"], notified,
+                      style=style)  # fmt: skip
     Console().print(table if rows else "no open faults")
 
 

@@ -14,8 +14,7 @@ from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_d
 from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.db import read_session, write_session
-from fleet.notify import deliver
-from fleet.schedule import agree_window, decline_window, escalations, list_swaps, run_planning, swap_dict
+from fleet.schedule import agree_window, decline_window, escalations, list_swaps, plan_swaps, swap_dict
 from fleet.sla import sla_report
 from fleet.windows import zone
 
@@ -79,16 +78,9 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     engine = open_db(db)
     settings = load_settings()
     now = utcnow()
-    sent: dict[str, str] = {}
     with write_session(engine) as session:
-        result = run_planning(session, now=now, settings=settings, site=site, actor="fleet swap plan")
-        # Mail goes out before the commit: when it cannot be sent, no window is recorded as proposed.
-        for p in result.proposals:
-            if p.mail is not None and p.mail_name:
-                sent[p.server] = deliver(p.mail, settings, name=p.mail_name)
+        result = plan_swaps(session, now=now, settings=settings, site=site, actor="fleet swap plan")
     data = result.as_dict()
-    for p in data["proposals"]:
-        p["mail"] = sent.get(p["server"])
     if as_json:
         emit_json({"generated_at": now.isoformat(), **data})
     else:
@@ -99,7 +91,7 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
                           f"{_hhmm(c.start.isoformat() if c.start else None)} {state}"
                           + (f" - {c.reason}" if c.reason else ""))  # fmt: skip
         for p in result.proposals:
-            where = sent.get(p.server, "no mail")
+            where = p.sent_to or "no mail"
             console.print(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
                           + (f" - {p.note}" if p.note else ""))  # fmt: skip
         if result.escalated:

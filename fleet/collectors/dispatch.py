@@ -52,7 +52,7 @@ def _poll_ipmi(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> 
     from fleet.collectors.ipmi import poll_ipmi_many
 
     targets = [j.target for j in jobs]
-    cursors = [j.cursor for j in jobs]
+    cursors = {(j.target.host, j.target.port): j.cursor for j in jobs if j.cursor is not None}
     out = poll_ipmi_many(targets, timeout=timeout, concurrency=concurrency, cursors=cursors)  # type: ignore[arg-type]
     return {j.key: r for j, r in zip(jobs, out, strict=True)}
 

@@ -45,7 +45,7 @@ class Layout:
 
     def fan_zone(self, key: str) -> int:
         """The cooling zone of a fan: fans are numbered 1..fan_count and the zones split them in order (with 6 fans
-        in 2 zones, FAN1-3 cool zone 0 and FAN4-6 zone 1). Rotors of one fan (FAN1A, FAN1B) share its zone."""
+        in 2 zones, FAN1-3 cool zone 0 and FAN4-6 zone 1)."""
         zones = max(self.fan_zones, 1)
         n = unit_number(key)
         if zones == 1 or n is None or self.fan_count <= 0:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from fleet.health.layout import MIRRORED, RAID_TOLERANCE, Installed, Layout
 from fleet.health.model import Event, Kind, PollResult, Reading, State
-from fleet.health.slots import natural_order, slot_key, unit_number
+from fleet.health.slots import natural_order, slot_key
 
 CRITICAL = "critical"
 NON_CRITICAL = "non-critical"
@@ -255,30 +255,23 @@ def _psu_findings(
 def _fan_findings(
     host: str, layout: Layout, slots: Mapping[tuple[str, Kind], _Slot], lost: Mapping[str, str]
 ) -> list[Finding]:
-    # A fan unit (FAN1) is lost when any of its rotors (FAN1A, FAN1B) is; zones count units, not rotors.
-    seen_units: dict[int, set[str]] = defaultdict(set)
-    lost_units: dict[int, set[str]] = defaultdict(set)
+    seen: dict[int, set[str]] = defaultdict(set)
+    gone: dict[int, set[str]] = defaultdict(set)
     for s in slots.values():
         if s.kind is Kind.FAN:
-            seen_units[layout.fan_zone(s.key)].add(_fan_unit(s.key))
+            seen[layout.fan_zone(s.key)].add(s.key)
     for k in lost:
-        seen_units[layout.fan_zone(k)].add(_fan_unit(k))
-        lost_units[layout.fan_zone(k)].add(_fan_unit(k))
+        seen[layout.fan_zone(k)].add(k)
+        gone[layout.fan_zone(k)].add(k)
     out = []
     for k, ev in lost.items():
         zone = layout.fan_zone(k)
-        size = layout.fans_in_zone(zone) or len(seen_units[zone])
-        gone = len(lost_units[zone])
-        critical = gone >= size
+        size = layout.fans_in_zone(zone) or len(seen[zone])
+        critical = len(gone[zone]) >= size
         zone_text = f"zone {zone + 1}: " if layout.fan_zones > 1 else ""
-        note = f"{zone_text}{gone} of {size} fan(s) lost" + (": no cooling left" if critical else "")
+        note = f"{zone_text}{len(gone[zone])} of {size} fan(s) lost" + (": no cooling left" if critical else "")
         out.append(Finding(host, k, "fan", _problem(ev), CRITICAL if critical else NON_CRITICAL, f"{ev}; {note}"))
     return out + _predictive(host, slots, Kind.FAN, lost)
-
-
-def _fan_unit(key: str) -> str:
-    n = unit_number(key)
-    return f"FAN{n}" if n is not None else key
 
 
 def _disk_findings(

@@ -30,8 +30,9 @@ _NIC = re.compile(rf"^(?:nic|eth){_SEP}0*(\d+)(?![\d])", re.I)
 
 
 def slot_key(slot: str) -> str:
-    """The canonical key of a slot name: PSU2, FAN1A, Disk 0:1:4, DIMM_A1, CPU1, VD0, BAT, NIC1; else the name in
-    upper case with runs of blanks and underscores made one space."""
+    """The canonical key of a slot name: PSU2, FAN3, Disk 0:1:4, DIMM_A1, CPU1, VD0, BAT, NIC1; else the name in
+    upper case with runs of blanks and underscores made one space. A key names a replaceable part: the rotors of a
+    fan module (FAN1A, FAN1B) are its slot FAN1."""
     key, _kind = _classify(slot)
     return key
 
@@ -50,7 +51,8 @@ def _classify(slot: str) -> tuple[str, Kind | None]:
     if m := _PSU.match(s):
         return f"PSU{int(m[1])}", Kind.PSU
     if m := _FAN.match(s):
-        return f"FAN{int(m[1])}{(m[2] or '').upper()}", Kind.FAN
+        # Rotors of one fan module (FAN1A, FAN1B) are one replaceable part: one slot.
+        return f"FAN{int(m[1])}", Kind.FAN
     if m := _DISK.match(s):
         return "Disk " + ":".join(str(int(p)) for p in m[1].split(":")), Kind.DISK
     if m := _DIMM.match(s):
@@ -67,7 +69,7 @@ def _classify(slot: str) -> tuple[str, Kind | None]:
 
 
 def unit_number(key: str) -> int | None:
-    """The number in a key (FAN3 -> 3, FAN1A -> 1, PSU2 -> 2); None when there is none."""
+    """The number in a key (FAN3 -> 3, PSU2 -> 2); None when there is none."""
     m = re.search(r"(\d+)", key)
     return int(m[1]) if m else None
 

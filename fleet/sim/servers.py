@@ -11,7 +11,7 @@ import string
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from fleet.sim.catalogue import AISLE, MODELS, PARTS, SITES, ModelSpec, component_slots
+from fleet.sim.catalogue import AISLE, MODELS, PARTS, SITES, SUBSTITUTES, ModelSpec, compatibility, component_slots
 from fleet.sim.rows import Rows
 
 IPMI_PORT = 16623  # 623 + 16000: the simulators run as a normal user, who cannot bind below 1024
@@ -81,8 +81,7 @@ class Catalogue:
 
 
 def add_catalogue(rows: Rows) -> Catalogue:
-    from fleet.sim.catalogue import SUBSTITUTES, compatibility
-
+    """Sites, server models, part models, what fits what, and which part may stand in for which."""
     site_ids = {s.code: rows.add("site", code=s.code, name=s.name, timezone=s.timezone) for s in SITES}
     model_ids = {
         m.key: rows.add(

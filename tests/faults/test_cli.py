@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,7 +31,8 @@ def fleet(capsys, *args: str) -> tuple[int, str, str]:
     return int(exc.value.code or 0), out, err
 
 
-def test_ticket_then_faults_then_ack(db, capsys):
+def test_ticket_then_faults_then_ack(db, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")
     at = (datetime.now(UTC) - timedelta(hours=2)).replace(microsecond=0)
     code, out, _ = fleet(capsys, "ticket", "open", "--server", "web1", "--slot", "Power Supply 2", "--text",
                          "PSU fault LED", "--at", at.isoformat(), "--db", db, "--json")  # fmt: skip
@@ -60,6 +62,8 @@ def test_ticket_then_faults_then_ack(db, capsys):
 
     code, out, _ = fleet(capsys, "faults", "--db", db)  # the human table still works without a subcommand
     assert code == 0 and "PSU2" in out and "web1" in out
+    # Local time only at the display: the site's wall clock (the test site is in Paris).
+    assert earlier.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M") in out
 
     code, out, _ = fleet(capsys, "faults", "resolve", str(fault_id), "--resolution", "swapped", "--by", "alice",
                          "--db", db)  # fmt: skip

@@ -87,10 +87,16 @@ FAN_CASES = [
     ),
     ("a zone of one fan", Layout(fan_count=2, fan_zones=2), fans(2, {2}), [("FAN2", "failed", C)]),
     (
-        "both rotors of one fan of two",
+        "both rotors of one fan of two: one part",
         Layout(fan_count=2),
         [rd("FAN1A", "fan", "critical"), rd("FAN1B", "fan", "critical"), rd("FAN2A", "fan"), rd("FAN2B", "fan")],
-        [("FAN1A", "failed", N), ("FAN1B", "failed", N)],
+        [("FAN1", "failed", N)],
+    ),
+    (
+        "one rotor of the last fan",
+        Layout(fan_count=1),
+        [rd("FAN1A", "fan", "critical"), rd("FAN1B", "fan")],
+        [("FAN1", "failed", C)],
     ),
     ("a slow fan", Layout(fan_count=6), fans(6, {2}, "warning"), [("FAN2", "predictive", N)]),
 ]

@@ -12,7 +12,7 @@ from fleet.health.slots import same_slot, slot_key, slot_kind
 SPELLINGS = [
     ("PSU2", ["PSU2", "PSU 2", "Power Supply 2", "power supply 2", "PS2 Status", "psu-02", "PSU_2"]),
     ("FAN3", ["FAN3", "Fan 3", "System Fan 3", "FAN 03", "fan_3"]),
-    ("FAN1A", ["FAN1A", "Fan 1A", "fan1a"]),
+    ("FAN1", ["FAN1A", "Fan 1B", "fan1a", "FAN1"]),  # the rotors of a fan module are that module
     ("Disk 0:1:4", ["Disk 0:1:4", "Physical Disk 0:1:4", "disk 0:1:04"]),
     ("Disk 3", ["Disk 3", "Drive 3", "HDD3", "Disk.Bay.3", "PD 3"]),
     ("DIMM_A1", ["DIMM_A1", "DIMM A1", "DIMM.Socket.A1", "dimm_a01"]),
@@ -28,7 +28,7 @@ def test_spellings_of_one_slot_share_a_key(key, names):
 
 
 def test_different_slots_stay_different():
-    keys = [slot_key(s) for s in ["PSU1", "PSU2", "PSU12", "FAN1A", "FAN1B", "Disk 0:1:4", "Disk 0:1:5", "DIMM_A1",
+    keys = [slot_key(s) for s in ["PSU1", "PSU2", "PSU12", "FAN1", "FAN2", "Disk 0:1:4", "Disk 0:1:5", "DIMM_A1",
                                   "DIMM_B1", "CPU1"]]  # fmt: skip
     assert len(set(keys)) == len(keys)
     assert not same_slot("Power Supply 1", "PSU 2")

@@ -81,3 +81,14 @@ def test_the_comparison_notices_a_different_fleet(tmp_path: Path, committed) -> 
         eng.dispose()
     assert any(p.startswith("server:") for p in problems)
     assert any(p.startswith("component:") for p in problems)
+
+
+def test_two_loaders_at_once_load_the_sample_once(engine: Engine, committed) -> None:
+    """Two `fleet init --sample` started together: one loads, the other waits and then finds the fleet there."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        messages = list(pool.map(lambda _: load_sample(engine), range(2)))
+    assert sum(m == "the database already holds a fleet; sample not loaded" for m in messages) == 1
+    assert sum(m.startswith("loaded the sample fleet") for m in messages) == 1
+    assert _diff(all_rows(engine), committed) == []

@@ -15,10 +15,11 @@ from sqlmodel import col, select
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
-from fleet.db import read_session, write_session
-from fleet.errors import InputError, NotFound
-from fleet.models import Audit, MaintenanceWindow, Swap, Ticket, Transfer
-from fleet.schedule import agree_window, decline_window, escalations, plan_critical, run_planning
+from fleet.db import make_engine, read_session, write_session
+from fleet.errors import FleetError, InputError, NotFound
+from fleet.migrate import upgrade
+from fleet.models import Audit, Fault, MaintenanceWindow, Server, Site, Swap, Ticket, Transfer
+from fleet.schedule import agree_window, decline_window, escalations, plan_critical, plan_swaps, run_planning
 
 from . import fleet_rows as rows
 from .fleet_rows import cli
@@ -220,7 +221,6 @@ def test_a_noncritical_fault_that_becomes_critical_leaves_the_customer_queue(
     with write_session(engine) as s:
         swap = s.exec(select(Swap)).first()
         assert swap is not None
-        from fleet.models import Fault
 
         f = s.get(Fault, swap.fault_id)
         assert f is not None
@@ -237,8 +237,6 @@ def test_outbox_mail_is_written_by_the_cli(
     tmp_path: Path, sqlite_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """`fleet swap plan` delivers the mail and commits; `fleet swaps --json` shows the state."""
-    from fleet.db import make_engine
-    from fleet.migrate import upgrade
 
     eng = make_engine(sqlite_url)
     upgrade(eng)
@@ -269,8 +267,6 @@ def test_outbox_mail_is_written_by_the_cli(
 def test_cli_agree_with_an_unknown_swap_is_one_line_and_status_4(
     sqlite_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from fleet.db import make_engine
-    from fleet.migrate import upgrade
 
     upgrade(make_engine(sqlite_url))
     code, _, err = cli(["swap", "agree", "77", "--window", "3", "--db", sqlite_url], capsys)
@@ -279,8 +275,6 @@ def test_cli_agree_with_an_unknown_swap_is_one_line_and_status_4(
 
 
 def test_fleet_swaps_shows_an_escalated_customer(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    from fleet.db import make_engine
-    from fleet.migrate import upgrade
 
     eng = make_engine(sqlite_url)
     upgrade(eng)
@@ -295,3 +289,62 @@ def test_fleet_swaps_shows_an_escalated_customer(sqlite_url: str, capsys: pytest
         assert f"#{swap_id} ESCALATED" in out
     code, out, _ = cli(["swaps", "--db", sqlite_url, "--json"], capsys)
     assert all(r["escalated"] for r in json.loads(out)["swaps"])
+
+
+def test_plan_swaps_mails_the_customer_and_a_mail_that_cannot_go_rolls_the_plan_back(
+    engine: Engine, tmp_path: Path
+) -> None:
+
+    _noncritical_fleet(engine)
+    now = utc(2026, 10, 20, 12)
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    with pytest.raises(FleetError), write_session(engine) as s:
+        plan_swaps(s, now=now, settings=Settings(outbox=str(blocker / "outbox")), actor="sweep")
+    with read_session(engine) as s:
+        assert s.exec(select(MaintenanceWindow)).all() == [] and s.exec(select(Swap)).all() == []
+    good = Settings(outbox=str(tmp_path / "outbox"))
+    with write_session(engine) as s:
+        result = plan_swaps(s, now=now, settings=good, actor="sweep")
+    (prop,) = result.proposals
+    assert result.planned == 2 and prop.sent_to and Path(prop.sent_to).parent == tmp_path / "outbox"
+    assert result.as_dict()["proposals"][0]["mail"] == prop.sent_to
+
+
+def test_an_agreed_window_keeps_its_technician_busy_for_critical_planning(engine: Engine, settings: Settings) -> None:
+    _noncritical_fleet(engine)
+    now = utc(2026, 10, 20, 12)
+    with write_session(engine) as s:
+        (prop,) = run_planning(s, now=now, settings=settings).proposals
+        agree_window(s, prop.swap_ids[0], prop.window_ids[0], now=now, settings=settings, actor="desk")
+    # The batch (disk 30 + fan 15 min) is on Thu 22 Oct from 08:00Z to 08:45Z. A critical PSU fault at 07:50Z on
+    # another server of the site: 15 minutes from 07:50 would end 08:05, inside the batch; next free time is 08:45.
+    with write_session(engine) as s:
+        site_id = s.exec(select(Server)).first().site_id  # type: ignore[union-attr]
+        st = s.get(Site, site_id)
+        assert st is not None
+        other = rows.server(s, st, "web2")
+        rows.fault(s, other, "PSU1", "psu", at=utc(2026, 10, 22, 7, 50))
+        (p,) = plan_critical(s, now=utc(2026, 10, 22, 7, 50), settings=settings)
+    assert (p.start, p.end) == (utc(2026, 10, 22, 8, 45), utc(2026, 10, 22, 9))
+
+
+def test_a_swap_whose_fault_went_away_is_cancelled(engine: Engine, settings: Settings) -> None:
+    _noncritical_fleet(engine)
+    now = utc(2026, 10, 20, 12)
+    with write_session(engine) as s:
+        (prop,) = run_planning(s, now=now, settings=settings).proposals
+    with write_session(engine) as s:
+        swap = s.get(Swap, prop.swap_ids[1])
+        assert swap is not None
+        fault = s.get(Fault, swap.fault_id)
+        assert fault is not None
+        fault.resolved_at, fault.state, fault.resolution = now + timedelta(hours=1), "resolved", "recovered"
+        s.add(fault)
+    with write_session(engine) as s:
+        result = run_planning(s, now=now + timedelta(hours=2), settings=settings)
+    assert result.cancelled == [prop.swap_ids[1]]
+    with read_session(engine) as s:
+        gone = s.get(Swap, prop.swap_ids[1])
+    assert gone is not None and gone.state == "cancelled" and gone.note and "recovered" in gone.note
+    assert len(audits(engine, "swap.cancel")) == 1

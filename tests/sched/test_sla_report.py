@@ -119,3 +119,21 @@ def test_cli_report_sla_json_and_bad_month(sqlite_url: str, capsys: pytest.Captu
     assert code == 0 and "outage credits: 6.60" in out
     code, _, err = cli([*run, "--month", "2026-13"], capsys)
     assert code == 2 and err.strip() == "fleet: --month wants YYYY-MM, got '2026-13'"
+
+
+def test_site_filter_keeps_that_site_only(engine: Engine) -> None:
+    from fleet.sla import sla_report
+
+    _build(engine)
+    with write_session(engine) as s:
+        other = rows.site(s, "AMS1", "Europe/Amsterdam")
+        far = rows.server(s, other, "ams1", monthly_fee_cents=20_000)
+        s.add(Outage(server_id=far.id or 0, start_at=utc(2026, 10, 20), end_at=utc(2026, 10, 20, 2)))
+    with read_session(engine) as s:
+        par = sla_report(s, "2026-10", now=NOW, settings=S, site="PAR1")
+        ams = sla_report(s, "2026-10", now=NOW, settings=S, site="AMS1")
+    assert [r["server"] for r in ams["credits"]["servers"]] == ["ams1"]
+    # 2 h: two periods of 3.3 % of 200.00 = 13.20.
+    assert ams["credits"]["total_cents"] == 1_320
+    assert "ams1" not in {r["server"] for r in par["availability"]["servers"]}
+    assert par["credits"]["total_cents"] == 660

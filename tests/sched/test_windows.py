@@ -110,3 +110,16 @@ def test_a_window_on_the_night_new_york_falls_back_lasts_an_hour_more() -> None:
     now = utc(2026, 10, 30)
     (p, *_) = propose_windows(pref, NEW_YORK, always(now), now=now, duration=timedelta(hours=1), count=3)
     assert (p.start, p.end) == (utc(2026, 11, 1, 5), utc(2026, 11, 1, 8))
+
+
+def test_without_preferred_hours_technician_time_is_offered_a_day_apart() -> None:
+    # Technician Monday to Friday 09:00-17:00 Paris (08:00-16:00Z in November). Now Monday 23 Nov 10:00Z; the
+    # 24 h notice makes Tuesday 10:00Z the earliest start.
+    now = utc(2026, 11, 23, 10)
+    tech = expand([Weekly(d, time(9), time(17)) for d in range(5)], PARIS, now, now + timedelta(days=28))
+    out = propose_windows([], PARIS, [tech], now=now, duration=timedelta(hours=1), count=3)
+    assert [(p.start, p.end) for p in out] == [
+        (utc(2026, 11, 24, 10), utc(2026, 11, 24, 11)),
+        (utc(2026, 11, 25, 10), utc(2026, 11, 25, 11)),
+        (utc(2026, 11, 26, 10), utc(2026, 11, 26, 11)),
+    ]

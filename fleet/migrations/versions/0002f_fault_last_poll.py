@@ -1,7 +1,7 @@
 """fault.last_poll_at: the poll last applied to a fault, so applying the same poll twice changes nothing
 
 Revision ID: 0002f
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-27
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import fleet.models
 
 revision: str = "0002f"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

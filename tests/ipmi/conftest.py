@@ -1,0 +1,115 @@
+"""Simulated BMCs: OpenIPMI's ipmi_sim on 127.0.0.1, with the project's own SDR/emu/FRU files (fleet.sim.ipmi_sim),
+and ipmitool as the independent reader of the same BMC."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from fleet.collectors.targets import IpmiTarget
+from fleet.secrets import Secret
+from fleet.sim import ipmi_sim
+from tests.conftest import free_port
+
+PASSWORD = "s3cret-bmc-pw"
+
+
+@dataclass
+class Bmc:
+    layout: ipmi_sim.Layout
+    index: int
+    port: int
+    console_port: int
+    process: subprocess.Popen[bytes]
+
+    def target(self, password: str = PASSWORD, **kw: object) -> IpmiTarget:
+        return IpmiTarget("127.0.0.1", self.port, ipmi_sim.USER, Secret(password), **kw)  # type: ignore[arg-type]
+
+    def console(self, *commands: str) -> str:
+        return ipmi_sim.console(self.console_port, *commands)
+
+    def number(self, sensor_name: str) -> int:
+        return self.layout.sensor(sensor_name).number
+
+    def ipmitool(self, *args: str) -> str:
+        return ipmitool(self.port, *args)
+
+
+def ipmitool(port: int, *args: str) -> str:
+    # the password goes by environment (-E), never on the command line; -C 3: the simulator refuses suite 17
+    env = {**os.environ, "IPMI_PASSWORD": PASSWORD}
+    argv = ["ipmitool", "-I", "lanplus", "-H", "127.0.0.1", "-p", str(port), "-U", ipmi_sim.USER, "-E", "-C", "3"]
+    out = subprocess.run([*argv, *args], env=env, capture_output=True, text=True, timeout=30, check=True)
+    return out.stdout
+
+
+def _udp_bound(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
+
+
+def _console_ready(port: int) -> bool:
+    # read the prompt before hanging up: a console dropped while ipmi_sim is still loading its emu file leaves the
+    # simulator deaf on the LAN
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1.0) as s:
+        return b">" in s.recv(256)
+    return False
+
+
+@pytest.fixture(scope="session")
+def start_bmc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, int], Bmc]]:
+    """A factory: start_bmc(layout_name, index) -> a running simulated BMC. Stops exactly what it started."""
+    if shutil.which("ipmi_sim") is None:
+        pytest.skip("ipmi_sim not installed (Debian package openipmi)")
+    if shutil.which("ipmitool") is None:
+        pytest.skip("ipmitool not installed")
+    started: list[subprocess.Popen[bytes]] = []
+    root = tmp_path_factory.mktemp("bmcs")
+
+    def start(layout_name: str, index: int) -> Bmc:
+        layout = ipmi_sim.LAYOUTS[layout_name]
+        port, cport = free_port(), free_port(socket.SOCK_STREAM)
+        files = ipmi_sim.write_bmc(Path(root / f"{layout_name}-{index}-{port}"), layout, index, port, cport, PASSWORD)
+        log = open(files.directory / "sim.log", "wb")  # noqa: SIM115 - closed with the process below
+        proc = subprocess.Popen(files.argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
+        started.append(proc)
+        deadline = time.monotonic() + 10
+        while not (_udp_bound(port) and _console_ready(cport)):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"ipmi_sim did not start: {(files.directory / 'sim.log').read_text()[-500:]}")
+            time.sleep(0.05)
+        return Bmc(layout, index, port, cport, proc)
+
+    yield start
+    for proc in started:
+        proc.terminate()
+    for proc in started:
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="session")
+def bmc_1u(start_bmc: Callable[[str, int], Bmc]) -> Bmc:
+    """Left healthy: tests that only read."""
+    return start_bmc("1u", 1)
+
+
+@pytest.fixture(scope="session")
+def bmc_2u(start_bmc: Callable[[str, int], Bmc]) -> Bmc:
+    return start_bmc("2u", 2)

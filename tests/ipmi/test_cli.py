@@ -1,0 +1,91 @@
+"""`fleet poll --protocol ipmi`: exit statuses, one-line errors within the deadline, no secret in the output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+import pytest
+
+from fleet.collectors.ipmi import poll_ipmi, poll_ipmi_many
+from fleet.collectors.targets import IpmiTarget
+from fleet.secrets import Secret
+from tests.conftest import REPO, free_port
+from tests.ipmi.conftest import PASSWORD, Bmc
+
+pytestmark = pytest.mark.ipmi
+
+
+def fleet_poll(port: int, password: str, *extra: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    env = {**os.environ, "BMC_PW": password}
+    argv = [sys.executable, "-m", "fleet", "poll", "127.0.0.1", "--protocol", "ipmi", "--port", str(port)]
+    argv += ["--user", "admin", "--password-env", "BMC_PW", *extra]
+    t0 = time.monotonic()
+    out = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    return out, time.monotonic() - t0
+
+
+def test_healthy_bmc_exits_0_and_json_has_no_password(bmc_2u: Bmc) -> None:
+    out, _ = fleet_poll(bmc_2u.port, PASSWORD, "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["reachable"] and data["power"] == "on" and len(data["readings"]) == len(bmc_2u.layout.sensors)
+    assert PASSWORD not in out.stdout + out.stderr
+
+
+def test_critical_part_exits_2(start_bmc: Callable[[str, int], Bmc]) -> None:
+    bmc = start_bmc("1u", 40)
+    bmc.console(f"sensor_set_bit 0x20 0 {bmc.number('PSU1 Status')} 1 1 1")
+    out, _ = fleet_poll(bmc.port, PASSWORD)
+    assert out.returncode == 2
+    assert "PSU1 critical" in out.stdout
+
+
+def test_wrong_password_exits_3_with_auth(bmc_1u: Bmc) -> None:
+    out, _ = fleet_poll(bmc_1u.port, "not-the-password")
+    assert out.returncode == 3
+    assert "auth" in out.stdout and "Traceback" not in out.stdout + out.stderr
+    assert "not-the-password" not in out.stdout + out.stderr
+
+
+def test_nothing_listening_exits_3_with_timeout_within_deadline() -> None:
+    port = free_port()  # bound and released: nothing answers there
+    deadline = 2.0
+    out, elapsed = fleet_poll(port, "whatever", "--timeout", str(deadline), "--json")
+    assert out.returncode == 3
+    data = json.loads(out.stdout)
+    assert data["error"] == "timeout" and data["reachable"] is False
+    assert data["duration_s"] < deadline + 0.25  # the collector's own clock
+    assert elapsed < deadline + 3.0  # the whole command, interpreter start-up included
+    assert "Traceback" not in out.stderr
+
+
+def test_deadline_holds_in_process() -> None:
+    t0 = time.monotonic()
+    result = poll_ipmi(IpmiTarget("127.0.0.1", free_port(), "admin", Secret("x")), timeout=0.7)
+    assert result.error == "timeout" and time.monotonic() - t0 < 0.7 + 0.2
+
+
+def test_poll_many_keeps_order_and_deadlines(bmc_1u: Bmc, bmc_2u: Bmc) -> None:
+    dead = IpmiTarget("127.0.0.1", free_port(), "admin", Secret("x"))
+    targets = [bmc_1u.target(), dead, bmc_2u.target()]
+    t0 = time.monotonic()
+    results = poll_ipmi_many(targets, timeout=2.0, concurrency=3)
+    elapsed = time.monotonic() - t0
+    assert [r.error for r in results] == [None, "timeout", None]
+    assert [len(r.readings) for r in results] == [len(bmc_1u.layout.sensors), 0, len(bmc_2u.layout.sensors)]
+    assert elapsed < 2.0 + 5.0  # one deadline (they run side by side) plus worker start-up
+    # a second sweep hands the cursors back and reuses the same workers
+    cursors = {(t.host, t.port): r.cursor for t, r in zip(targets, results, strict=True) if r.cursor}
+    again = poll_ipmi_many(targets, timeout=2.0, concurrency=3, cursors=cursors)
+    assert [r.error for r in again] == [None, "timeout", None]
+    assert all(r.events == [] for r in again if r.error is None)
+
+
+def test_secret_never_in_repr(bmc_1u: Bmc) -> None:
+    target = bmc_1u.target()
+    assert PASSWORD not in repr(target) and PASSWORD not in str(poll_ipmi(target, timeout=10))
