@@ -35,6 +35,7 @@ from fleet.tui.dialogs import Ask
 from fleet.tui.messages import ActionDone, LoadFailed, ViewLoaded
 from fleet.tui.views import VIEWS, FaultsView, QueueView, ServersView, View
 
+SwapDoneHook = Callable[[int, str, str], object]
 REFRESH_S = 5.0  # the SLA's monitoring interval is 5 min; the console only has to follow the database
 
 # Actions that belong to one view: hidden from the footer and refused elsewhere.
@@ -78,10 +79,12 @@ class FleetApp(App[None]):
         view: str = "dashboard",
         technician: str | None = None,
         poll_server: actions.Poller | None = None,
+        on_swap_done: SwapDoneHook | None = None,
         refresh_s: float = REFRESH_S,
         actor: str | None = None,
     ) -> None:
         super().__init__()
+        self.on_swap_done = on_swap_done
         self.engine = engine
         self.clock = clock
         self.settings = settings or load_settings()
@@ -327,13 +330,25 @@ class FleetApp(App[None]):
     # --- actions: each runs in a worker and reports through ActionDone ----------------------------------------
 
     @work(thread=True, exit_on_error=False, group="write")
-    def run_write(self, fn: Callable[..., str], *args: Any, then_poll: int | None = None, **kwargs: Any) -> None:
+    def run_write(
+        self,
+        fn: Callable[..., str],
+        *args: Any,
+        then: Callable[[], object] | None = None,
+        then_poll: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         try:
             text = fn(self.engine, *args, **kwargs)
         except Exception as exc:
             self.post_message(ActionDone(_one_line(exc), ok=False))
             return
         self.post_message(ActionDone(text))
+        if then is not None:
+            try:
+                then()
+            except Exception as exc:
+                self.post_message(ActionDone(_one_line(exc), ok=False, reload=False))
         if then_poll is not None:
             # Verify: poll the server again through the sweep's pipeline; the fault should not come back.
             try:
@@ -404,8 +419,10 @@ class FleetApp(App[None]):
         def finished(serial: str | None) -> None:
             if serial is None:
                 return
+            hook = self.on_swap_done
+            then = (lambda: hook(item.server_id, item.slot, serial.strip())) if hook else None
             self.run_write(actions.complete_swap, item.swap_id, serial, technician=self.technician, by=self.actor,
-                           now=self.clock(), then_poll=item.server_id)  # fmt: skip
+                           now=self.clock(), then=then, then_poll=item.server_id)  # fmt: skip
 
         question = f"Swap {item.swap_id} done: serial of the new part in {item.hostname} {item.slot}?"
         self.push_screen(Ask(question, placeholder="serial on the new part's label"), finished)
@@ -444,13 +461,20 @@ def make_app(
     view: str = "dashboard",
     technician: str | None = None,
     poll_server: actions.Poller | None = None,
+    on_swap_done: SwapDoneHook | None = None,
     refresh_s: float = REFRESH_S,
     actor: str | None = None,
 ) -> FleetApp:
-    """The console on any migrated database. `poll_server(engine, server_id)` re-polls one server on demand
-    (default: the one the sweep provides, if any); `clock` is the only source of time (freeze it for screenshots)."""
+    """The console on any migrated database.
+
+    `clock` is the only source of time (freeze it for screenshots and tests). `poll_server(engine, server_id)`
+    re-polls one server on demand and after a swap is done (default: one found in the sweep's modules, if any).
+    `on_swap_done(server_id, slot, new_serial)` runs after a swap is recorded and before that re-poll: `fleet demo`
+    replaces the simulated part there. `technician` narrows the work queue to one technician (and their site's
+    unassigned swaps) and is recorded on swaps they start and finish; `actor` names the console's user in the audit.
+    """
     return FleetApp(engine, clock, settings=settings, view=view, technician=technician, poll_server=poll_server,
-                    refresh_s=refresh_s, actor=actor)  # fmt: skip
+                    on_swap_done=on_swap_done, refresh_s=refresh_s, actor=actor)  # fmt: skip
 
 
 __all__ = ["FleetApp", "make_app"]

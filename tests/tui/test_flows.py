@@ -106,7 +106,9 @@ async def test_swap_end_to_end_start_then_done_with_the_new_serial(tmp_path):
         polled.append(server_id)
         return "PSU1 ok"
 
-    app = console(engine, view="queue", technician="Marie", poll_server=poll_server)
+    repaired: list[tuple[int, str, str]] = []
+    app = console(engine, view="queue", technician="Marie", poll_server=poll_server,
+                  on_swap_done=lambda *args: repaired.append(args))  # fmt: skip
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one("#queue-table", LiveTable)
         await settle(pilot, app, lambda: table.row_count > 0)
@@ -121,6 +123,7 @@ async def test_swap_end_to_end_start_then_done_with_the_new_serial(tmp_path):
         await settle(pilot, app, lambda: polled and str(scene.psu_swap) not in dict(table.shown))
         assert str(scene.psu_swap) not in dict(table.shown)  # done: off the queue
     assert polled == [scene.psu_server]  # done re-polls the server to verify
+    assert repaired == [(scene.psu_server, "PSU1", scene.new_psu_serial)]  # the demo's hands, before the re-poll
     with read_session(engine) as s:
         swap = s.get(Swap, scene.psu_swap)
         assert swap is not None and swap.state == "done" and swap.new_serial == scene.new_psu_serial
