@@ -87,7 +87,7 @@ def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
 
     health: dict[int, dict[str, int]] = {s.id: dict.fromkeys(HEALTHS, 0) for s in sites if s.id is not None}
     for site_id, h, n in session.exec(
-        select(Server.site_id, Server.health, func.count()).group_by(Server.site_id, Server.health)
+        select(Server.site_id, Server.health, func.count()).group_by(col(Server.site_id), col(Server.health))
     ).all():
         bucket = health[site_id]
         key = h if h in bucket else "unknown"
@@ -99,7 +99,7 @@ def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
         select(Server.site_id, Fault.severity, col(Fault.acknowledged_at).is_not(None), func.count())
         .join(Server, col(Server.id) == Fault.server_id)
         .where(col(Fault.resolved_at).is_(None))
-        .group_by(Server.site_id, Fault.severity, col(Fault.acknowledged_at).is_not(None))
+        .group_by(col(Server.site_id), col(Fault.severity), col(Fault.acknowledged_at).is_not(None))
     ).all():
         faults[site_id][severity] = faults[site_id].get(severity, 0) + n
         if not acked:

@@ -6,7 +6,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 from fleet.models import Customer, Server, ServerModel, Site
 
@@ -32,19 +33,20 @@ class ServerRow:
 
 def list_servers(session: Session, *, site: str | None = None) -> list[ServerRow]:
     # Columns, not ORM objects: 10,000 servers load in a fraction of the time, and the console starts sooner.
+    columns = [col(c) for c in (Server.id, Server.hostname, Site.code, ServerModel.name, Customer.name, Server.plan,
+               Server.status, Server.health, Server.rack, Server.unit, Server.controller_protocol,
+               Server.last_polled_at, Server.last_poll_error, Server.asset_tag, Server.serial)]  # fmt: skip
     q = (
-        select(Server.id, Server.hostname, Site.code, ServerModel.name, Customer.name, Server.plan, Server.status,
-               Server.health, Server.rack, Server.unit, Server.controller_protocol, Server.last_polled_at,
-               Server.last_poll_error, Server.asset_tag, Server.serial)
+        sa_select(*columns)
         .join(Site, col(Site.id) == Server.site_id)
         .join(ServerModel, col(ServerModel.id) == Server.model_id)
         .join(Customer, col(Customer.id) == Server.customer_id, isouter=True)
-    )  # fmt: skip
+    )
     if site:
-        q = q.where(Site.code == site)
+        q = q.where(col(Site.code) == site)
     rows = []
     for (sid, host, site_code, model, customer, plan, status, health, rack, unit, protocol, polled_at, poll_error,
-         asset_tag, serial) in session.exec(q.order_by(Site.code, Server.hostname)).all():  # fmt: skip
+         asset_tag, serial) in session.execute(q.order_by(Site.code, Server.hostname)).all():  # fmt: skip
         hay = " ".join([host, site_code, model, customer or "", status, health, plan, rack, asset_tag, serial]).lower()
         rows.append(
             ServerRow(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import and_, or_
 from sqlmodel import Session, col, select
 
 from fleet.models import Component, Fault, PartModel, Reservation, Server, Site, Stock, Swap, Technician
@@ -71,7 +72,12 @@ def work_queue(session: Session, *, technician: str | None = None, site: str | N
         tech = session.exec(select(Technician).where(Technician.name == technician)).first()
         if tech is None:
             return []
-        q = q.where((Swap.technician_id == tech.id) | (col(Swap.technician_id).is_(None) & (Site.id == tech.site_id)))
+        q = q.where(
+            or_(
+                col(Swap.technician_id) == tech.id,
+                and_(col(Swap.technician_id).is_(None), col(Site.id) == tech.site_id),
+            )
+        )
     items = []
     for swap, fault, server, st in session.exec(q).all():
         assert swap.id is not None and fault.id is not None and server.id is not None

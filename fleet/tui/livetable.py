@@ -48,9 +48,9 @@ class LiveTable(DataTable[object]):
                 self.add_row(*cells, key=key)
             self.cells_written += sum(len(c) for _, c in rows)
             if current is not None:
-                index = next((i for i, (k, _) in enumerate(rows) if k == current), None)
-                if index is not None:
-                    self.move_cursor(row=index, animate=False)
+                where = [i for i, (k, _) in enumerate(rows) if k == current]
+                if where:
+                    self.move_cursor(row=where[0], animate=False)
         self.shown = list(rows)
 
     @property
