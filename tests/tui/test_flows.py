@@ -346,3 +346,16 @@ async def test_every_action_is_in_the_command_palette(tmp_path):
         from textual.command import CommandPalette
 
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_no_color_keeps_severity_readable(tmp_path, monkeypatch):
+    engine, scene = scene_engine(tmp_path)
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = console(engine, view="faults")
+    assert app.no_color
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#faults-table", LiveTable)
+        await settle(pilot, app, lambda: table.row_count > 0)
+        # Without colour, the word says it: critical, minor.
+        assert cell(app, "faults-table", str(scene.psu_fault), 1) == "CRIT"
+        assert cell(app, "faults-table", str(scene.disk_fault), 1) == "minor"
