@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from textual.widgets import DataTable
+from textual.widgets.data_table import RowKey
 
 from fleet.tui.rowdiff import Row, cell_updates, removals
 
@@ -52,6 +53,13 @@ class LiveTable(DataTable[object]):
                 if where:
                     self.move_cursor(row=where[0], animate=False)
         self.shown = list(rows)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        super()._update_dimensions(new_rows)
+        # Textual keys its cell cache by update count, not column width: a cell drawn between add_row and this
+        # measurement would keep the header's width (seen as truncated columns). Drop the caches once measured.
+        self._clear_caches()
+        self.refresh()
 
     @property
     def selected_key(self) -> str | None:

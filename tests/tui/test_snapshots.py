@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from textual.widgets import DataTable
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
@@ -39,6 +40,14 @@ async def loaded(pilot) -> None:
         await pilot.pause(0.05)
         if app.view.data is not None:
             break
+    await measured(pilot)
+
+
+async def measured(pilot) -> None:
+    # A table sizes its columns on idle after rows arrive: the picture is taken once every table has done so.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(t._require_update_dimensions for t in pilot.app.screen.query(DataTable)):
+        await pilot.pause(0.05)
     await pilot.pause(0.1)
 
 
@@ -62,7 +71,7 @@ def test_server_detail(snap_compare, tmp_path, size):
         ):
             await pilot.app.workers.wait_for_complete()
             await pilot.pause(0.05)
-        await pilot.pause(0.1)
+        await measured(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_detail)
 
