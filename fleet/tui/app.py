@@ -45,6 +45,7 @@ VIEW_ACTIONS = {
     "ticket": ("faults",),
     "start_swap": ("queue",),
     "done_swap": ("queue",),
+    "whose": ("queue",),
     "repoll": ("servers", "faults", "queue"),
     "open_server": ("servers", "faults", "queue"),
 }
@@ -67,6 +68,7 @@ class FleetApp(App[None]):
         Binding("t", "ticket", "Ticket"),
         Binding("s", "start_swap", "Start"),
         Binding("d", "done_swap", "Done"),
+        Binding("w", "whose", "Whose"),
         Binding("p", "repoll", "Re-poll"),
     ]
 
@@ -426,6 +428,18 @@ class FleetApp(App[None]):
 
         question = f"Swap {item.swap_id} done: serial of the new part in {item.hostname} {item.slot}?"
         self.push_screen(Ask(question, placeholder="serial on the new part's label"), finished)
+
+    def action_whose(self) -> None:
+        """Narrow the work queue to one technician (their swaps and their site's unassigned ones), or everyone."""
+
+        def chosen(name: str | None) -> None:
+            if name is None:
+                return
+            self.technician = name.strip() or None
+            self.refresh_current()
+
+        self.push_screen(Ask("Whose work queue? A technician's name; empty for everyone.", value=self.technician or ""),
+                         chosen)  # fmt: skip
 
     def action_repoll(self) -> None:
         server_id = self.selected_server()

@@ -26,6 +26,7 @@ def commands(app: FleetApp) -> list[tuple[str, str, str]]:
         ("Open a support ticket", "Faults view, key t", "ticket"),
         ("Start the selected swap", "Work queue, key s", "start_swap"),
         ("Finish the selected swap with the new serial", "Work queue, key d", "done_swap"),
+        ("Show one technician's work queue", "Work queue, key w", "whose"),
         ("Quit", "key q", "quit"),
     ]
     return out

@@ -359,3 +359,16 @@ async def test_no_color_keeps_severity_readable(tmp_path, monkeypatch):
         # Without colour, the word says it: critical, minor.
         assert cell(app, "faults-table", str(scene.psu_fault), 1) == "CRIT"
         assert cell(app, "faults-table", str(scene.disk_fault), 1) == "minor"
+
+
+async def test_whose_queue_narrows_to_one_technician(tmp_path):
+    engine, _ = scene_engine(tmp_path)
+    app = console(engine, view="queue")
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#queue-table", LiveTable)
+        await settle(pilot, app, lambda: table.row_count == 2)
+        await pilot.press("w")
+        await pilot.pause()
+        await pilot.press(*"Tom", "enter")  # Tom works at NYC1: the scene's swaps are all at PAR1
+        await settle(pilot, app, lambda: table.row_count == 0)
+        assert table.row_count == 0 and "for Tom" in status(app)
