@@ -61,7 +61,7 @@ class FleetApp(App[None]):
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("colon", "command", "View", key_display=":"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("r", "refresh", "Refresh"),
+        Binding("r", "refresh", "Refresh", show=False),  # it refreshes by itself; the footer is short at 80 columns
         *(Binding(v.key, f"show_view('{v.view_id}')", v.title, show=False) for v in VIEWS),
         Binding("a", "acknowledge", "Ack"),
         Binding("e", "escalate", "Escalate"),
