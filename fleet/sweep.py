@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from fleet.clock import Clock, utcnow
@@ -34,6 +34,7 @@ from fleet.sensors import record_readings
 
 log = logging.getLogger("fleet.sweep")
 
+PLAN_LOCK = 0x666C656574  # "fleet": the advisory lock key planners take on PostgreSQL
 BATCH = 100  # servers written per transaction: short enough that a console's write never waits long
 
 
@@ -46,6 +47,7 @@ class SweepReport:
     servers: int = 0
     polled: int = 0
     unreachable: list[dict[str, str]] = field(default_factory=list)
+    swept: list[str] = field(default_factory=list)  # hostnames this run polled (a worker's share of the round)
     faults_opened: int = 0
     faults_escalated: int = 0
     faults_resolved: int = 0
@@ -188,6 +190,7 @@ def run_sweep(
             if progress:
                 progress(len(results), len(results))
     report.servers = len(hosts)
+    report.swept = sorted(hosts.values())
     report.polled = sum(1 for r in results.values() if r.reachable and not r.error)
     report.unreachable = sorted(
         (
@@ -266,6 +269,10 @@ def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -
     from fleet.schedule import plan_swaps
 
     with write_session(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Several workers finish a round at about the same time: one plans at a time, so no fault ever gets
+            # two swaps (SQLite already serialises writers).
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
         result = plan_swaps(session, now=now, settings=settings, site=site, actor="sweep")
     return int(getattr(result, "planned", 0) or 0)
 
