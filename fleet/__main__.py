@@ -1,3 +1,5 @@
 from fleet.cli import main
 
-main()
+# The guard matters: the IPMI batch poller starts worker processes that re-import the main module.
+if __name__ == "__main__":
+    main()

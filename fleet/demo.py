@@ -23,6 +23,7 @@ from fleet.config import Settings, load_settings
 from fleet.db import make_engine, read_session
 from fleet.migrate import upgrade
 from fleet.models import Server
+from fleet.sim.process import SimProcess
 
 DEMO_INTERVAL_S = 20.0  # sweeps in the demo come faster than the SLA's 5 minutes, so the story moves
 
@@ -39,7 +40,7 @@ class Demo:
         self.concurrency = concurrency
         self.engine: Engine | None = None
         self.settings: Settings | None = None
-        self.sim = None
+        self.sims: list[SimProcess] = []
         self.sweeps = 0
         self.last_error: str | None = None
         self._stop = threading.Event()
@@ -48,10 +49,7 @@ class Demo:
         self.on_sweep: Callable[[], None] | None = None
 
     def start(self) -> Demo:
-        from fleet.sim.inventory import simulated_servers
-        from fleet.sim.run import start_simulators
         from fleet.sim.sample import load_sample
-        from fleet.sim.scenario import inject_demo_faults
 
         self.engine = make_engine(str(self.folder / "inventory.db"))
         upgrade(self.engine)
@@ -61,12 +59,15 @@ class Demo:
         os.environ["FLEET_DEMO_BMC_PASSWORD"] = password
         os.environ["FLEET_DEMO_SNMP_COMMUNITY"] = community
         self.settings = dataclasses.replace(
-            load_settings(), outbox=str(self.folder / "outbox"), poll_timeout_s=4.0, sweep_concurrency=self.concurrency
+            load_settings(), outbox=str(self.folder / "outbox"), poll_timeout_s=10.0, sweep_concurrency=self.concurrency
         )
-        with read_session(self.engine) as session:
-            servers = simulated_servers(session)
-        self.sim = start_simulators(servers, users={"admin": password}, community=community)
-        inject_demo_faults(self.sim)
+        url = self.engine.url.render_as_string(hide_password=False)
+        # One process for the BMCs and one for the SNMP agents: on a small machine a single simulator process is
+        # the bottleneck of the demo's sweep, and real controllers never share one either.
+        self.sims = [
+            SimProcess(url, users={"admin": password}, community=community, protocol=p).start()
+            for p in ("ipmi", "snmp")
+        ]
         self._thread = threading.Thread(target=self._sweeper, name="demo-sweep", daemon=True)
         self._thread.start()
         return self
@@ -92,7 +93,7 @@ class Demo:
 
     def repair(self, server_id: int, slot: str, serial: str | None) -> None:
         """What the technician's hands do in the demo: the simulated part is replaced, with its new serial."""
-        if self.sim is None or self.engine is None:
+        if not self.sims or self.engine is None:
             return
         with read_session(self.engine) as session:
             server = session.get(Server, server_id)
@@ -100,19 +101,19 @@ class Demo:
             return
         from fleet.health.slots import slot_key
 
-        state = self.sim.state(server.controller_host, port=server.controller_port)
+        sim = self.sims[0 if server.controller_protocol == "ipmi" else 1]
         # The simulator names slots its own way ("Disk 1", "PSU2"): match on the same key faults use.
-        for name in state.problems():
+        for name in sim.problems(server.controller_host, port=server.controller_port):
             if slot_key(name) == slot_key(slot):
-                self.sim.repair(server.controller_host, name, serial=serial, port=server.controller_port)
+                sim.repair(server.controller_host, name, serial=serial, port=server.controller_port)
 
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        if self.sim is not None:
-            self.sim.stop()
+        for sim in self.sims:
+            sim.stop()
         if self.engine is not None:
             self.engine.dispose()
         os.environ.pop("FLEET_DEMO_BMC_PASSWORD", None)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, select
 
 from fleet.clock import Clock, utcnow
@@ -34,6 +34,7 @@ from fleet.sensors import record_readings
 
 log = logging.getLogger("fleet.sweep")
 
+PLAN_LOCK = 0x666C656574  # "fleet": the advisory lock key planners take on PostgreSQL
 BATCH = 100  # servers written per transaction: short enough that a console's write never waits long
 
 
@@ -46,6 +47,7 @@ class SweepReport:
     servers: int = 0
     polled: int = 0
     unreachable: list[dict[str, str]] = field(default_factory=list)
+    swept: list[str] = field(default_factory=list)  # hostnames this run polled (a worker's share of the round)
     faults_opened: int = 0
     faults_escalated: int = 0
     faults_resolved: int = 0
@@ -188,6 +190,7 @@ def run_sweep(
             if progress:
                 progress(len(results), len(results))
     report.servers = len(hosts)
+    report.swept = sorted(hosts.values())
     report.polled = sum(1 for r in results.values() if r.reachable and not r.error)
     report.unreachable = sorted(
         (
@@ -266,6 +269,10 @@ def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -
     from fleet.schedule import plan_swaps
 
     with write_session(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Several workers finish a round at about the same time: one plans at a time, so no fault ever gets
+            # two swaps (SQLite already serialises writers).
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
         result = plan_swaps(session, now=now, settings=settings, site=site, actor="sweep")
     return int(getattr(result, "planned", 0) or 0)
 
@@ -287,3 +294,64 @@ def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) ->
         report.status = 3
     else:
         report.status = 0
+
+
+@dataclass(frozen=True)
+class ServerPoll:
+    """What polling one server now changed; str() is the line a console shows."""
+
+    hostname: str
+    error: str | None
+    health: str
+    opened: int
+    resolved: int
+    still_open: int
+
+    def __str__(self) -> str:
+        if self.error:
+            return f"{self.hostname}: controller not read ({self.error}); last known state kept"
+        parts = [f"{self.hostname}: {self.health}"]
+        if self.opened:
+            parts.append(f"{self.opened} fault(s) opened")
+        if self.resolved:
+            parts.append(f"{self.resolved} resolved")
+        parts.append(f"{self.still_open} open" if self.still_open else "no open fault")
+        return ", ".join(parts)
+
+
+def poll_server(
+    engine: Engine, server_id: int, *, settings: Settings | None = None, clock: Clock = utcnow
+) -> ServerPoll:
+    """Poll one server now through the sweep's own pipeline (re-poll from the console, verify after a swap).
+
+    A fault needs `healthy_polls_to_resolve` healthy polls to close by itself; after a swap it is already resolved,
+    so one poll is the verification: the report says whether anything is still open on the server.
+    """
+    from fleet.config import load_settings
+
+    settings = settings or load_settings()
+    with read_session(engine) as session:
+        server = session.get(Server, server_id)
+        if server is None:
+            raise FleetError(f"no server {server_id}", exit_code=4)
+        hostname = server.hostname
+        jobs, results = build_jobs([server])
+    results.update(poll_jobs(jobs, timeout=settings.poll_timeout_s, concurrency=1))
+    report = SweepReport(started_at=clock().isoformat())
+    interval = timedelta(minutes=settings.monitoring_interval_min)
+    now = clock()
+    with write_session(engine) as session:
+        _store_one(session, server_id, results[server_id], now, settings, report, interval)
+    with read_session(engine) as session:
+        server = session.get(Server, server_id)
+        still = session.exec(select(Fault).where(Fault.server_id == server_id, Fault.resolved_at.is_(None))).all()  # type: ignore[union-attr]
+        health = server.health if server else "unknown"
+    result = results[server_id]
+    return ServerPoll(
+        hostname=hostname,
+        error=None if result.reachable and not result.error else (result.error or "unreachable"),
+        health=health,
+        opened=report.faults_opened,
+        resolved=report.faults_resolved,
+        still_open=len(still),
+    )

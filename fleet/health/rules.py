@@ -134,7 +134,10 @@ def assess(
         return []
     params = params or RuleParams()
     inst = {i.key: i for i in installed}
-    slots = _group(result.readings)
+    # A controller's overall status ("System health", "Global System") only repeats what the part readings say; it
+    # becomes a finding of its own only when no part explains it (a controller that does not say which part failed).
+    rollups = [r for r in result.readings if r.kind is Kind.BOARD and not r.slot.strip()]
+    slots = _group(r for r in result.readings if not (r.kind is Kind.BOARD and not r.slot.strip()))
     out: list[Finding] = []
     host = result.host
     halted = result.power == "off" or any(_HALT.search(e.text) and not _DEASSERT.search(e.text) for e in result.events)
@@ -152,6 +155,8 @@ def assess(
     out += _simple_findings(host, slots, inst, halted)
     out += _event_findings(host, result.events, now, params, ecc_history or {}, halted)
     out += _serial_findings(host, result, inst)
+    if not out:
+        out += _simple_findings(host, _group(rollups), inst, halted)
     return _worst_per_family(out)
 
 

@@ -307,3 +307,15 @@ def test_a_serial_changed_without_a_swap_is_flagged():
 def test_the_same_serial_in_other_case_is_not_a_change():
     result = poll(inventory=[inv("PSU1", "psu", " ab12 ")])
     assert run(result, Layout(), [Installed("PSU1", Kind.PSU, "AB12")]) == []
+
+
+def test_a_controller_rollup_is_not_a_second_fault_when_a_part_explains_it():
+    # HPE and Dell report an overall "System health" next to the failed part: one fault to swap, not two.
+    readings = [rd("PSU1", "psu"), rd("PSU2", "psu", "critical"), rd("", "board", "critical", name="System health")]
+    assert run(poll(*readings), Layout(psu_count=2)) == [("PSU2", "failed", N)]
+
+
+def test_a_rollup_alone_is_still_a_finding():
+    # A controller that says only "critical" without naming the part must not be silenced.
+    found = run(poll(rd("PSU1", "psu"), rd("", "board", "critical", name="System health")), Layout(psu_count=2))
+    assert len(found) == 1 and found[0][0] == "SYSTEM HEALTH"

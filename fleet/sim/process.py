@@ -1,0 +1,122 @@
+"""The simulators in a process of their own, driven over a pipe.
+
+In one process with the sweep, the simulated BMCs and agents would share the interpreter lock with the collectors
+that poll them: both slow down and polls time out. A child process keeps the demo honest: the sweep talks to its
+controllers over loopback sockets only, exactly as it talks to real ones.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+from multiprocessing.connection import Connection
+from typing import Any
+
+from fleet.errors import FleetError
+
+
+def _serve(
+    conn: Connection, db_url: str, users: dict[str, str], community: str, story: bool, protocol: str | None
+) -> None:
+    from fleet.db import make_engine, read_session
+    from fleet.sim.inventory import simulated_servers
+    from fleet.sim.run import start_simulators
+    from fleet.sim.scenario import inject_demo_faults
+
+    try:
+        # The servers are read here, from the database, rather than pickled across: what the demo simulates is
+        # exactly what the database says is there.
+        engine = make_engine(db_url)
+        with read_session(engine) as session:
+            servers = [s for s in simulated_servers(session) if protocol is None or s.protocol == protocol]
+        engine.dispose()
+        sim = start_simulators(servers, users=users, community=community)
+        injected = len(inject_demo_faults(sim)) if story else 0
+    except Exception as exc:  # reported to the parent as one line
+        conn.send(("error", str(exc)))
+        return
+    conn.send(("ready", injected))
+    try:
+        while True:
+            try:
+                op, args, kwargs = conn.recv()
+            except EOFError:  # the parent is gone
+                break
+            if op == "stop":
+                break
+            try:
+                if op == "problems":
+                    value: Any = {k: str(v) for k, v in sim.state(*args, **kwargs).problems().items()}
+                else:
+                    getattr(sim, op)(*args, **kwargs)
+                    value = None
+                conn.send(("ok", value))
+            except Exception as exc:
+                conn.send(("error", str(exc)))
+    finally:
+        sim.stop()
+
+
+class SimProcess:
+    """Simulated controllers served by a child process; inject, repair and look at problems from here."""
+
+    def __init__(
+        self, db_url: str, *, users: dict[str, str], community: str, story: bool = True, protocol: str | None = None
+    ):
+        self.db_url = db_url
+        self.protocol = protocol  # only the servers polled over this protocol (None: all)
+        self.users = users
+        self.community = community
+        self.story = story
+        self.injected = 0
+        self._conn: Connection | None = None
+        self._proc: multiprocessing.process.BaseProcess | None = None
+
+    def start(self, timeout: float = 60.0) -> SimProcess:
+        ctx = multiprocessing.get_context("spawn")
+        parent, child = ctx.Pipe()
+        # Secrets travel through the pipe, never on a command line.
+        args = (child, self.db_url, self.users, self.community, self.story, self.protocol)
+        proc = ctx.Process(target=_serve, args=args, daemon=True, name="fleet-sim")
+        proc.start()
+        child.close()
+        if not parent.poll(timeout):
+            proc.kill()
+            raise FleetError("the simulated controllers did not start in time")
+        status, value = parent.recv()
+        if status != "ready":
+            proc.join(5)
+            raise FleetError(str(value))
+        self.injected = int(value)
+        self._conn, self._proc = parent, proc
+        return self
+
+    def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        if self._conn is None:
+            raise FleetError("the simulators are not running")
+        self._conn.send((op, args, kwargs))
+        status, value = self._conn.recv()
+        if status != "ok":
+            raise FleetError(str(value))
+        return value
+
+    def inject(self, host: str, slot: str, problem: str, *, port: int | None = None) -> None:
+        self._call("inject", host, slot, problem, port=port)
+
+    def repair(self, host: str, slot: str, *, serial: str | None = None, port: int | None = None) -> None:
+        self._call("repair", host, slot, serial=serial, port=port)
+
+    def problems(self, host: str, *, port: int | None = None) -> dict[str, str]:
+        return dict(self._call("problems", host, port=port))
+
+    def stop(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(OSError, BrokenPipeError):
+                self._conn.send(("stop", (), {}))
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            self._proc.join(10)
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc = None
