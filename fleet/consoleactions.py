@@ -6,7 +6,9 @@ if this build has one; otherwise the console says the re-poll is not available a
 
 from __future__ import annotations
 
+import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -14,6 +16,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from fleet import faults
+from fleet.clock import Clock
+from fleet.config import Settings
 from fleet.db import read_session, write_session
 from fleet.errors import FleetError, InputError, NotFound
 from fleet.models import Fault, Server
@@ -33,11 +37,19 @@ def _service(module: str, name: str) -> Callable[..., Any] | None:
     return fn if callable(fn) else None
 
 
-def find_poller() -> Poller | None:
+def find_poller(*, settings: Settings | None = None, clock: Clock | None = None) -> Poller | None:
+    """This build's `poll_server`, given the console's settings and clock when it takes them."""
     for home in POLLER_HOMES:
         fn = _service(home, "poll_server")
-        if fn is not None:
-            return fn
+        if fn is None:
+            continue
+        params = inspect.signature(fn).parameters
+        extra: dict[str, Any] = {}
+        if settings is not None and "settings" in params:
+            extra["settings"] = settings
+        if clock is not None and "clock" in params:
+            extra["clock"] = clock
+        return functools.partial(fn, **extra) if extra else fn
     return None
 
 

@@ -92,7 +92,7 @@ class FleetApp(App[None]):
         self.settings = settings or load_settings()
         self.initial_view = view
         self.technician = technician
-        self.poller = poll_server if poll_server is not None else actions.find_poller()
+        self.poller = poll_server or actions.find_poller(settings=self.settings, clock=clock)
         self.refresh_s = refresh_s
         self.actor = actor or _user()
         self.queries: dict[str, str] = {}
