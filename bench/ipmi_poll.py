@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 PASSWORD = "bench-pw"
+os.environ["FLEET_IPMI_BIND"] = "127.0.0.1"  # loopback only, for this process, its workers and subprocesses
 
 
 def pct(values: list[float], p: float) -> float:
@@ -54,13 +55,16 @@ def start_sims(n: int, root: Path) -> tuple[list[subprocess.Popen[bytes]], list[
         )
         ports.append(port)
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # ready once the console answers with its prompt
+        while time.monotonic() < deadline:  # ready once the console prompts and the LAN interface answers
             try:
                 with socket.create_connection(("127.0.0.1", cport), timeout=1) as s:
-                    if b">" in s.recv(64):
+                    if b">" in s.recv(64) and ipmi_sim.answers(port):
                         break
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
+        else:
+            sys.exit(f"simulated BMC {i} did not answer on 127.0.0.1:{port}")
     return procs, ports
 
 

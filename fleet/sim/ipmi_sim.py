@@ -470,3 +470,20 @@ def console(port: int, *commands: str, timeout: float = 2.0) -> str:
                 break
             out += chunk
     return out.decode(errors="replace")
+
+
+# IPMI 1.5 session-less Get Channel Authentication Capabilities (channel 0x0e = this one, admin), in RMCP.
+_GET_AUTH_CAPS = bytes.fromhex("0600ff07" + "00" + "00000000" + "00000000" + "09" + "2018c88100388e04b5")
+
+
+def answers(port: int, timeout: float = 0.3) -> bool:
+    """Whether an IPMI LAN interface answers on 127.0.0.1:port (the simulator, not whoever else took the port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(timeout)
+        s.sendto(_GET_AUTH_CAPS, ("127.0.0.1", port))
+        try:
+            data = s.recv(512)
+        except OSError:
+            return False
+    return data[:4] == b"\x06\x00\xff\x07"
