@@ -84,11 +84,11 @@ def poll_ipmi_many(
 
         return [poll_ipmi(t, timeout=timeout, cursor=cursors.get((t.host, t.port))) for t in targets]
     with _lock:
-        n = min(concurrency, len(targets)) if not _workers else max(min(concurrency, len(targets)), 1)
+        n = max(1, min(concurrency, len(targets)))
         _ensure(n)
         futures: list[tuple[IpmiTarget, Future[PollResult]]] = []
         for t in targets:
-            w = _workers[_worker_for(t, min(n, len(_workers)))]
+            w = _workers[_worker_for(t, n)]
             futures.append((t, w.submit(_poll_in_worker, t, timeout, cursors.get((t.host, t.port)))))
     per_worker: dict[int, int] = {}
     for t, _ in futures:
