@@ -239,6 +239,7 @@ def main() -> None:
         cfg.write_text(f"username admin\npassword {PASSWORD}\n")  # the password stays off the command line
         cfg.chmod(0o600)
         cache = root / "sdr-cache"
+        cache.mkdir(mode=0o700)
         freeipmi = ["ipmi-sensors", "--config-file", str(cfg), "-h", ",".join(f"{h}:{p}" for h, p in hosts),
                     "-l", "user", "-W", "opensesspriv", "--driver-type=LAN_2_0", "-I", "3",
                     f"--sdr-cache-directory={cache}", "--always-prefix"]  # fmt: skip
@@ -279,7 +280,7 @@ def main() -> None:
         for name, m in results.items():
             lines = m.out.strip().splitlines()
             errors = [ln for ln in lines if "error" in ln.lower() or "timeout" in ln.lower() or "fail" in ln.lower()]
-            print(f"{name}: exit {m.rc}, {len(lines)} output lines, {len(errors)} error lines; e.g. {errors[:2]}")
+            print(f"{name}: exit {m.rc}, {len(lines)} output lines, {len(errors)} error lines; e.g. {(errors or lines)[:2]}")
     finally:
         if relay is not None:
             relay.terminate()
