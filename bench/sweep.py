@@ -190,6 +190,8 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=64, help="fleet's --concurrency")
     ap.add_argument("--timeout", type=float, default=10.0, help="per-host deadline for fleet")
     ap.add_argument("--ipmitool-sample", type=int, default=20)
+    ap.add_argument("--compare-pools", action="store_true", help="also run the sweep with each IPMI pool kind")
+    ap.add_argument("--skip-peers", action="store_true", help="only fleet (for quick comparisons)")
     args = ap.parse_args()
     if not shutil.which("ipmi_sim"):
         raise SystemExit("ipmi_sim not installed (Debian: openipmi)")
@@ -229,11 +231,15 @@ def main() -> None:
 
         db = make_db(root / "inventory.db", hosts)
         report = root / "sweep.json"
-        results["fleet sweep"] = measure(
-            [sys.executable, "-m", "fleet", "sweep", "--db", db, "--concurrency", str(args.concurrency),
-             "--timeout", str(args.timeout), "--json", str(report)], env,
-        )  # fmt: skip
+        sweep_argv = [sys.executable, "-m", "fleet", "sweep", "--db", db, "--concurrency", str(args.concurrency),
+                      "--timeout", str(args.timeout), "--json", str(report)]  # fmt: skip
+        results["fleet sweep"] = measure(sweep_argv, env)
         rep = json.loads(report.read_text()) if report.exists() else {}
+        if args.compare_pools:
+            for pool in ("threads", "processes"):
+                results[f"fleet sweep (IPMI pool: {pool})"] = measure(sweep_argv, {**env, "FLEET_IPMI_POOL": pool})
+                r2 = json.loads(report.read_text())
+                print(f"  {pool}: {r2['polled']} polled, {len(r2['unreachable'])} unreachable", flush=True)
 
         cfg = root / "freeipmi.conf"
         cfg.write_text(f"username admin\npassword {PASSWORD}\n")  # the password stays off the command line
@@ -243,13 +249,13 @@ def main() -> None:
         freeipmi = ["ipmi-sensors", "--config-file", str(cfg), "-h", ",".join(f"{h}:{p}" for h, p in hosts),
                     "-l", "user", "-W", "opensesspriv", "--driver-type=LAN_2_0", "-I", "3",
                     f"--sdr-cache-directory={cache}", "--always-prefix"]  # fmt: skip
-        if shutil.which("ipmi-sensors"):
+        if shutil.which("ipmi-sensors") and not args.skip_peers:
             results["FreeIPMI ipmi-sensors (cold SDR cache)"] = measure(freeipmi)
             results["FreeIPMI ipmi-sensors (warm SDR cache)"] = measure(freeipmi)
 
         sample = [hosts[i] for i in range(args.bmcs) if i not in dead_idx][: args.ipmitool_sample]
         sample_dead = [hosts[i] for i in sorted(dead_idx)][:1]
-        if shutil.which("ipmitool") and sample:
+        if shutil.which("ipmitool") and sample and not args.skip_peers:
             script = root / "ipmitool.sh"
             lines = ["#!/bin/sh"] + [
                 f"ipmitool -I lanplus -H {h} -p {p} -U admin -E -C 3 -N 1 -R 3 sdr elist >/dev/null 2>&1"
@@ -280,7 +286,9 @@ def main() -> None:
         for name, m in results.items():
             lines = m.out.strip().splitlines()
             errors = [ln for ln in lines if "error" in ln.lower() or "timeout" in ln.lower() or "fail" in ln.lower()]
-            print(f"{name}: exit {m.rc}, {len(lines)} output lines, {len(errors)} error lines; e.g. {(errors or lines)[:2]}")
+            print(
+                f"{name}: exit {m.rc}, {len(lines)} output lines, {len(errors)} error lines; e.g. {(errors or lines)[:2]}"
+            )
     finally:
         if relay is not None:
             relay.terminate()
