@@ -286,9 +286,8 @@ def main() -> None:
         for name, m in results.items():
             lines = m.out.strip().splitlines()
             errors = [ln for ln in lines if "error" in ln.lower() or "timeout" in ln.lower() or "fail" in ln.lower()]
-            print(
-                f"{name}: exit {m.rc}, {len(lines)} output lines, {len(errors)} error lines; e.g. {(errors or lines)[:2]}"
-            )
+            sample = (errors or lines)[:2]
+            print(f"{name}: exit {m.rc}, {len(lines)} output lines, {len(errors)} error lines; e.g. {sample}")
     finally:
         if relay is not None:
             relay.terminate()
