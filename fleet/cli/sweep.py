@@ -145,8 +145,33 @@ def _write_json(dest: str, data: dict) -> None:  # type: ignore[type-arg]
 
 
 @app.command()
-def demo() -> None:
-    """The TUI on a throwaway copy of the sample fleet with simulated controllers (not built yet)."""
-    from fleet.errors import FleetError
+def demo(
+    keep: Annotated[
+        Path | None, typer.Option(help="Keep the demo's database and mails in this (new) folder instead of a temp one.")
+    ] = None,
+    interval: Annotated[float, typer.Option(help="Seconds between the demo's sweeps.")] = 20.0,
+) -> None:
+    """The console on a throwaway copy of the sample fleet, with simulated controllers on loopback and a few
+    failing parts: watch fault -> spare -> swap -> verify."""
+    from fleet.demo import Demo
 
-    raise FleetError("`fleet demo` is not built yet (issue 9)")
+    if keep is not None:
+        if keep.exists():
+            raise InputError(f"{keep} exists; give a new folder")
+        keep.mkdir(parents=True)
+    print("starting the demo: sample fleet, simulated BMCs and SNMP agents on 127.10.x.y ...", file=sys.stderr)
+    with Demo(folder=keep, interval_s=interval) as world:
+        from fleet.sweep import poll_server
+        from fleet.tui.app import make_app
+
+        assert world.engine is not None and world.settings is not None
+        settings = world.settings
+        app = make_app(
+            world.engine,
+            settings=settings,
+            poll_server=lambda engine, server_id: poll_server(engine, server_id, settings=settings),
+            on_swap_done=world.repair,
+            actor="demo",
+        )
+        app.sub_title = f"demo: simulated fleet, sweeps every {interval:g}s"
+        app.run()

@@ -452,21 +452,43 @@ def write_bmc(
     return SimFiles(directory, lan, emu, directory / "state", port, console_port)
 
 
-def console(port: int, *commands: str, timeout: float = 2.0) -> str:
-    """Send emu commands to a running simulator's TCP console on 127.0.0.1 (fault injection)."""
+def console(port: int, *commands: str, timeout: float = 10.0) -> str:
+    """Send emu commands to a running simulator's TCP console on 127.0.0.1 (fault injection).
+
+    Returns once the simulator has executed all of them: the console runs lines in order, so the answer to a last,
+    unknown command proves the ones before it ran. Raises TimeoutError if that answer does not come.
+    """
+    marker = "fleet_console_marker"
     out = b""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        for c in commands:
-            s.sendall(c.encode() + b"\n")
-        s.sendall(b"noop_marker_end\n")  # an unknown command: its error message tells us everything before ran
+        s.sendall("".join(c + "\n" for c in (*commands, marker)).encode())
         deadline = time.monotonic() + timeout
         s.settimeout(0.2)
-        while b"noop_marker_end" not in out and time.monotonic() < deadline:
+        while f"Unknown command: {marker}".encode() not in out:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"simulator console on port {port} did not confirm the commands")
             try:
                 chunk = s.recv(4096)
             except TimeoutError:
                 continue
             if not chunk:
-                break
+                raise ConnectionError(f"simulator console on port {port} closed")
             out += chunk
     return out.decode(errors="replace")
+
+
+# IPMI 1.5 session-less Get Channel Authentication Capabilities (channel 0x0e = this one, admin), in RMCP.
+_GET_AUTH_CAPS = bytes.fromhex("0600ff07" + "00" + "00000000" + "00000000" + "09" + "2018c88100388e04b5")
+
+
+def answers(port: int, timeout: float = 0.3) -> bool:
+    """Whether an IPMI LAN interface answers on 127.0.0.1:port (the simulator, not whoever else took the port)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(timeout)
+        s.sendto(_GET_AUTH_CAPS, ("127.0.0.1", port))
+        try:
+            data = s.recv(512)
+        except OSError:
+            return False
+    return data[:4] == b"\x06\x00\xff\x07"

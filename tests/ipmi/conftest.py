@@ -21,6 +21,9 @@ from fleet.sim import ipmi_sim
 from tests.conftest import free_port
 
 PASSWORD = "s3cret-bmc-pw"
+# Loopback only: pyghmi's client socket binds 127.0.0.1, not the wildcard (inherited by `fleet poll` subprocesses
+# and poll_ipmi_many's workers). Set before any test talks IPMI.
+os.environ["FLEET_IPMI_BIND"] = "127.0.0.1"
 
 
 @dataclass
@@ -52,15 +55,6 @@ def ipmitool(port: int, *args: str) -> str:
     return out.stdout
 
 
-def _udp_bound(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            return True
-        return False
-
-
 def _console_ready(port: int) -> bool:
     # read the prompt before hanging up: a console dropped while ipmi_sim is still loading its emu file leaves the
     # simulator deaf on the LAN
@@ -80,6 +74,15 @@ def start_bmc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[st
     root = tmp_path_factory.mktemp("bmcs")
 
     def start(layout_name: str, index: int) -> Bmc:
+        # A port found free can be taken by another process before the simulator binds it: then the simulator is
+        # not what answers there. Try again on new ports until the LAN interface itself answers.
+        for _attempt in range(3):
+            bmc = _start_once(layout_name, index)
+            if bmc is not None:
+                return bmc
+        pytest.fail("ipmi_sim did not come up on a free loopback port in 3 attempts")
+
+    def _start_once(layout_name: str, index: int) -> Bmc | None:
         layout = ipmi_sim.LAYOUTS[layout_name]
         port, cport = free_port(), free_port(socket.SOCK_STREAM)
         files = ipmi_sim.write_bmc(Path(root / f"{layout_name}-{index}-{port}"), layout, index, port, cport, PASSWORD)
@@ -87,9 +90,10 @@ def start_bmc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[st
         proc = subprocess.Popen(files.argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         started.append(proc)
         deadline = time.monotonic() + 10
-        while not (_udp_bound(port) and _console_ready(cport)):
+        while not (_console_ready(cport) and ipmi_sim.answers(port)):
             if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"ipmi_sim did not start: {(files.directory / 'sim.log').read_text()[-500:]}")
+                proc.kill()
+                return None
             time.sleep(0.05)
         return Bmc(layout, index, port, cport, proc)
 

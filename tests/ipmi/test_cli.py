@@ -89,3 +89,10 @@ def test_poll_many_keeps_order_and_deadlines(bmc_1u: Bmc, bmc_2u: Bmc) -> None:
 def test_secret_never_in_repr(bmc_1u: Bmc) -> None:
     target = bmc_1u.target()
     assert PASSWORD not in repr(target) and PASSWORD not in str(poll_ipmi(target, timeout=10))
+
+
+def test_client_socket_is_bound_to_loopback(bmc_1u: Bmc) -> None:
+    from pyghmi.ipmi.private import session as pyghmi_session
+
+    assert poll_ipmi(bmc_1u.target(), timeout=10).error is None
+    assert {s.getsockname()[0] for s in pyghmi_session.iosockets} == {"127.0.0.1"}

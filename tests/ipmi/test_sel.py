@@ -85,3 +85,19 @@ def test_last_seen_record_deleted_or_wrapped(bmc: Bmc) -> None:
     bmc.console(f"sensor_set_bit {A} 0 {drive2} 2 1 1")  # predictive failure on Drive 2
     second = poll_ipmi(bmc.target(), timeout=10, cursor=first.cursor)
     assert [(e.slot, e.severity) for e in second.events] == [("Drive 2", State.WARNING)]
+
+
+def test_long_backlog_is_read_over_several_polls(bmc: Bmc, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fleet.collectors.ipmi import sel
+
+    monkeypatch.setattr(sel, "MAX_RECORDS", 3)
+    drives = [bmc.number(f"Drive {i}") for i in range(5)]
+    bmc.console(*(f"sensor_set_bit {A} 0 {n} 1 1 1" for n in drives))  # five drive faults, five records
+    slots: list[str] = []
+    result = poll_ipmi(bmc.target(), timeout=10)
+    assert len(result.events) == 3
+    slots += [e.slot for e in result.events]
+    result = poll_ipmi(bmc.target(), timeout=10, cursor=result.cursor)
+    slots += [e.slot for e in result.events]
+    assert slots == [f"Drive {i}" for i in range(5)]
+    assert poll_ipmi(bmc.target(), timeout=10, cursor=result.cursor).events == []

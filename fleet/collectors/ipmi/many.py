@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Sequence
@@ -66,6 +67,18 @@ def _timed_out(target: IpmiTarget, cursor: dict[str, Any] | None) -> PollResult:
     return PollResult(host=target.host, protocol="ipmi", reachable=False, error="timeout", cursor=cursor)
 
 
+def _poll_threads(
+    targets: Sequence[IpmiTarget], *, timeout: float, concurrency: int, cursors: dict[tuple[str, int], dict[str, Any]]
+) -> list[PollResult]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fleet.collectors.ipmi import poll_ipmi
+
+    with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ipmi-poll") as pool:
+        futures = [pool.submit(poll_ipmi, t, timeout=timeout, cursor=cursors.get((t.host, t.port))) for t in targets]
+        return [f.result() for f in futures]
+
+
 def poll_ipmi_many(
     targets: Sequence[IpmiTarget],
     *,
@@ -79,16 +92,18 @@ def poll_ipmi_many(
     process, one after the other (its pyghmi SDR cache is then this process's).
     """
     cursors = cursors or {}
+    if os.environ.get("FLEET_IPMI_POOL", "processes") == "threads" and concurrency > 1 and len(targets) > 1:
+        return _poll_threads(targets, timeout=timeout, concurrency=concurrency, cursors=cursors)
     if concurrency <= 1 or len(targets) <= 1:
         from fleet.collectors.ipmi import poll_ipmi
 
         return [poll_ipmi(t, timeout=timeout, cursor=cursors.get((t.host, t.port))) for t in targets]
     with _lock:
-        n = min(concurrency, len(targets)) if not _workers else max(min(concurrency, len(targets)), 1)
+        n = max(1, min(concurrency, len(targets)))
         _ensure(n)
         futures: list[tuple[IpmiTarget, Future[PollResult]]] = []
         for t in targets:
-            w = _workers[_worker_for(t, min(n, len(_workers)))]
+            w = _workers[_worker_for(t, n)]
             futures.append((t, w.submit(_poll_in_worker, t, timeout, cursors.get((t.host, t.port)))))
     per_worker: dict[int, int] = {}
     for t, _ in futures:

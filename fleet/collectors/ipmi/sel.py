@@ -29,6 +29,12 @@ _NOT_PRESENT = 0xCB
 _RESERVATION_CANCELLED = 0xC5
 _PRE_INIT = 0x20000000  # timestamps below this count seconds since the BMC booted (IPMI 2.0 section 37)
 
+# A BMC answers one record per request: a full log of thousands of records cannot be read within one deadline.
+# A poll reads at most MAX_RECORDS new records and stops early when less than RESERVE_S of its deadline is left
+# (FRU still has to be read); the cursor then points at the last record returned and the next poll goes on.
+MAX_RECORDS = 256
+RESERVE_S = 1.0
+
 # (sensor type, offset) of records that are bookkeeping, not hardware events.
 _NOISE = {(0x10, 0x02), (0x10, 0x05), (0x12, 0x03)}  # log area reset/cleared, SEL almost full, timestamp sync
 
@@ -54,11 +60,13 @@ def _entry(cmd: Any, deadline: Deadline, record_id: int) -> tuple[int, int, byte
     return 0, data[0] | (data[1] << 8), data[2:18]
 
 
-def _walk(cmd: Any, deadline: Deadline, first: int) -> list[bytes]:
+def _walk(cmd: Any, deadline: Deadline, first: int, capped: bool = True) -> list[bytes]:
     records: list[bytes] = []
     rid = first
     seen: set[int] = set()
     while rid != _END and rid not in seen:  # `seen`: a BMC that links records in a loop must not hang us
+        if records and capped and (len(records) >= MAX_RECORDS or deadline.remaining() < RESERVE_S):
+            break
         seen.add(rid)
         code, nxt, rec = _entry(cmd, deadline, rid)
         if code == _NOT_PRESENT and not records:
@@ -94,7 +102,9 @@ def read_new(cmd: Any, deadline: Deadline, cursor: dict[str, Any] | None) -> tup
         if code == 0 and (not rec or _ts(rec) == last_ts):
             records = _walk(cmd, deadline, nxt) if nxt != _END else []
         else:  # our last record is gone (wrapped or deleted) or its id now holds another record (cleared)
-            records = [r for r in _walk(cmd, deadline, 0) if _ts(r) > last_ts or (_ts(r) == last_ts and _rid(r) > last)]
+            # no limit here: a cursor can only move past records it returns
+            everything = _walk(cmd, deadline, 0, capped=False)
+            records = [r for r in everything if _ts(r) > last_ts or (_ts(r) == last_ts and _rid(r) > last)]
     else:
         records = _walk(cmd, deadline, 0) if info["entries"] else []
     if records:

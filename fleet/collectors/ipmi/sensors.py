@@ -176,14 +176,14 @@ def to_reading(entry: Any, record: bytes, data: bytes, cmd: Any) -> Reading:
         return Reading(name, kind, slot, State.UNKNOWN, detail="no reading")
     decoded = entry.decode_sensor_reading(cmd, bytearray(data))
     value = getattr(decoded, "value", None)
-    if value is not None:
+    value = round(float(value), 4) if value is not None else None
+    unit = ((getattr(decoded, "units", None) or "").strip() or None) if value is not None else None
+    if entry.reading_type == 0x01:  # threshold sensor: byte 3 holds the threshold comparison bits
         status = data[2] if len(data) > 2 else 0
         hits = [_THRESHOLDS[b] for b in range(6) if status & (1 << b)]
         state = worst([s for s, _ in hits]) if hits else State.OK
-        detail = hits[-1][1] if hits else None
-        unit = (getattr(decoded, "units", None) or "").strip() or None
-        return Reading(name, kind, slot, state, round(float(value), 4), unit, detail)
+        return Reading(name, kind, slot, state, value, unit, hits[-1][1] if hits else None)
     asserted = (data[2] if len(data) > 2 else 0) | ((data[3] & 0x7F) << 8 if len(data) > 3 else 0)
     supported = (record[14] | (record[15] << 8)) & 0x7FFF if len(record) > 15 else 0
     state, detail = discrete_state(sensor_type, entry.reading_type, asserted, supported, int(decoded.health or 0))
-    return Reading(name, kind, slot, state, None, None, detail)
+    return Reading(name, kind, slot, state, value, unit, detail)

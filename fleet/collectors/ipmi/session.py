@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import socket
 import threading
 import time
 from typing import Any
@@ -74,6 +76,48 @@ def suite_of(cmd: Any) -> int:
     return 17 if cmd.ipmi_session.currhashlib.__name__.endswith("sha256") else 3
 
 
+# ---------------------------------------------------------------- where pyghmi's client socket binds
+
+BIND_ENV = "FLEET_IPMI_BIND"
+_bound_to: str | None = None
+
+
+class _SocketModule:
+    """pyghmi's view of the `socket` module, whose sockets bind to one IPv4 address instead of the wildcard."""
+
+    def __init__(self, address: str) -> None:
+        self._address = address
+        real_socket = socket.socket
+
+        class BoundSocket(real_socket):  # type: ignore[misc,valid-type]
+            def bind(self, addr: Any) -> None:
+                host, port = addr[0], addr[1]
+                super().bind((address if host in ("", "0.0.0.0") else host, port))
+
+        self.socket = BoundSocket
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(socket, name)
+
+
+def _bind_client_socket() -> None:
+    """Honour FLEET_IPMI_BIND (an IPv4 address, e.g. 127.0.0.1 for tests and demos on loopback).
+
+    pyghmi binds its one client socket to the IPv6 wildcard (`('', 0)`, dual stack). With FLEET_IPMI_BIND set, and
+    before pyghmi has created its socket, it is made to use IPv4 and bind to that address only.
+    """
+    global _bound_to
+    address = os.environ.get(BIND_ENV)
+    if not address or _bound_to == address:
+        return
+    if pyghmi_session.iosockets:
+        raise PollFailure(f"protocol: {BIND_ENV} set after pyghmi opened its socket")
+    pyghmi_session.ipv6support = False  # AF_INET sockets, no ::ffff: mapping of the BMC's address
+    pyghmi_session.myself = address  # where the IO thread's wake-up datagrams go
+    pyghmi_session.socket = _SocketModule(address)
+    _bound_to = address
+
+
 # ---------------------------------------------------------------- connecting
 
 
@@ -92,6 +136,7 @@ def connect(target: IpmiTarget, preferred_suite: int | None) -> Any:
     """Log in (privilege: administrator is not needed; pyghmi asks for what the channel grants)."""
     install_wakeup_fix()
     _install_suite_choice()
+    _bind_client_socket()
     suites = tuple(s for s in target.cipher_suites if s in SUPPORTED_SUITES)
     if not suites:
         raise PollFailure("protocol: no usable cipher suite (supported: 17, 3; 0 is never used)")
