@@ -32,12 +32,18 @@ class Demo:
     """The demo's world: database, simulators and a background sweep. Use as a context manager."""
 
     def __init__(
-        self, *, folder: Path | None = None, interval_s: float = DEMO_INTERVAL_S, concurrency: int = 8
+        self,
+        *,
+        folder: Path | None = None,
+        interval_s: float = DEMO_INTERVAL_S,
+        concurrency: int = 8,
+        background: bool = True,
     ) -> None:
         self.own_folder = folder is None
         self.folder = folder or Path(tempfile.mkdtemp(prefix="fleet-demo-"))
         self.interval_s = interval_s
         self.concurrency = concurrency
+        self.background = background  # sweep in a thread of its own (off: the caller sweeps, as benchmarks do)
         self.engine: Engine | None = None
         self.settings: Settings | None = None
         self.sims: list[SimProcess] = []
@@ -68,8 +74,9 @@ class Demo:
             SimProcess(url, users={"admin": password}, community=community, protocol=p).start()
             for p in ("ipmi", "snmp")
         ]
-        self._thread = threading.Thread(target=self._sweeper, name="demo-sweep", daemon=True)
-        self._thread.start()
+        if self.background:
+            self._thread = threading.Thread(target=self._sweeper, name="demo-sweep", daemon=True)
+            self._thread.start()
         return self
 
     def sweep_now(self) -> None:
