@@ -40,7 +40,8 @@ class LiveTable(DataTable[object]):
         if updates is not None:
             column_keys = list(self.columns)
             for key, index, value in updates:
-                self.update_cell(key, column_keys[index], value)
+                # update_width: a count that grows from "0" to "104" must widen its column, not be cut to "10".
+                self.update_cell(key, column_keys[index], value, update_width=True)
             self.cells_written += len(updates)
         else:
             current = self.selected_key
