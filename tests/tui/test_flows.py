@@ -372,3 +372,21 @@ async def test_whose_queue_narrows_to_one_technician(tmp_path):
         await pilot.press(*"Tom", "enter")  # Tom works at NYC1: the scene's swaps are all at PAR1
         await settle(pilot, app, lambda: table.row_count == 0)
         assert table.row_count == 0 and "for Tom" in status(app)
+
+
+async def test_two_consoles_share_one_database(tmp_path):
+    """What one technician does, the other console shows at its next refresh, without being asked."""
+    engine, scene = scene_engine(tmp_path)
+    other_engine = make_engine(str(tmp_path / "inv.db"))  # a second process would open its own engine
+    mine = console(engine, view="faults")
+    theirs = make_app(other_engine, FrozenClock(NOW), settings=Settings(), view="faults", refresh_s=0.2, actor="tom")
+    async with mine.run_test(size=(80, 24)) as pilot, theirs.run_test(size=(80, 24)) as their_pilot:
+        table = mine.query_one("#faults-table", LiveTable)
+        await settle(pilot, mine, lambda: table.row_count > 0)
+        their_table = theirs.query_one("#faults-table", LiveTable)
+        await settle(their_pilot, theirs, lambda: their_table.row_count > 0)
+        await pilot.press("a")
+        await settle(pilot, mine, lambda: cell(mine, "faults-table", str(scene.psu_fault), 2) == "marie")
+        await settle(their_pilot, theirs, lambda: cell(theirs, "faults-table", str(scene.psu_fault), 2) == "marie")
+        assert cell(theirs, "faults-table", str(scene.psu_fault), 2) == "marie"
+    other_engine.dispose()
