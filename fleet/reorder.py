@@ -183,6 +183,9 @@ def reorder_level(mean: float, target: float, dispersion: float | None = None) -
     """The smallest stock s with P(demand during the lead time <= s) >= target."""
     if not 0.0 < target < 1.0:
         raise ValueError("the service target is a probability strictly between 0 and 1")
+    # A CDF that lands exactly on the target meets it (NB(r, 1/2) at r-1 is exactly 1/2); the continued fractions
+    # are good to ~1e-14, so compare with that slack or an exact tie goes either way.
+    target -= 1e-12
     if mean < 0:
         raise ValueError("a mean demand cannot be negative")
     if demand_cdf(0, mean, dispersion) >= target:

@@ -48,7 +48,7 @@ def negbin_quantile_by_pmf(mean: float, ratio: float, target: float) -> int:
     while True:
         log_pmf = math.lgamma(k + r) - math.lgamma(r) - math.lgamma(k + 1) + r * math.log(p) + k * math.log(1 - p)
         total += math.exp(log_pmf)
-        if total >= target:
+        if total >= target - 1e-12:  # a CDF that lands exactly on the target (0.25 + 0.25 = 0.5) meets it
             return k
         k += 1
 
