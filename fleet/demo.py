@@ -57,6 +57,7 @@ class Demo:
     def start(self) -> Demo:
         from fleet.sim.sample import load_sample
 
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(str(self.folder / "inventory.db"))
         upgrade(self.engine)
         load_sample(self.engine)
