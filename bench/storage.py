@@ -59,7 +59,7 @@ def main() -> None:
     first_1000 = (first - before) * 1000 / n_servers
     print(
         f"a year of 5-minute sweeps of 1,000 servers: {first_1000 / 2**20:.1f} MiB of latest states "
-        f"+ {year / 2**20:.0f} MiB of sweep records (and re-plans while swaps are open), plus ~100 bytes per state change"
+        f"+ {year / 2**20:.0f} MiB of sweep records (and re-plans of open swaps), plus ~100 bytes per state change"
     )
 
 
