@@ -119,7 +119,8 @@ class Demo:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
-            self._thread.join(timeout=30)
+            # A sweep in flight is not waited for: quitting the demo should feel instant; the thread is a daemon.
+            self._thread.join(timeout=2)
         for sim in self.sims:
             sim.stop()
         if self.engine is not None:
