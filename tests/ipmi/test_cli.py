@@ -96,3 +96,20 @@ def test_client_socket_is_bound_to_loopback(bmc_1u: Bmc) -> None:
 
     assert poll_ipmi(bmc_1u.target(), timeout=10).error is None
     assert {s.getsockname()[0] for s in pyghmi_session.iosockets} == {"127.0.0.1"}
+
+
+def test_sdr_cache_on_disk_serves_the_next_run(bmc_2u: Bmc, tmp_path, monkeypatch) -> None:
+    # A cron sweep is a new process every night: the SDR it downloaded last night is read from disk, not the BMC.
+    monkeypatch.setenv("FLEET_SDR_CACHE_DIR", str(tmp_path / "sdr"))
+    first, _ = fleet_poll(bmc_2u.port, PASSWORD, "--json")
+    cached = list((tmp_path / "sdr").glob("sdrcache-*"))
+    assert first.returncode == 0 and len(cached) == 1
+    assert oct(os.stat(tmp_path / "sdr").st_mode & 0o777) == "0o700"
+    # The next process reads the same sensors through the cached records (pyghmi writes the file atomically).
+    second, _ = fleet_poll(bmc_2u.port, PASSWORD, "--json")
+    assert second.returncode == 0
+
+    def sensors(out: subprocess.CompletedProcess[str]) -> list[tuple[str, str]]:
+        return [(r["name"], r["state"]) for r in json.loads(out.stdout)["readings"]]
+
+    assert sensors(second) == sensors(first) and len(sensors(first)) == len(bmc_2u.layout.sensors)

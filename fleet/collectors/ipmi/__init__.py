@@ -8,6 +8,7 @@ Details, pyghmi's problems and how they are avoided: docs/IPMI.md.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from typing import Any
@@ -47,6 +48,14 @@ class _SDR(pyghmi_sdr.SDR):
         entry = super().make_sdr_entry(sdrbytes)
         entry.fleet_record = bytes(sdrbytes)
         return entry
+
+
+def _sdr_cache_dir() -> str | None:
+    path = os.environ.get("FLEET_SDR_CACHE_DIR")
+    if not path:
+        return None
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    return path
 
 
 def _power(cmd: Any, deadline: Deadline) -> str | None:
@@ -91,7 +100,9 @@ def _collect(target: IpmiTarget, deadline: Deadline, cursor: dict[str, Any], res
         deadline.check()
         cmd.oem_init()
         try:
-            sdr = _SDR(cmd)  # the download is skipped when pyghmi's per-process cache knows this SDR
+            # The download is skipped when pyghmi's per-process cache knows this SDR, or when FLEET_SDR_CACHE_DIR
+            # holds it from an earlier run (keyed by the BMC's ids and the SDR's own timestamp, so never stale).
+            sdr = _SDR(cmd, _sdr_cache_dir())
         except pyghmi_exc.IpmiException as exc:
             err = classify(exc)
             raise (PollTimeout() if err == "timeout" else PollFailure(err)) from None

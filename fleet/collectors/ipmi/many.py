@@ -36,6 +36,9 @@ def _poll_in_worker(target: IpmiTarget, timeout: float, cursor: dict[str, Any] |
 
 def _ensure(n: int) -> None:
     ctx = multiprocessing.get_context("forkserver")  # never fork a process whose pyghmi IO thread is running
+    # The fork server imports the collector once; each worker is then a cheap copy of it instead of a fresh
+    # interpreter importing pyghmi and cryptography again (that start-up was most of a sweep's CPU).
+    ctx.set_forkserver_preload(["fleet.collectors.ipmi"])
     while len(_workers) < n:
         _workers.append(ProcessPoolExecutor(max_workers=1, mp_context=ctx))
         _load.append(0)
