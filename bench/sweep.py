@@ -132,10 +132,18 @@ def measure(argv: list[str], env: dict[str, str] | None = None, timeout: float =
     peak = 0
     out_chunks: list[bytes] = []
     os.set_blocking(proc.stdout.fileno(), False)  # type: ignore[union-attr]
-    while proc.poll() is None and time.monotonic() - t0 < timeout:
+    usage = None
+    status = 0
+    # Reap with wait4 ourselves: its rusage counts the child and every descendant it reaped (short-lived processes
+    # such as one snmpbulkwalk per subtree end between two samples and would be missed by /proc alone).
+    while time.monotonic() - t0 < timeout:
+        pid, status, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid == proc.pid:
+            usage = ru
+            break
         tree = _tree(proc.pid)
-        for pid, (cpu, _rss) in tree.items():
-            cpu_seen[pid] = max(cpu_seen.get(pid, 0.0), cpu)
+        for tpid, (cpu, _rss) in tree.items():
+            cpu_seen[tpid] = max(cpu_seen.get(tpid, 0.0), cpu)
         peak = max(peak, sum(rss for _cpu, rss in tree.values()))
         try:
             chunk = proc.stdout.read()  # type: ignore[union-attr]
@@ -144,15 +152,17 @@ def measure(argv: list[str], env: dict[str, str] | None = None, timeout: float =
         except (BlockingIOError, TypeError):
             pass
         time.sleep(0.1)
-    if proc.poll() is None:
+    if usage is None:
         proc.kill()
-    _, status, usage = os.wait4(proc.pid, 0) if proc.returncode is None else (0, 0, None)
+        _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - t0
     rest = proc.stdout.read() or b""  # type: ignore[union-attr]
     out_chunks.append(rest)
-    own = (usage.ru_utime + usage.ru_stime) if usage else cpu_seen.get(proc.pid, 0.0)
-    cpu = max(own, cpu_seen.get(proc.pid, 0.0)) + sum(v for pid, v in cpu_seen.items() if pid != proc.pid)
-    rc = proc.returncode if proc.returncode is not None else os.waitstatus_to_exitcode(status)
+    reaped = usage.ru_utime + usage.ru_stime
+    sampled = sum(cpu_seen.values())
+    cpu = max(reaped, sampled)
+    rc = proc.returncode
     return Measured(wall, cpu, peak / 2**20, rc, b"".join(out_chunks).decode(errors="replace"))
 
 
