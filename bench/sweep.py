@@ -166,7 +166,9 @@ def measure(argv: list[str], env: dict[str, str] | None = None, timeout: float =
     return Measured(wall, cpu, peak / 2**20, rc, b"".join(out_chunks).decode(errors="replace"))
 
 
-def make_db(path: Path, hosts: list[tuple[str, int]]) -> str:
+def make_db(path: Path, hosts: list[tuple[str, int]], *, protocol: str = "ipmi", refs: list[str] | None = None) -> str:
+    """A SQLite fleet of one site and one model whose servers' controllers are `hosts`; `refs` are their credential
+    references (default: every server env:BENCH_BMC_PASSWORD)."""
     from sqlalchemy import insert
 
     from fleet.db import make_engine, write_session
@@ -176,16 +178,17 @@ def make_db(path: Path, hosts: list[tuple[str, int]]) -> str:
     url = f"sqlite:///{path}"
     engine = make_engine(url)
     upgrade(engine)
+    refs = refs or ["env:BENCH_BMC_PASSWORD"] * len(hosts)
     with write_session(engine) as s:
         site = Site(code="BNCH", name="Bench", timezone="UTC")
-        model = ServerModel(vendor="Generic", name="ipmi_sim", psu_count=2)
+        model = ServerModel(vendor="Generic", name=f"simulated {protocol}", psu_count=2)
         s.add_all([site, model])
         s.flush()
         s.execute(insert(Server), [
-            {"hostname": f"bmc{i:04d}.bench", "asset_tag": f"B{i}", "serial": f"S{i}", "model_id": model.id,
+            {"hostname": f"{protocol}{i:04d}.bench", "asset_tag": f"B{i}", "serial": f"S{i}", "model_id": model.id,
              "site_id": site.id, "rack": "R1", "unit": 1, "controller_host": h, "controller_port": p,
-             "controller_protocol": "ipmi", "controller_user": "admin", "credential_ref": "env:BENCH_BMC_PASSWORD"}
-            for i, (h, p) in enumerate(hosts)
+             "controller_protocol": protocol, "controller_user": "admin", "credential_ref": ref}
+            for i, ((h, p), ref) in enumerate(zip(hosts, refs, strict=True))
         ])  # fmt: skip
     engine.dispose()
     return url

@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from sweep import free_ports, measure  # noqa: E402
+from sweep import free_ports, make_db, measure  # noqa: E402
 
 FIXTURES = REPO / "tests" / "snmp" / "fixtures"
 DEVICES = ("fleet-dell-small", "fleet-hpe-small", "fleet-linux-small")  # community = the recording's name
@@ -89,31 +89,6 @@ def roots_of(port: int) -> dict[str, list[str]]:
     return {n: [".".join(map(str, r)) for r in profile_by_name(asyncio.run(vendor(n))).roots] for n in DEVICES}
 
 
-def make_db(path: Path, fronts: list[int]) -> str:
-    from sqlalchemy import insert
-
-    from fleet.db import make_engine, write_session
-    from fleet.migrate import upgrade
-    from fleet.models import Server, ServerModel, Site
-
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    upgrade(engine)
-    with write_session(engine) as s:
-        site = Site(code="BNCH", name="Bench", timezone="UTC")
-        model = ServerModel(vendor="Generic", name="snmpsim", psu_count=2)
-        s.add_all([site, model])
-        s.flush()
-        s.execute(insert(Server), [
-            {"hostname": f"agent{i:04d}.bench", "asset_tag": f"A{i}", "serial": f"S{i}", "model_id": model.id,
-             "site_id": site.id, "rack": "R1", "unit": 1, "controller_host": "127.0.0.1", "controller_port": p,
-             "controller_protocol": "snmp", "credential_ref": f"env:BENCH_COMMUNITY_{i % len(DEVICES)}"}
-            for i, p in enumerate(fronts)
-        ])  # fmt: skip
-    engine.dispose()
-    return url
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--agents", type=int, default=200)
@@ -142,7 +117,8 @@ def main() -> None:
         assert relay.stdout is not None and relay.stdout.readline().strip() == "ready"
 
         env = {f"BENCH_COMMUNITY_{i}": name for i, name in enumerate(DEVICES)}
-        db = make_db(root / "inventory.db", fronts)
+        refs = [f"env:BENCH_COMMUNITY_{i % len(DEVICES)}" for i in range(len(fronts))]
+        db = make_db(root / "inventory.db", [("127.0.0.1", f) for f in fronts], protocol="snmp", refs=refs)
         report = root / "sweep.json"
         results = {
             "fleet sweep": measure(

@@ -1,14 +1,11 @@
 """What a console operator can do, each in one write transaction, audited, delegating to the domain services.
 
-Re-polling one server is looked up at start: a `poll_server(engine, server_id)` function in one of POLLER_HOMES,
-if this build has one; otherwise the console says the re-poll is not available and the next sweep verifies.
+Re-polling one server goes through the sweep's own `poll_server`, imported on first use so the collectors (pyghmi,
+pysnmp) cost nothing at the console's start.
 """
 
 from __future__ import annotations
 
-import functools
-import importlib
-import inspect
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -24,33 +21,16 @@ from fleet.models import Fault, Server
 
 Poller = Callable[[Engine, int], Any]
 
-# Where a "poll this one server now" function may live, first found wins.
-POLLER_HOMES = ("fleet.poller", "fleet.sweep", "fleet.polling")
-
-
-def _service(module: str, name: str) -> Callable[..., Any] | None:
-    try:
-        mod = importlib.import_module(module)
-    except ImportError:
-        return None
-    fn = getattr(mod, name, None)
-    return fn if callable(fn) else None
-
 
 def find_poller(*, settings: Settings | None = None, clock: Clock | None = None) -> Poller | None:
-    """This build's `poll_server`, given the console's settings and clock when it takes them."""
-    for home in POLLER_HOMES:
-        fn = _service(home, "poll_server")
-        if fn is None:
-            continue
-        params = inspect.signature(fn).parameters
-        extra: dict[str, Any] = {}
-        if settings is not None and "settings" in params:
-            extra["settings"] = settings
-        if clock is not None and "clock" in params:
-            extra["clock"] = clock
-        return functools.partial(fn, **extra) if extra else fn
-    return None
+    """The sweep's `poll_server`, bound to the console's settings and clock."""
+
+    def poll(engine: Engine, server_id: int) -> Any:
+        from fleet.sweep import poll_server
+
+        return poll_server(engine, server_id, settings=settings, **({"clock": clock} if clock else {}))
+
+    return poll
 
 
 def acknowledge(engine: Engine, fault_id: int, *, by: str, now: datetime) -> str:
