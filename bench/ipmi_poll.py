@@ -74,7 +74,7 @@ def worker(ports: list[int], rounds: int) -> dict[str, object]:
 
     from fleet.collectors.ipmi import poll_ipmi
     from fleet.collectors.targets import IpmiTarget
-    from fleet.secrets import Secret
+    from fleet.sweep.secrets import Secret
 
     reads: list[float] = []
     original = pyghmi_session.Session.raw_command
@@ -132,7 +132,7 @@ def main() -> None:
         sys.exit("needs ipmi_sim (openipmi) and ipmitool")
     from fleet.collectors.ipmi import poll_ipmi_many, shutdown_workers
     from fleet.collectors.targets import IpmiTarget
-    from fleet.secrets import Secret
+    from fleet.sweep.secrets import Secret
 
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

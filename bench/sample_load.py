@@ -16,10 +16,10 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from fleet.db import make_engine, read_session
-from fleet.migrate import upgrade
 from fleet.sim.rows import TABLES
 from fleet.sim.sample import build_sample, holds_fleet, load_sample
+from fleet.store.db import make_engine, read_session
+from fleet.store.migrate import upgrade
 
 RUNS = 5
 

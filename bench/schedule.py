@@ -3,7 +3,8 @@
     python bench/schedule.py [--faults 1000] [--technicians 60] [--sites 3] [--seed 7] [--db]
 
 Times the pure planner (best of 5) and prints the number of swaps it plans after their hard limit beside a lower
-bound that no plan can beat (fleet.planner.late_lower_bound: a capacity relaxation). With --db it also times the whole
+bound that no plan can beat
+(fleet.swaps.planner.late_lower_bound: a capacity relaxation). With --db it also times the whole
 service on a fresh SQLite file (reading faults, writing 1,000 Swap rows and their audit entries, one transaction).
 """
 
@@ -23,8 +24,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fleet.config import Settings
-from fleet.planner import Job, Tech, late_lower_bound, plan
-from fleet.windows import expand, parse_weekly, zone
+from fleet.swaps.planner import Job, Tech, late_lower_bound, plan
+from fleet.swaps.windows import expand, parse_weekly, zone
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 SITES = [("PAR1", "Europe/Paris"), ("AMS1", "Europe/Amsterdam"), ("NYC1", "America/New_York"),
@@ -86,10 +87,10 @@ def bench_pure(args: argparse.Namespace, settings: Settings) -> None:
 def bench_db(args: argparse.Namespace, settings: Settings) -> None:
     from sqlalchemy import insert
 
-    from fleet.db import make_engine, write_session
-    from fleet.migrate import upgrade
-    from fleet.models import Fault, PartModel, Server, ServerModel, Site, Technician, Transfer
-    from fleet.schedule import plan_critical
+    from fleet.store.db import make_engine, write_session
+    from fleet.store.migrate import upgrade
+    from fleet.store.models import Fault, PartModel, Server, ServerModel, Site, Technician, Transfer
+    from fleet.swaps.plan import plan_critical
 
     techs_spec, faults_spec = fleet(args.faults, args.technicians, args.sites, args.seed, settings)
     with tempfile.TemporaryDirectory() as tmp:

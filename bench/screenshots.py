@@ -24,14 +24,14 @@ from textual.widgets import DataTable
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
-from fleet.db import make_engine, write_session
 from fleet.faults import open_ticket
-from fleet.migrate import upgrade
-from fleet.models import Component, Server, Site
-from fleet.schedule import run_planning
 from fleet.sim.history import ANCHOR
 from fleet.sim.sample import load_sample
-from fleet.stock import reserve_for_fault
+from fleet.stock.reserve import reserve_for_fault
+from fleet.store.db import make_engine, write_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import Component, Server, Site
+from fleet.swaps.plan import run_planning
 from fleet.tui.app import FleetApp, make_app
 from fleet.tui.detail import ServerScreen
 from fleet.tui.views import VIEWS

@@ -35,7 +35,7 @@ from fleet.collectors.snmp import poll_snmp, poll_snmp_many  # noqa: E402
 from fleet.collectors.snmp.engine import COUNTERS, MAX_VARBINDS, close_all  # noqa: E402
 from fleet.collectors.snmp.profiles import profile_by_name  # noqa: E402
 from fleet.collectors.targets import SnmpTarget  # noqa: E402
-from fleet.secrets import Secret  # noqa: E402
+from fleet.sweep.secrets import Secret  # noqa: E402
 
 SHARED = Path(os.environ.get("FLEET_SHARED", REPO.parent / "shared")).resolve()
 CORPUS = SHARED / "corpus" / "snmp"

@@ -34,8 +34,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sweeps", type=int, default=10)
     args = ap.parse_args()
-    from fleet.demo import Demo
-    from fleet.sweep import run_sweep
+    from fleet.sim.demo import Demo
+    from fleet.sweep.run import run_sweep
 
     with Demo(background=False) as world:
         assert world.engine is not None and world.settings is not None

@@ -171,9 +171,9 @@ def make_db(path: Path, hosts: list[tuple[str, int]], *, protocol: str = "ipmi",
     references (default: every server env:BENCH_BMC_PASSWORD)."""
     from sqlalchemy import insert
 
-    from fleet.db import make_engine, write_session
-    from fleet.migrate import upgrade
-    from fleet.models import Server, ServerModel, Site
+    from fleet.store.db import make_engine, write_session
+    from fleet.store.migrate import upgrade
+    from fleet.store.models import Server, ServerModel, Site
 
     url = f"sqlite:///{path}"
     engine = make_engine(url)

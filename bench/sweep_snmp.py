@@ -42,7 +42,7 @@ def start_snmpsim(root: Path) -> tuple[subprocess.Popen[bytes], int]:
     from fleet.collectors.snmp import poll_snmp
     from fleet.collectors.snmp.engine import close_all
     from fleet.collectors.targets import SnmpTarget
-    from fleet.secrets import Secret
+    from fleet.sweep.secrets import Secret
 
     data, cache = root / "data", root / "cache"
     data.mkdir()
@@ -77,7 +77,7 @@ def roots_of(port: int) -> dict[str, list[str]]:
     from fleet.collectors.snmp.engine import close_all
     from fleet.collectors.snmp.profiles import profile_by_name
     from fleet.collectors.targets import SnmpTarget
-    from fleet.secrets import Secret
+    from fleet.sweep.secrets import Secret
 
     async def vendor(name: str) -> str:
         try:

@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
-from fleet.db import make_engine
-from fleet.migrate import upgrade
+from fleet.store.db import make_engine
+from fleet.store.migrate import upgrade
 from fleet.tui import views
 from fleet.tui.app import make_app
 from fleet.tui.livetable import LiveTable

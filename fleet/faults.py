@@ -21,7 +21,6 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fleet import audit
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
 from fleet.health.layout import Installed, Layout
@@ -38,7 +37,8 @@ from fleet.health.rules import (
     reading_key,
 )
 from fleet.health.slots import slot_key, slot_kind
-from fleet.models import Component, Fault, PartModel, SensorChange, Server, ServerModel, Site, Swap, Ticket
+from fleet.store import audit
+from fleet.store.models import Component, Fault, PartModel, SensorChange, Server, ServerModel, Site, Swap, Ticket
 
 RESOLUTIONS = ("swapped", "recovered", "cancelled")
 NEEDS_A_PERSON = ("mce", "uncorrectable")  # problems that never resolve by reading healthy again
@@ -441,7 +441,7 @@ def _close(session: Session, fault: Fault, *, resolution: str, now: datetime, ac
 
 
 def _release_and_call_off(session: Session, fault: Fault, *, now: datetime, actor: str) -> None:
-    from fleet.stock import release_for_fault  # stock imports nothing of faults; this keeps it that way
+    from fleet.stock.reserve import release_for_fault  # stock imports nothing of faults; this keeps it that way
 
     assert fault.id is not None
     release_for_fault(session, fault.id, now=now, actor=actor)

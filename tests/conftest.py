@@ -98,8 +98,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path):
 @pytest.fixture
 def engine(db_url: str):
     """A migrated, empty database on each engine."""
-    from fleet.db import make_engine
-    from fleet.migrate import upgrade
+    from fleet.store.db import make_engine
+    from fleet.store.migrate import upgrade
 
     eng = make_engine(db_url)
     upgrade(eng)

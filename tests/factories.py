@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine, insert
 from sqlmodel import select
 
-from fleet.db import write_session
-from fleet.models import Customer, PartModel, Server, ServerModel, Site, Stock
+from fleet.store.db import write_session
+from fleet.store.models import Customer, PartModel, Server, ServerModel, Site, Stock
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 

@@ -10,8 +10,8 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from fleet.db import make_engine, resolve_url, sqlite_path
 from fleet.errors import DatabaseError
+from fleet.store.db import make_engine, resolve_url, sqlite_path
 
 DbOption = Annotated[
     str | None,
@@ -23,7 +23,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of 
 
 def open_db(db: str | None) -> Engine:
     """An engine on an existing, migrated database; a clear error otherwise (never an empty new file)."""
-    from fleet.migrate import current_revision, head_revision
+    from fleet.store.migrate import current_revision, head_revision
 
     url = resolve_url(db)
     path = sqlite_path(url)

@@ -11,8 +11,8 @@ from rich.console import Console
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, open_db
-from fleet.db import make_engine, resolve_url, sqlite_path
 from fleet.errors import DatabaseError, InputError
+from fleet.store.db import make_engine, resolve_url, sqlite_path
 
 import_app = typer.Typer(help="Import servers, components or stock from CSV (all or nothing).")
 export_app = typer.Typer(help="Export servers, components or stock as CSV (the format import reads).")
@@ -30,7 +30,7 @@ def init(
     sample: Annotated[bool, typer.Option("--sample", help="Load the sample fleet into an empty database.")] = False,
 ) -> None:
     """Create the database, or upgrade its schema; never drops anything."""
-    from fleet.migrate import head_revision, upgrade
+    from fleet.store.migrate import head_revision, upgrade
 
     url = resolve_url(db)
     path = sqlite_path(url)
@@ -71,7 +71,7 @@ def import_stock(file: Path, db: DbOption = None) -> None:
 
 
 def _import(kind: str, file: Path, db: str | None) -> None:
-    from fleet.csvio import import_csv
+    from fleet.exchange.csv import import_csv
 
     engine = open_db(db)
     result = import_csv(engine, kind, file)
@@ -79,7 +79,7 @@ def _import(kind: str, file: Path, db: str | None) -> None:
 
 
 def _export(kind: str, out: Path | None, db: str | None) -> None:
-    from fleet.csvio import export_csv
+    from fleet.exchange.csv import export_csv
 
     engine = open_db(db)
     if out is None:

@@ -15,10 +15,10 @@ from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
 from fleet.clock import parse_time, utcnow
 from fleet.config import load_settings
-from fleet.db import read_session, write_session
 from fleet.errors import InputError
 from fleet.faults import RESOLUTIONS, acknowledge, fault_dict, list_faults, open_ticket, resolve
-from fleet.models import Site
+from fleet.store.db import read_session, write_session
+from fleet.store.models import Site
 
 faults_app = typer.Typer(
     help="Open faults, critical first; `ack` and `resolve` subcommands.",

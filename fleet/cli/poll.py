@@ -11,7 +11,7 @@ from fleet.cli import app
 from fleet.collectors.targets import IpmiTarget, SnmpTarget
 from fleet.errors import InputError
 from fleet.health.model import EXIT_UNKNOWN, PollResult, exit_status
-from fleet.secrets import Secret, read_secret_env, read_secret_file
+from fleet.sweep.secrets import Secret, read_secret_env, read_secret_file
 
 
 def _secret(env: str | None, file: str | None, what: str) -> Secret | None:

@@ -14,9 +14,7 @@ from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
 from fleet.clock import utcnow
 from fleet.config import load_settings
-from fleet.db import read_session, write_session
-from fleet.rma import advance_rma, list_rmas, rma_dict
-from fleet.stock import (
+from fleet.stock.reserve import (
     list_stock,
     receive_transfer,
     release_for_fault,
@@ -25,6 +23,8 @@ from fleet.stock import (
     ship_transfer,
     stock_dict,
 )
+from fleet.stock.rma import advance_rma, list_rmas, rma_dict
+from fleet.store.db import read_session, write_session
 
 spare_app = typer.Typer(help="Reserve or release the spare of a fault.")
 transfer_app = typer.Typer(help="Move spares between sites.")

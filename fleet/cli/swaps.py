@@ -13,10 +13,10 @@ from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
 from fleet.clock import utcnow
 from fleet.config import load_settings
-from fleet.db import read_session, write_session
-from fleet.schedule import agree_window, decline_window, escalations, list_swaps, plan_swaps, swap_dict
-from fleet.sla import sla_report
-from fleet.windows import zone
+from fleet.sla.report import sla_report
+from fleet.store.db import read_session, write_session
+from fleet.swaps.plan import agree_window, decline_window, escalations, list_swaps, plan_swaps, swap_dict
+from fleet.swaps.windows import zone
 
 swap_app = typer.Typer(help="Plan, start and finish part swaps.")
 report_app = typer.Typer(help="Reports.")

@@ -10,8 +10,8 @@ from fleet.cli.common import DbOption, JsonOption, emit_json, open_db
 from fleet.cli.stock import cli_actor
 from fleet.cli.swaps import swap_app
 from fleet.clock import utcnow
-from fleet.db import write_session
-from fleet.swapwork import complete_swap, start_swap
+from fleet.store.db import write_session
+from fleet.swaps.work import complete_swap, start_swap
 
 TechnicianOption = Annotated[
     str | None, typer.Option("--technician", help="Who does the swap (a technician's name).", show_default=False)

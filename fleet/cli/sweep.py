@@ -50,7 +50,7 @@ def sweep(
     every: Annotated[str | None, typer.Option(help="Repeat every interval (e.g. 5m), with service checks.")] = None,
 ) -> int:
     """Poll every server, assess, open faults, reserve spares, propose swaps; exit 0/1/2/3 like a monitoring check."""
-    from fleet.sweep import run_sweep
+    from fleet.sweep.run import run_sweep
 
     if concurrency is not None and concurrency < 1:
         raise InputError("--concurrency must be at least 1")
@@ -99,7 +99,7 @@ def _one_round(engine, settings, site, concurrency, timeout, worker, run_sweep, 
         report = run_sweep(engine, settings, site=site, concurrency=concurrency, timeout=timeout, worker=worker)
     if checks:
         _service_checks(engine, settings, site)
-    log = logging.getLogger("fleet.sweep")
+    log = logging.getLogger("fleet.sweep.run")
     log.info(
         "sweep: %d servers, %d polled, %d unreachable, %d faults opened, %d resolved, %d spares reserved, "
         "%d swaps planned, %.1f s, status %d",
@@ -116,9 +116,10 @@ def _one_round(engine, settings, site, concurrency, timeout, worker, run_sweep, 
 def _service_checks(engine, settings, site) -> None:  # type: ignore[no-untyped-def]
     import asyncio
 
-    from fleet.db import read_session, write_session
-    from fleet.reach import checks_for, run_checks, update_outages
-    from fleet.sweep import due_servers
+    from fleet.collectors.services import run_checks
+    from fleet.store.db import read_session, write_session
+    from fleet.sweep.outages import checks_for, update_outages
+    from fleet.sweep.run import due_servers
 
     with read_session(engine) as session:
         checks = checks_for(due_servers(session, site=site))
@@ -126,7 +127,7 @@ def _service_checks(engine, settings, site) -> None:  # type: ignore[no-untyped-
     with write_session(engine) as session:
         opened, closed = update_outages(session, up, utcnow())
     if opened or closed:
-        logging.getLogger("fleet.sweep").info("service checks: %d outages opened, %d closed", opened, closed)
+        logging.getLogger("fleet.sweep.run").info("service checks: %d outages opened, %d closed", opened, closed)
 
 
 def _write_json(dest: str, data: dict) -> None:  # type: ignore[type-arg]
@@ -153,7 +154,7 @@ def demo(
 ) -> None:
     """The console on a throwaway copy of the sample fleet, with simulated controllers on loopback and a few
     failing parts: watch fault -> spare -> swap -> verify."""
-    from fleet.demo import Demo
+    from fleet.sim.demo import Demo
 
     if keep is not None:
         if keep.exists():
@@ -161,7 +162,7 @@ def demo(
         keep.mkdir(parents=True)
     print("starting the demo: sample fleet, simulated BMCs and SNMP agents on 127.10.x.y ...", file=sys.stderr)
     with Demo(folder=keep, interval_s=interval) as world:
-        from fleet.sweep import poll_server
+        from fleet.sweep.run import poll_server
         from fleet.tui.app import make_app
 
         assert world.engine is not None and world.settings is not None

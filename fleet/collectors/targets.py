@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleet.secrets import Secret
+from fleet.sweep.secrets import Secret
 
 
 @dataclass(frozen=True, slots=True)

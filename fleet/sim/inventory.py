@@ -12,8 +12,8 @@ from collections import defaultdict
 from sqlmodel import Session, select
 
 from fleet.errors import InputError
-from fleet.models import Component, Server, ServerModel
 from fleet.sim.layout import SNMP_VENDORS, Layout, SimServer
+from fleet.store.models import Component, Server, ServerModel
 
 # ServerModel.controller (the management controller family) -> simulated vendor.
 CONTROLLER_VENDOR = {

@@ -18,10 +18,10 @@ from fleet.errors import FleetError
 def _serve(
     conn: Connection, db_url: str, users: dict[str, str], community: str, story: bool, protocol: str | None
 ) -> None:
-    from fleet.db import make_engine, read_session
     from fleet.sim.inventory import simulated_servers
     from fleet.sim.run import start_simulators
     from fleet.sim.scenario import inject_demo_faults
+    from fleet.store.db import make_engine, read_session
 
     try:
         # The servers are read here, from the database, rather than pickled across: what the demo simulates is

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic_core import PydanticUndefined
 from sqlmodel import SQLModel
 
-from fleet import models
+from fleet.store import models
 
 # Insert order: a table comes after every table it points to.
 TABLES: tuple[type[SQLModel], ...] = (

@@ -18,13 +18,13 @@ from pathlib import Path
 from sqlalchemy import Engine, insert, select, text
 from sqlmodel import Session
 
-from fleet.db import make_engine, write_session
 from fleet.errors import FleetError, InputError
 from fleet.sim.catalogue import SITES
 from fleet.sim.history import add_history
 from fleet.sim.people import customers, technicians
 from fleet.sim.rows import TABLES, Rows
 from fleet.sim.servers import Serials, add_catalogue, add_servers, add_stock
+from fleet.store.db import make_engine, write_session
 
 SEED = 20261101
 ALREADY_LOADED = "the database already holds a fleet; sample not loaded"
@@ -116,7 +116,7 @@ def load_sample(engine: Engine, *, seed: int = SEED) -> str:
 
 def write_sample_file(out: Path, *, seed: int = SEED) -> str:
     """A fresh SQLite file with the schema and the sample, compacted; replaces `out` only once complete."""
-    from fleet.migrate import upgrade
+    from fleet.store.migrate import upgrade
 
     if not out.parent.is_dir():
         raise InputError(f"folder {out.parent} does not exist")

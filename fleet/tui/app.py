@@ -22,18 +22,18 @@ from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
 
-from fleet import consoleactions as actions
 from fleet.clock import Clock, utcnow
 from fleet.config import Settings, load_settings
-from fleet.db import read_session
 from fleet.errors import FleetError
-from fleet.serverdetail import load_server_detail
-from fleet.timefmt import age
+from fleet.store.db import read_session
 from fleet.tui.commands import FleetCommands
 from fleet.tui.detail import ServerScreen
 from fleet.tui.dialogs import Ask
 from fleet.tui.messages import ActionDone, LoadFailed, ViewLoaded
 from fleet.tui.views import VIEWS, FaultsView, QueueView, ServersView, View
+from fleet.views import actions as actions
+from fleet.views.server import load_server_detail
+from fleet.views.timefmt import age
 
 SwapDoneHook = Callable[[int, str, str], object]
 REFRESH_S = 5.0  # the SLA's monitoring interval is 5 min; the console only has to follow the database

@@ -11,10 +11,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from fleet.serverdetail import ServerDetail
-from fleet.timefmt import age, local
 from fleet.tui.livetable import LiveTable
 from fleet.tui.views import health_cell, severity
+from fleet.views.server import ServerDetail
+from fleet.views.timefmt import age, local
 
 
 class ServerScreen(Screen[None]):

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from fleet.csvio import export_csv, import_csv
-from fleet.db import make_engine, read_session
 from fleet.errors import InputError
-from fleet.migrate import upgrade
-from fleet.models import Audit, Component, Server, Stock
+from fleet.exchange.csv import export_csv, import_csv
+from fleet.store.db import make_engine, read_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import Audit, Component, Server, Stock
 from tests.conftest import REPO
 from tests.factories import make_fleet
 

@@ -9,9 +9,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from fleet.db import make_engine, read_session, write_session
-from fleet.migrate import current_revision, head_revision, upgrade
-from fleet.models import Component, Fault, PartModel, Server, Stock
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.migrate import current_revision, head_revision, upgrade
+from fleet.store.models import Component, Fault, PartModel, Server, Stock
 from tests.factories import T0, make_fleet
 
 
@@ -112,7 +112,7 @@ def test_a_failed_write_session_leaves_nothing_behind(engine):
 
 
 def test_bare_path_and_env_mean_sqlite(tmp_path, monkeypatch):
-    from fleet.db import resolve_url
+    from fleet.store.db import resolve_url
 
     assert resolve_url(str(tmp_path / "a.db")) == f"sqlite:///{tmp_path / 'a.db'}"
     monkeypatch.setenv("FLEET_DB", str(tmp_path / "b.db"))

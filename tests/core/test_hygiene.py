@@ -47,7 +47,7 @@ def test_health_imports_nothing_of_the_project_but_itself():
 
 
 def test_collectors_never_touch_the_database():
-    banned = ("fleet.db", "fleet.models", "sqlmodel", "sqlalchemy", "fleet.faults", "fleet.stock")
+    banned = ("fleet.store.db", "fleet.store.models", "sqlmodel", "sqlalchemy", "fleet.faults", "fleet.stock.reserve")
     offenders = {
         str(p.relative_to(REPO)): sorted(m for m in imports_of(p) if m.startswith(banned))
         for p in modules(PKG / "collectors")

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session, select
 
 from fleet.health.model import Event, InventoryItem, Kind, PollResult, Reading, State
-from fleet.models import Component, PartModel, Server, ServerModel, Site
+from fleet.store.models import Component, PartModel, Server, ServerModel, Site
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fleet.cli import main
-from fleet.db import make_engine, write_session
-from fleet.migrate import upgrade
+from fleet.store.db import make_engine, write_session
+from fleet.store.migrate import upgrade
 from tests.faults.helpers import make_server
 
 

@@ -11,9 +11,9 @@ from hypothesis import strategies as st
 from sqlmodel import func, select
 
 from fleet.config import Settings
-from fleet.db import read_session, write_session
 from fleet.faults import apply_poll
-from fleet.models import Audit, Fault, SensorChange, Server
+from fleet.store.db import read_session, write_session
+from fleet.store.models import Audit, Fault, SensorChange, Server
 from tests.faults.helpers import T0, ev, inv, make_server, poll, rd
 
 _hosts = itertools.count()

@@ -12,10 +12,10 @@ from sqlmodel import select
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
-from fleet.db import read_session, write_session
 from fleet.errors import InputError, NotFound
 from fleet.faults import acknowledge, apply_poll, fault_dict, open_ticket, resolve
-from fleet.models import Audit, Fault, Server, Ticket
+from fleet.store.db import read_session, write_session
+from fleet.store.models import Audit, Fault, Server, Ticket
 from tests.faults.helpers import T0, ev, inv, make_server, poll, rd
 
 SETTINGS = Settings()

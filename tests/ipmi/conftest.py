@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from fleet.collectors.targets import IpmiTarget
-from fleet.secrets import Secret
 from fleet.sim import ipmi_sim
+from fleet.sweep.secrets import Secret
 from tests.conftest import free_port
 
 PASSWORD = "s3cret-bmc-pw"

@@ -13,7 +13,7 @@ import pytest
 
 from fleet.collectors.ipmi import poll_ipmi, poll_ipmi_many
 from fleet.collectors.targets import IpmiTarget
-from fleet.secrets import Secret
+from fleet.sweep.secrets import Secret
 from tests.conftest import REPO, free_port
 from tests.ipmi.conftest import PASSWORD, Bmc
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, select
 from sqlmodel import SQLModel
 
-import fleet.models  # noqa: F401 - registers every table on SQLModel.metadata
+import fleet.store.models  # noqa: F401 - registers every table on SQLModel.metadata
 
 COMMITTED = Path(__file__).resolve().parents[2] / "inventory.db.sample"
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlmodel import SQLModel
 
 # Registers every table on SQLModel.metadata, so counts() sees them all.
-import fleet.models  # noqa: F401
-from fleet.db import make_engine
+import fleet.store.models  # noqa: F401
+from fleet.store.db import make_engine
 from tests.conftest import REPO
 
 

@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from fleet.db import make_engine, read_session
-from fleet.migrate import upgrade
-from fleet.models import (
+from fleet.sim.sample import load_sample
+from fleet.store.db import make_engine, read_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import (
     Audit,
     Component,
     Customer,
@@ -35,7 +36,6 @@ from fleet.models import (
     Technician,
     Ticket,
 )
-from fleet.sim.sample import load_sample
 
 SAMPLE_NOW = datetime(2026, 11, 1, tzinfo=UTC)  # the brief: history lies before this date
 

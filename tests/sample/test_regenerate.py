@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from fleet.migrate import current_revision, head_revision
 from fleet.sim.sample import load_sample, main
+from fleet.store.migrate import current_revision, head_revision
 from tests.conftest import REPO
 from tests.sample.helpers import COMMITTED, all_rows, read_only
 
@@ -69,8 +69,8 @@ def test_regenerating_into_a_missing_folder_is_a_one_line_error(tmp_path: Path) 
 
 
 def test_the_comparison_notices_a_different_fleet(tmp_path: Path, committed) -> None:
-    from fleet.db import make_engine
-    from fleet.migrate import upgrade
+    from fleet.store.db import make_engine
+    from fleet.store.migrate import upgrade
 
     eng = make_engine(str(tmp_path / "other.db"))
     try:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from fleet.models import Customer, Fault, PartModel, Server, ServerModel, Site, Technician
+from fleet.store.models import Customer, Fault, PartModel, Server, ServerModel, Site, Technician
 
 ALWAYS = [{"weekday": d, "start": "00:00", "end": "00:00"} for d in range(7)]  # 24 h every day
 

@@ -8,7 +8,7 @@ import pytest
 
 from fleet.config import Settings
 from fleet.errors import InputError
-from fleet.sla import credit_cents, credit_periods, monitoring_gaps, month_pieces, parse_month
+from fleet.sla.report import credit_cents, credit_periods, monitoring_gaps, month_pieces, parse_month
 
 S = Settings()
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import icalendar
 
 from fleet.config import Settings
-from fleet.notify import SwapLine, WindowOffer, deliver, ics_invitation, proposal_mail
-from fleet.windows import zone
+from fleet.swaps.notify import SwapLine, WindowOffer, deliver, ics_invitation, proposal_mail
+from fleet.swaps.windows import zone
 
 NOW = datetime(2026, 10, 21, 12, 0, tzinfo=UTC)
 OFFERS = [
@@ -90,7 +90,7 @@ def test_with_an_smtp_host_the_mail_goes_through_smtp(monkeypatch, tmp_path: Pat
         def send_message(self, msg: email.message.EmailMessage) -> None:
             sent.append((self.host, self.port, msg["To"]))
 
-    monkeypatch.setattr("fleet.notify.smtplib.SMTP", FakeSMTP)
+    monkeypatch.setattr("fleet.swaps.notify.smtplib.SMTP", FakeSMTP)
     settings = Settings(smtp_host="mail.example.net", smtp_port=2525, outbox=str(tmp_path / "outbox"))
     assert deliver(_mail(settings), settings, name="x") == "smtp://mail.example.net:2525"
     assert sent == [("mail.example.net", 2525, "ops@client.example")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fleet.planner import Job, Tech, late_lower_bound, plan
+from fleet.swaps.planner import Job, Tech, late_lower_bound, plan
 
 T0 = datetime(2026, 11, 27, 0, 0, tzinfo=UTC)
 

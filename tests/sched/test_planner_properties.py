@@ -9,7 +9,7 @@ from itertools import pairwise
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fleet.planner import Job, Tech, late_lower_bound, plan
+from fleet.swaps.planner import Job, Tech, late_lower_bound, plan
 
 NOW = datetime(2026, 11, 27, 2, tzinfo=UTC)
 

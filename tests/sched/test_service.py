@@ -15,11 +15,11 @@ from sqlmodel import col, select
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
-from fleet.db import make_engine, read_session, write_session
 from fleet.errors import FleetError, InputError, NotFound
-from fleet.migrate import upgrade
-from fleet.models import Audit, Fault, MaintenanceWindow, Server, Site, Swap, Ticket, Transfer
-from fleet.schedule import agree_window, decline_window, escalations, plan_critical, plan_swaps, run_planning
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import Audit, Fault, MaintenanceWindow, Server, Site, Swap, Ticket, Transfer
+from fleet.swaps.plan import agree_window, decline_window, escalations, plan_critical, plan_swaps, run_planning
 
 from . import fleet_rows as rows
 from .fleet_rows import cli

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import Engine, insert
 
 from fleet.config import Settings
-from fleet.db import make_engine, read_session, write_session
-from fleet.migrate import upgrade
-from fleet.models import Outage, Swap, SweepRun
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import Outage, Swap, SweepRun
 
 from . import fleet_rows as rows
 from .fleet_rows import cli
@@ -66,7 +66,7 @@ def ded1_id(srv) -> int:  # type: ignore[no-untyped-def]
 
 
 def test_october_report(engine: Engine) -> None:
-    from fleet.sla import sla_report
+    from fleet.sla.report import sla_report
 
     _build(engine)
     with read_session(engine) as s:
@@ -95,7 +95,7 @@ def test_october_report(engine: Engine) -> None:
 
 
 def test_november_gets_the_rest_of_the_boundary_outage(engine: Engine) -> None:
-    from fleet.sla import sla_report
+    from fleet.sla.report import sla_report
 
     _build(engine)
     with read_session(engine) as s:
@@ -122,7 +122,7 @@ def test_cli_report_sla_json_and_bad_month(sqlite_url: str, capsys: pytest.Captu
 
 
 def test_site_filter_keeps_that_site_only(engine: Engine) -> None:
-    from fleet.sla import sla_report
+    from fleet.sla.report import sla_report
 
     _build(engine)
     with write_session(engine) as s:

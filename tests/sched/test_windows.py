@@ -7,7 +7,7 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from fleet.errors import InputError
-from fleet.windows import Weekly, expand, parse_weekly, propose_windows, subtract, zone
+from fleet.swaps.windows import Weekly, expand, parse_weekly, propose_windows, subtract, zone
 
 PARIS = zone("Europe/Paris")
 NEW_YORK = zone("America/New_York")

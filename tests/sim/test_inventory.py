@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from fleet.db import write_session
-from fleet.models import Component, PartModel, Server, ServerModel, Site
 from fleet.sim.inventory import simulated_servers
 from fleet.sim.run import start_simulators
+from fleet.store.db import write_session
+from fleet.store.models import Component, PartModel, Server, ServerModel, Site
 from tests.sim.conftest import Ipmitool, free_udp_port
 
 

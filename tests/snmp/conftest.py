@@ -45,7 +45,7 @@ def _responder() -> str | None:
 async def _answers(port: int, community: str) -> bool:
     from fleet.collectors.snmp.engine import Session, close_all
     from fleet.collectors.targets import SnmpTarget
-    from fleet.secrets import Secret
+    from fleet.sweep.secrets import Secret
 
     session = Session(SnmpTarget("127.0.0.1", port, community=Secret(community)), request_timeout=0.5, retries=0)
     try:

@@ -6,7 +6,7 @@ import re
 
 from fleet.collectors.targets import SnmpTarget
 from fleet.health.model import PollResult, Reading
-from fleet.secrets import Secret
+from fleet.sweep.secrets import Secret
 
 _OID = re.compile(r"oid (\.[\d.]+)")
 

@@ -20,7 +20,7 @@ import pytest
 from fleet.collectors.snmp import poll_snmp, poll_snmp_many, poll_snmp_sync
 from fleet.collectors.targets import SnmpTarget
 from fleet.health.model import Kind, PollResult, State, exit_status
-from fleet.secrets import Secret
+from fleet.sweep.secrets import Secret
 from tests.conftest import REPO
 from tests.snmp.conftest import V3_USER, Sim
 from tests.snmp.helpers import v2c

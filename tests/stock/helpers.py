@@ -7,7 +7,7 @@ from itertools import count
 
 from sqlmodel import Session, select
 
-from fleet.models import (
+from fleet.store.models import (
     Component,
     Fault,
     PartCompat,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from fleet.config import Settings
-from fleet.db import make_engine, write_session
-from fleet.stock import reserve_for_fault
+from fleet.stock.reserve import reserve_for_fault
+from fleet.store.db import make_engine, write_session
 from tests.stock.helpers import T0
 
 

@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 
 from fleet.cli import main
-from fleet.db import make_engine, read_session, write_session
-from fleet.models import Audit, Component, Fault, Rma, Stock, Swap
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.models import Audit, Component, Fault, Rma, Stock, Swap
 from tests.conftest import REPO
 from tests.stock import helpers as h
 

@@ -9,10 +9,10 @@ from datetime import timedelta
 from sqlmodel import select
 
 from fleet.config import Settings
-from fleet.db import make_engine, write_session
-from fleet.models import Site, Stock
-from fleet.reorder import HISTORY_MIN_COMPONENT_YEARS
-from fleet.stock import reorder_lines
+from fleet.stock.reorder import HISTORY_MIN_COMPONENT_YEARS
+from fleet.stock.reserve import reorder_lines
+from fleet.store.db import make_engine, write_session
+from fleet.store.models import Site, Stock
 from tests.stock import helpers as h
 from tests.stock.test_cli import fleet
 from tests.stock.test_reorder import poisson_quantile_by_pmf

@@ -12,8 +12,8 @@ import time
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from fleet.db import read_session, write_session
-from fleet.models import Component, Fault, PartCompat, PartModel, Reservation, Stock
+from fleet.store.db import read_session, write_session
+from fleet.store.models import Component, Fault, PartCompat, PartModel, Reservation, Stock
 from tests.stock import helpers as h
 from tests.stock.racer import race
 

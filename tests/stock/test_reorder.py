@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fleet.config import Settings
-from fleet.reorder import (
+from fleet.stock.reorder import (
     HISTORY_MIN_COMPONENT_YEARS,
     HISTORY_MIN_FAILURES,
     KindHistory,

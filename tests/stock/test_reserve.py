@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from fleet.config import Settings
-from fleet.db import read_session, write_session
 from fleet.errors import FleetError, NotFound
-from fleet.models import Audit, Fault, PartModel, Reservation, ServerModel, Stock, Transfer
-from fleet.stock import NO_SPARE_IN_REACH, receive_transfer, release_for_fault, reserve_for_fault, ship_transfer
-from fleet.swapwork import complete_swap
+from fleet.stock.reserve import NO_SPARE_IN_REACH, receive_transfer, release_for_fault, reserve_for_fault, ship_transfer
+from fleet.store.db import read_session, write_session
+from fleet.store.models import Audit, Fault, PartModel, Reservation, ServerModel, Stock, Transfer
+from fleet.swaps.work import complete_swap
 from tests.stock import helpers as h
 
 NOW = h.T0 + timedelta(minutes=10)

@@ -8,12 +8,12 @@ import pytest
 from sqlmodel import func, select
 
 from fleet.config import Settings
-from fleet.db import read_session, write_session
 from fleet.errors import FleetError, InputError, NotFound
-from fleet.models import Audit, Component, Fault, Reservation, Rma, Stock, Swap, Technician
-from fleet.rma import advance_rma
-from fleet.stock import reserve_for_fault
-from fleet.swapwork import complete_swap, start_swap
+from fleet.stock.reserve import reserve_for_fault
+from fleet.stock.rma import advance_rma
+from fleet.store.db import read_session, write_session
+from fleet.store.models import Audit, Component, Fault, Reservation, Rma, Stock, Swap, Technician
+from fleet.swaps.work import complete_swap, start_swap
 from tests.stock import helpers as h
 
 NOW = h.T0 + timedelta(minutes=40)

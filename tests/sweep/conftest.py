@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from fleet.db import make_engine, read_session, write_session
-from fleet.migrate import upgrade
-from fleet.models import Server
 from fleet.sim.sample import load_sample
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import Server
 from tests.conftest import REPO
 
 PASSWORD = "sweep-test-bmc-pw"

@@ -6,11 +6,11 @@ from __future__ import annotations
 from sqlmodel import select
 
 from fleet.clock import utcnow
-from fleet.db import read_session, write_session
-from fleet.demo import Demo
-from fleet.models import Component, Fault, Rma, Server, Swap, Technician
-from fleet.swapwork import complete_swap
-from fleet.sweep import poll_server, run_sweep
+from fleet.sim.demo import Demo
+from fleet.store.db import read_session, write_session
+from fleet.store.models import Component, Fault, Rma, Server, Swap, Technician
+from fleet.swaps.work import complete_swap
+from fleet.sweep.run import poll_server, run_sweep
 
 
 def test_fault_spare_swap_verify(tmp_path):

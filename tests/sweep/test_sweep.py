@@ -12,8 +12,8 @@ import time
 
 from sqlmodel import select
 
-from fleet.db import make_engine, read_session, write_session
-from fleet.models import Fault, Reservation, SensorChange, SensorState, Server, Swap, SweepRun
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.models import Fault, Reservation, SensorChange, SensorState, Server, Swap, SweepRun
 from tests.conftest import REPO, free_port
 from tests.sweep.conftest import ENV, fleet_cli
 

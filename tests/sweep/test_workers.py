@@ -15,9 +15,9 @@ import pytest
 from sqlalchemy import update
 from sqlmodel import select
 
-from fleet.db import make_engine, read_session, write_session
-from fleet.migrate import upgrade
-from fleet.models import Server
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import Server
 from tests.conftest import REPO, free_port
 from tests.factories import make_fleet
 from tests.sweep.conftest import ENV

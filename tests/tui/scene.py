@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
 
-from fleet.db import write_session
-from fleet.models import (
+from fleet.store.db import write_session
+from fleet.store.models import (
     Component,
     Customer,
     Fault,

@@ -9,9 +9,9 @@ from sqlmodel import select
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
-from fleet.db import make_engine, read_session, write_session
-from fleet.migrate import upgrade
-from fleet.models import Audit, Component, Fault, Server, Stock, Swap, Ticket
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import Audit, Component, Fault, Server, Stock, Swap, Ticket
 from fleet.tui.app import FleetApp, make_app
 from fleet.tui.livetable import LiveTable
 from tests.tui.scene import NOW, build_scene

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fleet.config import Settings
-from fleet.dashboard import load_dashboard
-from fleet.db import read_session
-from fleet.faultboard import fault_rows
-from fleet.serverdetail import load_server_detail
-from fleet.stockboard import load_stock_board
-from fleet.timeline import load_timeline
-from fleet.workqueue import work_queue
+from fleet.store.db import read_session
+from fleet.views.dashboard import load_dashboard
+from fleet.views.faults import fault_rows
+from fleet.views.queue import work_queue
+from fleet.views.server import load_server_detail
+from fleet.views.stock import load_stock_board
+from fleet.views.timeline import load_timeline
 from tests.tui.scene import DETECTED, NOW, build_scene
 
 

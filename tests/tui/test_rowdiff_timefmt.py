@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fleet.timefmt import age, countdown, local
 from fleet.tui.rowdiff import cell_updates, removals
+from fleet.views.timefmt import age, countdown, local
 
 T = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ import time
 
 from textual.widgets import DataTable, Static
 
-from fleet.db import make_engine
-from fleet.migrate import upgrade
+from fleet.store.db import make_engine
+from fleet.store.migrate import upgrade
 from fleet.tui.app import make_app
 from tests.factories import make_fleet
 

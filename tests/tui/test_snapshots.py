@@ -12,8 +12,8 @@ from textual.widgets import DataTable
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
-from fleet.db import make_engine
-from fleet.migrate import upgrade
+from fleet.store.db import make_engine
+from fleet.store.migrate import upgrade
 from fleet.tui.app import make_app
 from fleet.tui.detail import ServerScreen
 from fleet.tui.views import VIEWS

@@ -1,0 +1,267 @@
+"""SLA accounting per month: acknowledgements, critical swaps, network availability, outage credits, monitoring gaps.
+
+The rules are pure functions over plain values (numbers from Settings, times in aware UTC); `sla_report` reads the
+database and applies them. Months are calendar months in UTC. docs/SLA.md maps every SLA sentence to this code.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from fleet.config import Settings
+from fleet.errors import InputError
+from fleet.store.models import Fault, Outage, Server, Site, Swap, SweepRun
+from fleet.swaps.windows import merge
+
+OUT_OF_SCOPE = ("vps", "shared")  # SLA: does not apply to VPS or shared hosting
+
+Interval = tuple[datetime, datetime]
+
+
+# --- pure rules --------------------------------------------------------------------------------------------------
+
+
+def parse_month(text: str) -> tuple[datetime, datetime]:
+    """'2026-10' -> [2026-10-01 00:00 UTC, 2026-11-01 00:00 UTC)."""
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    if not m or not 1 <= int(m.group(2)) <= 12:
+        raise InputError(f"--month wants YYYY-MM, got {text!r}")
+    year, month = int(m.group(1)), int(m.group(2))
+    start = datetime(year, month, 1, tzinfo=UTC)
+    end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
+    return start, end
+
+
+def month_pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, datetime]]:
+    """An interval cut at month boundaries (UTC): [("2026-10", s, e), ("2026-11", s, e)]."""
+    out = []
+    cur = start
+    while cur < end:
+        _, m_end = parse_month(f"{cur.year:04d}-{cur.month:02d}")
+        piece_end = min(end, m_end)
+        out.append((f"{cur.year:04d}-{cur.month:02d}", cur, piece_end))
+        cur = piece_end
+    return out
+
+
+def minutes(a: datetime, b: datetime) -> float:
+    return (b - a).total_seconds() / 60
+
+
+def credit_periods(outage_minutes: float, settings: Settings) -> int:
+    """Full 60-minute periods of one outage, counted only when it lasted longer than the threshold (1 h):
+    59 and 60 minutes earn nothing, 61 minutes one period, 2 h 59 two."""
+    if outage_minutes <= settings.outage_credit_after_min:
+        return 0
+    return int(outage_minutes // 60)
+
+
+def _cents(value: Fraction) -> int:
+    # Half-up to the cent: the customer never loses half a cent to rounding.
+    return int((value * 2 + 1) // 2)
+
+
+def credit_cents(periods: int, monthly_fee_cents: int, billing: str, settings: Settings) -> tuple[int, bool]:
+    """The month's credit for this many periods, and whether the cap applied.
+
+    Monthly billing: periods x 3.3 % of the monthly fee, at most 50 % of it. Annual billing: the annual payment is
+    twelve monthly fees; periods x 0.27 % of it, at most 1/24 of it.
+    """
+    if billing == "annual":
+        fee = Fraction(monthly_fee_cents * 12)
+        raw = fee * Fraction(str(settings.outage_credit_per_hour_annual_pct)) / 100 * periods
+        cap = fee * Fraction(settings.outage_credit_cap_annual_fraction).limit_denominator(10_000)
+    else:
+        fee = Fraction(monthly_fee_cents)
+        raw = fee * Fraction(str(settings.outage_credit_per_hour_pct)) / 100 * periods
+        cap = fee * Fraction(str(settings.outage_credit_cap_monthly_pct)) / 100
+    return (_cents(cap), True) if raw > cap else (_cents(raw), False)
+
+
+def availability_pct(down_minutes: float, period_start: datetime, period_end: datetime) -> float:
+    total = minutes(period_start, period_end)
+    return 100.0 * (1 - down_minutes / total) if total > 0 else 100.0
+
+
+def clip(a: datetime, b: datetime, lo: datetime, hi: datetime) -> Interval | None:
+    s, e = max(a, lo), min(b, hi)
+    return (s, e) if e > s else None
+
+
+def monitoring_gaps(
+    starts: Iterable[datetime], period_start: datetime, period_end: datetime, interval: timedelta
+) -> list[Interval]:
+    """Stretches of the period longer than the monitoring interval with no sweep starting: between consecutive sweep
+    starts, and from the last one to the period's end. Give the last sweep before the period too, or the period
+    begins with a gap."""
+    points = sorted(t for t in starts if t < period_end)
+    before = [t for t in points if t < period_start]
+    inside = [t for t in points if t >= period_start]
+    prev = before[-1] if before else period_start
+    out: list[Interval] = []
+    for t in [*inside, period_end]:
+        if t - prev > interval:
+            piece = clip(prev, t, period_start, period_end)
+            if piece:
+                out.append(piece)
+        prev = t
+    return out
+
+
+# --- the report --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    month: str
+    start: datetime
+    end: datetime  # the month's end, or now for the running month
+
+
+def _servers(session: Session, site: str | None) -> list[tuple[Server, Site]]:
+    q = select(Server, Site).join(Site, col(Site.id) == Server.site_id)
+    if site:
+        q = q.where(Site.code == site)
+    return list(session.exec(q.order_by(col(Server.hostname))).all())  # type: ignore[arg-type]
+
+
+def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> dict[str, Any]:
+    within = timedelta(minutes=settings.ack_within_min)
+    ok = late = pending = 0
+    for f in faults:
+        if f.acknowledged_at is not None:
+            if f.acknowledged_at - f.notified_at <= within:
+                ok += 1
+            else:
+                late += 1
+        elif now > f.notified_at + within:
+            late += 1
+        else:
+            pending += 1
+    decided = ok + late
+    return {"alerts": len(faults), "within": ok, "late": late, "pending": pending,
+            "within_pct": round(100 * ok / decided, 2) if decided else None}  # fmt: skip
+
+
+def _swap_stats(rows: Sequence[tuple[Swap, Fault]], now: datetime, settings: Settings) -> dict[str, Any]:
+    target = timedelta(minutes=settings.critical_target_min)
+    limit = timedelta(minutes=settings.critical_limit_min)
+    in_target = in_limit = late = pending = 0
+    for swap, fault in rows:
+        start = fault.critical_since or fault.notified_at
+        if swap.done_at is None:
+            if now > start + limit:
+                late += 1
+            else:
+                pending += 1
+            continue
+        took = swap.done_at - start
+        in_target += took <= target
+        in_limit += took <= limit
+        late += took > limit
+    return {"critical_swaps": len(rows), "within_target": in_target, "within_limit": in_limit, "late": late,
+            "pending": pending, "target_min": settings.critical_target_min,
+            "limit_min": settings.critical_limit_min}  # fmt: skip
+
+
+def sla_report(
+    session: Session, month: str, *, now: datetime, settings: Settings, site: str | None = None
+) -> dict[str, Any]:
+    """The month's SLA figures (servers on VPS and shared plans left out, as the SLA says)."""
+    m_start, m_end = parse_month(month)
+    end = min(m_end, now) if m_start <= now else m_end
+    servers = _servers(session, site)
+    in_scope = {s.id: (s, st) for s, st in servers if s.plan not in OUT_OF_SCOPE}
+    excluded = [s.hostname for s, _ in servers if s.plan in OUT_OF_SCOPE]
+    ids = list(in_scope)
+
+    faults = list(session.exec(select(Fault).where(
+        col(Fault.server_id).in_(ids), Fault.notified_at >= m_start, Fault.notified_at < m_end)).all())  # fmt: skip
+    swap_rows = [
+        (sw, f)
+        for sw, f in session.exec(
+            select(Swap, Fault)
+            .join(Fault, col(Fault.id) == Swap.fault_id)
+            .where(col(Swap.server_id).in_(ids), Swap.critical == True, Swap.state != "cancelled")  # noqa: E712
+        ).all()
+        if m_start <= (f.critical_since or f.notified_at) < m_end
+    ]
+
+    outages = session.exec(
+        select(Outage).where(
+            col(Outage.server_id).in_(ids),
+            Outage.cause == "network",
+            Outage.start_at < m_end,
+            col(Outage.end_at).is_(None) | (col(Outage.end_at) > m_start),
+        )
+    ).all()
+    per_server: dict[int, list[dict[str, Any]]] = {i: [] for i in ids if i is not None}
+    down_iv: dict[int, list[Interval]] = {i: [] for i in per_server}
+    for o in outages:
+        o_end = o.end_at or now  # still down: counts until now
+        for label, s, e in month_pieces(o.start_at, min(o_end, m_end)):
+            if label != month:
+                continue
+            mins = minutes(s, e)
+            down_iv[o.server_id].append((s, e))
+            per_server[o.server_id].append({"outage_id": o.id, "start": s.isoformat(), "end": e.isoformat(),
+                                            "minutes": round(mins, 1), "periods": credit_periods(mins, settings),
+                                            "ongoing": o.end_at is None})  # fmt: skip
+    avail_rows, credit_rows = [], []
+    total_credit = 0
+    for sid, pieces in per_server.items():
+        server, st = in_scope[sid]
+        # Overlapping records of one outage (two detectors) must not count the same minute twice.
+        down = sum(minutes(s, e) for s, e in merge(down_iv[sid]))
+        pct = availability_pct(down, m_start, end)
+        avail_rows.append({"server": server.hostname, "site": st.code, "down_minutes": round(down, 1),
+                           "availability_pct": round(pct, 4), "met": pct >= settings.network_availability})  # fmt: skip
+        periods = sum(p["periods"] for p in pieces)
+        if periods:
+            cents, capped = credit_cents(periods, server.monthly_fee_cents, server.billing, settings)
+            total_credit += cents
+            credit_rows.append({"server": server.hostname, "site": st.code, "plan": server.plan,
+                                "billing": server.billing, "periods": periods, "credit_cents": cents,
+                                "capped": capped, "outages": pieces})  # fmt: skip
+
+    sweep_q = select(SweepRun.started_at).where(SweepRun.started_at < end)
+    if site:
+        sweep_q = sweep_q.where(col(SweepRun.site_code).is_(None) | (SweepRun.site_code == site))
+    last_before = session.exec(
+        sweep_q.where(SweepRun.started_at < m_start).order_by(col(SweepRun.started_at).desc()).limit(1)
+    ).all()
+    inside = session.exec(sweep_q.where(SweepRun.started_at >= m_start)).all()
+    gaps = monitoring_gaps([*last_before, *inside], m_start, end, timedelta(minutes=settings.monitoring_interval_min))
+    gap_minutes = [minutes(s, e) for s, e in gaps]
+
+    return {
+        "month": month,
+        "site": site,
+        "period": {"start": m_start.isoformat(), "end": end.isoformat(), "complete": end == m_end},
+        "acknowledgement": {**_ack_stats(faults, now, settings), "within_min": settings.ack_within_min},
+        "swaps": _swap_stats(swap_rows, now, settings),
+        "availability": {
+            "target_pct": settings.network_availability,
+            "servers": avail_rows,
+            "breaches": sum(not r["met"] for r in avail_rows),
+        },
+        "credits": {"servers": credit_rows, "total_cents": total_credit},
+        "monitoring": {
+            "interval_min": settings.monitoring_interval_min,
+            "sweeps": len(inside),
+            "gaps": [
+                {"start": s.isoformat(), "end": e.isoformat(), "minutes": round(m, 1)}
+                for (s, e), m in zip(gaps, gap_minutes, strict=True)
+            ],
+            "gap_minutes": round(sum(gap_minutes), 1),
+            "longest_gap_minutes": round(max(gap_minutes, default=0.0), 1),
+        },
+        "excluded": {"servers": excluded, "reason": "VPS and shared hosting are outside the SLA"},
+    }

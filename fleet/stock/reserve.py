@@ -1,0 +1,673 @@
+"""Spare stock: what is on the shelf, matching a fault to a spare, reserving it, transfers between sites.
+
+The last unit can be reserved once only, on SQLite and on PostgreSQL: a reservation is a single conditional UPDATE
+(`reserved = reserved + 1 WHERE on_hand - reserved >= 1`) whose row count says whether this caller got the unit, and
+the CHECK constraints on `stock` (on_hand >= 0, 0 <= reserved <= on_hand) are the backstop. Callers run these
+functions inside one `write_session`, so a failure leaves nothing half-written. Every movement is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import Session, col, select
+
+from fleet.config import Settings
+from fleet.errors import FleetError, NotFound
+from fleet.stock.reorder import (
+    KindHistory,
+    dispersion,
+    failure_rate,
+    lead_time_demand,
+    order_quantity,
+    reorder_level,
+    service_target,
+)
+from fleet.store import audit
+from fleet.store.models import (
+    Component,
+    Fault,
+    PartCompat,
+    PartModel,
+    PartSubstitute,
+    Reservation,
+    Server,
+    ServerModel,
+    Site,
+    Stock,
+    Transfer,
+)
+
+NO_SPARE_IN_REACH = "critical, no spare in reach"
+OPEN_TRANSFER_STATES = ("proposed", "in_transit")
+YEAR_SECONDS = 365.25 * 24 * 3600
+
+
+def list_stock(session: Session, *, site: str | None = None) -> list[tuple[Stock, Site, PartModel]]:
+    q = (
+        select(Stock, Site, PartModel)
+        .join(Site, col(Site.id) == col(Stock.site_id))
+        .join(PartModel, col(PartModel.id) == col(Stock.part_model_id))
+    )
+    if site:
+        q = q.where(Site.code == site)
+    return list(session.exec(q.order_by(Site.code, PartModel.part_number)).all())  # type: ignore[arg-type]
+
+
+def stock_dict(stock: Stock, site: Site, part: PartModel) -> dict[str, Any]:
+    available = stock.on_hand - stock.reserved
+    return {
+        "site": site.code,
+        "part_number": part.part_number,
+        "kind": part.kind,
+        "description": part.description,
+        "bin": stock.bin,
+        "on_hand": stock.on_hand,
+        "reserved": stock.reserved,
+        "available": available,
+        "reorder_level": stock.reorder_level,
+        "low": available <= stock.reorder_level,
+    }
+
+
+# --- the atomic movements ----------------------------------------------------------------------------------------
+
+
+def try_reserve(session: Session, stock_id: int) -> bool:
+    """Take one available unit of a stock row, or report that there was none. Atomic on both engines."""
+    return reserve_unit(session, stock_id) is not None
+
+
+def reserve_unit(session: Session, stock_id: int) -> dict[str, Any] | None:
+    """Like `try_reserve`, returning the row as the UPDATE left it (for the audit), or None when there was no unit."""
+    stmt = (
+        update(Stock)
+        .where(col(Stock.id) == stock_id, col(Stock.on_hand) - col(Stock.reserved) >= 1)
+        .values(reserved=col(Stock.reserved) + 1)
+        .returning(
+            col(Stock.site_id), col(Stock.part_model_id), col(Stock.bin), col(Stock.on_hand), col(Stock.reserved)
+        )
+        .execution_options(synchronize_session=False)
+    )
+    row = session.exec(stmt).first()
+    _refresh_stock(session, stock_id)
+    return dict(row._mapping) if row is not None else None
+
+
+def _unreserve(session: Session, stock_id: int, quantity: int = 1) -> bool:
+    stmt = (
+        update(Stock)
+        .where(col(Stock.id) == stock_id, col(Stock.reserved) >= quantity)
+        .values(reserved=col(Stock.reserved) - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    done = session.exec(stmt).rowcount == 1
+    _refresh_stock(session, stock_id)
+    return done
+
+
+def take_reserved(session: Session, stock_id: int, quantity: int = 1) -> bool:
+    """A reserved unit leaves the shelf (installed or shipped): on hand and reserved both go down."""
+    stmt = (
+        update(Stock)
+        .where(col(Stock.id) == stock_id, col(Stock.reserved) >= quantity, col(Stock.on_hand) >= quantity)
+        .values(on_hand=col(Stock.on_hand) - quantity, reserved=col(Stock.reserved) - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    done = session.exec(stmt).rowcount == 1
+    _refresh_stock(session, stock_id)
+    return done
+
+
+def _refresh_stock(session: Session, stock_id: int) -> None:
+    # The UPDATEs above bypass the identity map: a Stock object already loaded must reload the database's numbers
+    # on its next use (expired, not re-read now: the race is won or lost by round trips).
+    obj = session.identity_map.get(session.identity_key(Stock, stock_id))
+    if obj is not None:
+        session.expire(obj)
+
+
+def stock_snapshot(session: Session, stock_id: int) -> dict[str, Any]:
+    obj = session.get(Stock, stock_id)
+    return audit.snapshot(obj, ("site_id", "part_model_id", "bin", "on_hand", "reserved")) if obj else {}
+
+
+# --- matching ----------------------------------------------------------------------------------------------------
+
+
+def installed_component(session: Session, server_id: int, slot: str) -> Component | None:
+    return session.exec(
+        select(Component).where(
+            Component.server_id == server_id, Component.slot == slot, col(Component.removed_at).is_(None)
+        )
+    ).first()
+
+
+def matching_parts(session: Session, fault: Fault) -> list[PartModel]:
+    """Part models that can replace the failed part, best first.
+
+    With a known component in the slot: its own part number first (it is installed there, so it fits), then its
+    substitutes that are listed as compatible with the server model. Without one (inventory unknown): every part
+    model of the fault's kind compatible with the server model.
+    """
+    server = session.get(Server, fault.server_id)
+    if server is None:
+        raise NotFound(f"server {fault.server_id} of fault {fault.id} does not exist")
+    # Subqueries, not lists: the whole match is two round trips (the race for the last unit is won by round trips).
+    fits = select(PartCompat.part_model_id).where(PartCompat.server_model_id == server.model_id)
+    comp = installed_component(session, fault.server_id, fault.slot)
+    if comp is not None:
+        own_id = comp.part_model_id
+        subs = select(PartSubstitute.substitute_id).where(
+            PartSubstitute.part_model_id == own_id, col(PartSubstitute.substitute_id).in_(fits)
+        )
+        found = session.exec(
+            select(PartModel).where(or_(col(PartModel.id) == own_id, col(PartModel.id).in_(subs)))
+        ).all()
+        return sorted(found, key=lambda p: (p.id != own_id, p.part_number))
+    return list(
+        session.exec(
+            select(PartModel)
+            .where(PartModel.kind == fault.kind, col(PartModel.id).in_(fits))
+            .order_by(PartModel.part_number)
+        ).all()
+    )
+
+
+def transit_hours(settings: Settings, from_code: str, to_code: str) -> float:
+    """Hours a part takes from one site to another: "FROM-TO" in the settings, else "TO-FROM", else the default."""
+    table = settings.transit_hours
+    for key in (f"{from_code}-{to_code}", f"{to_code}-{from_code}"):
+        if key in table:
+            return float(table[key])
+    return settings.transit_default_h
+
+
+def critical_deadline(fault: Fault, settings: Settings) -> datetime | None:
+    """The hard limit of a critical fault: when it became critical (else its notification) + the 4 h limit."""
+    if fault.severity != "critical":
+        return None
+    start = fault.critical_since or fault.notified_at
+    return start + timedelta(minutes=settings.critical_limit_min)
+
+
+# --- reserve and release -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SpareOutcome:
+    """What `reserve_for_fault` arranged. `status`: reserved (at the server's site), transfer (reserved elsewhere,
+    transfer proposed), none (no spare anywhere). `existing` when it had been arranged before this call."""
+
+    fault_id: int
+    status: str
+    part_number: str | None = None
+    site: str | None = None  # where the reserved unit sits now
+    reservation_id: int | None = None
+    transfer_id: int | None = None
+    eta: datetime | None = None  # when the spare is at the server's site
+    deadline: datetime | None = None  # critical faults: the hard limit
+    in_reach: bool = True
+    flag: str | None = None
+    existing: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "fault_id": self.fault_id,
+            "status": self.status,
+            "part_number": self.part_number,
+            "site": self.site,
+            "reservation_id": self.reservation_id,
+            "transfer_id": self.transfer_id,
+            "eta": self.eta.isoformat() if self.eta else None,
+            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "in_reach": self.in_reach,
+            "flag": self.flag,
+            "existing": self.existing,
+        }
+
+
+def _locked_fault(session: Session, fault_id: int) -> Fault:
+    # FOR UPDATE serialises two callers working on the same fault on PostgreSQL (SQLite's write lock already does).
+    fault = session.exec(select(Fault).where(Fault.id == fault_id).with_for_update()).first()
+    if fault is None:
+        raise NotFound(f"no fault {fault_id}")
+    return fault
+
+
+def active_reservations(session: Session, fault_id: int) -> list[Reservation]:
+    return list(
+        session.exec(
+            select(Reservation)
+            .where(Reservation.fault_id == fault_id, Reservation.state == "active")
+            .order_by(col(Reservation.id))
+        ).all()
+    )
+
+
+def reserve_for_fault(
+    session: Session, fault_id: int, *, now: datetime, settings: Settings, actor: str
+) -> SpareOutcome:
+    """Find and reserve a spare for an open fault: at the server's site if any is there, else at the site whose
+    part arrives first, with a proposed transfer. Idempotent: a fault that has its spare gets the same answer.
+
+    A critical fault whose spare cannot be at its site before the hard limit is flagged (outcome and audit).
+    """
+    fault = _locked_fault(session, fault_id)
+    if fault.resolved_at is not None or fault.state in ("resolved", "cancelled"):
+        raise FleetError(f"fault {fault_id} is {fault.state}: it needs no spare")
+    server = session.get(Server, fault.server_id)
+    if server is None:
+        raise NotFound(f"server {fault.server_id} of fault {fault_id} does not exist")
+    deadline = critical_deadline(fault, settings)
+
+    existing = active_reservations(session, fault_id)
+    if existing:
+        return _describe_existing(session, fault, server, existing[0], deadline)
+
+    parts = matching_parts(session, fault)
+    order = {p.id: i for i, p in enumerate(parts)}
+    by_id = {p.id: p for p in parts}
+
+    # At the server's site: no transit, so the first part that can be reserved is the answer.
+    local = session.exec(
+        select(Stock.id, Stock.part_model_id).where(
+            Stock.site_id == server.site_id,
+            col(Stock.part_model_id).in_(list(order)),
+            col(Stock.on_hand) - col(Stock.reserved) >= 1,
+        )
+    ).all()
+    for stock_id, part_id in sorted(local, key=lambda r: order[r[1]]):
+        after = reserve_unit(session, stock_id)  # type: ignore[arg-type]
+        if after is not None:
+            res = _new_reservation(session, stock_id, after, fault, now=now, actor=actor)  # type: ignore[arg-type]
+            site = session.get(Site, server.site_id)
+            return SpareOutcome(
+                fault_id=fault_id,
+                status="reserved",
+                part_number=by_id[part_id].part_number,
+                site=site.code if site else None,
+                reservation_id=res.id,
+                eta=now,
+                deadline=deadline,
+            )
+
+    # Elsewhere: the unit that arrives first (then the site with most to spare, then the preferred part).
+    to_site = session.get(Site, server.site_id)
+    assert to_site is not None
+    remote = session.exec(
+        select(Stock, Site)
+        .join(Site, col(Site.id) == col(Stock.site_id))
+        .where(
+            Stock.site_id != server.site_id,
+            col(Stock.part_model_id).in_(list(order)),
+            col(Stock.on_hand) - col(Stock.reserved) >= 1,
+        )
+    ).all()
+    ranked = sorted(
+        remote,
+        key=lambda r: (
+            transit_hours(settings, r[1].code, to_site.code),
+            -(r[0].on_hand - r[0].reserved),
+            order[r[0].part_model_id],
+            r[1].code,
+        ),
+    )
+    for stock, from_site in ranked:
+        assert stock.id is not None
+        stock_id, part_id = stock.id, stock.part_model_id
+        after = reserve_unit(session, stock_id)
+        if after is None:
+            continue  # someone took it between the query and now: try the next best
+        res = _new_reservation(session, stock_id, after, fault, now=now, actor=actor)
+        eta = now + timedelta(hours=transit_hours(settings, from_site.code, to_site.code))
+        transfer = Transfer(
+            part_model_id=part_id,
+            from_site_id=from_site.id,  # type: ignore[arg-type]
+            to_site_id=to_site.id,  # type: ignore[arg-type]
+            quantity=1,
+            fault_id=fault_id,
+            state="proposed",
+            created_at=now,
+            eta=eta,
+        )
+        session.add(transfer)
+        session.flush()
+        audit.record(session, at=now, actor=actor, action="transfer.propose", entity="transfer",
+                     entity_id=transfer.id, after=audit.snapshot(transfer))  # fmt: skip
+        in_reach = deadline is None or eta < deadline
+        outcome = SpareOutcome(
+            fault_id=fault_id,
+            status="transfer",
+            part_number=by_id[part_id].part_number,
+            site=from_site.code,
+            reservation_id=res.id,
+            transfer_id=transfer.id,
+            eta=eta,
+            deadline=deadline,
+            in_reach=in_reach,
+            flag=None if in_reach else NO_SPARE_IN_REACH,
+        )
+        if not in_reach:
+            _flag(session, fault, outcome, now=now, actor=actor)
+        return outcome
+
+    outcome = SpareOutcome(
+        fault_id=fault_id,
+        status="none",
+        deadline=deadline,
+        in_reach=deadline is None,
+        flag=NO_SPARE_IN_REACH if deadline is not None else None,
+    )
+    if deadline is not None:
+        _flag(session, fault, outcome, now=now, actor=actor)
+    return outcome
+
+
+def _new_reservation(
+    session: Session, stock_id: int, after: dict[str, Any], fault: Fault, *, now: datetime, actor: str
+) -> Reservation:
+    """Record the unit `reserve_unit` took; `after` is the stock row as that UPDATE left it."""
+    res = Reservation(stock_id=stock_id, fault_id=fault.id, quantity=1, state="active", created_at=now, actor=actor)
+    session.add(res)
+    session.flush()
+    before = dict(after, reserved=after["reserved"] - 1)
+    audit.record(session, at=now, actor=actor, action="stock.reserve", entity="stock", entity_id=stock_id,
+                 before=before, after=dict(after, reservation_id=res.id, fault_id=fault.id))  # fmt: skip
+    return res
+
+
+def _flag(session: Session, fault: Fault, outcome: SpareOutcome, *, now: datetime, actor: str) -> None:
+    audit.record(session, at=now, actor=actor, action="fault.no_spare_in_reach", entity="fault", entity_id=fault.id,
+                 after={"flag": NO_SPARE_IN_REACH, **outcome.to_dict()})  # fmt: skip
+
+
+def _describe_existing(
+    session: Session, fault: Fault, server: Server, res: Reservation, deadline: datetime | None
+) -> SpareOutcome:
+    stock = session.get(Stock, res.stock_id)
+    assert stock is not None
+    part = session.get(PartModel, stock.part_model_id)
+    site = session.get(Site, stock.site_id)
+    common: dict[str, Any] = {
+        "fault_id": fault.id,
+        "part_number": part.part_number if part else None,
+        "site": site.code if site else None,
+        "reservation_id": res.id,
+        "deadline": deadline,
+        "existing": True,
+    }
+    if stock.site_id == server.site_id:
+        return SpareOutcome(status="reserved", eta=res.created_at, **common)
+    transfer = session.exec(
+        select(Transfer).where(Transfer.fault_id == fault.id, col(Transfer.state).in_(OPEN_TRANSFER_STATES))
+    ).first()
+    eta = transfer.eta if transfer else None
+    in_reach = deadline is None or (eta is not None and eta < deadline)
+    return SpareOutcome(
+        status="transfer",
+        transfer_id=transfer.id if transfer else None,
+        eta=eta,
+        in_reach=in_reach,
+        flag=None if in_reach else NO_SPARE_IN_REACH,
+        **common,
+    )
+
+
+def release_for_fault(session: Session, fault_id: int, *, now: datetime, actor: str) -> int:
+    """Give back the spare(s) a fault holds (it was cancelled or resolved without a swap) and cancel its open
+    transfers. Returns how many reservations were released (0 when it held none: safe to call twice)."""
+    _locked_fault(session, fault_id)
+    released = 0
+    for res in active_reservations(session, fault_id):
+        before = stock_snapshot(session, res.stock_id)
+        if not _unreserve(session, res.stock_id, res.quantity):
+            raise FleetError(f"stock {res.stock_id} holds fewer reserved units than reservation {res.id}")
+        res.state = "released"
+        res.closed_at = now
+        session.add(res)
+        audit.record(session, at=now, actor=actor, action="stock.release", entity="stock", entity_id=res.stock_id,
+                     before=before, after=dict(stock_snapshot(session, res.stock_id), reservation_id=res.id,
+                                               fault_id=fault_id))  # fmt: skip
+        released += 1
+    for transfer in session.exec(
+        select(Transfer).where(Transfer.fault_id == fault_id, col(Transfer.state).in_(OPEN_TRANSFER_STATES))
+    ).all():
+        before_t = audit.snapshot(transfer)
+        transfer.state = "cancelled"
+        session.add(transfer)
+        audit.record(session, at=now, actor=actor, action="transfer.cancel", entity="transfer",
+                     entity_id=transfer.id, before=before_t, after=audit.snapshot(transfer))  # fmt: skip
+    session.flush()
+    return released
+
+
+# --- transfers ---------------------------------------------------------------------------------------------------
+
+
+def _open_transfer(session: Session, transfer_id: int) -> Transfer:
+    transfer = session.exec(select(Transfer).where(Transfer.id == transfer_id).with_for_update()).first()
+    if transfer is None:
+        raise NotFound(f"no transfer {transfer_id}")
+    if transfer.state not in OPEN_TRANSFER_STATES:
+        raise FleetError(f"transfer {transfer_id} is already {transfer.state}")
+    return transfer
+
+
+def ship_transfer(session: Session, transfer_id: int, *, now: datetime, actor: str) -> Transfer:
+    """proposed -> in_transit. The unit stays counted (and reserved) at the source until it is received."""
+    transfer = _open_transfer(session, transfer_id)
+    if transfer.state != "proposed":
+        raise FleetError(f"transfer {transfer_id} is already {transfer.state}")
+    before = audit.snapshot(transfer)
+    transfer.state = "in_transit"
+    session.add(transfer)
+    audit.record(session, at=now, actor=actor, action="transfer.ship", entity="transfer", entity_id=transfer.id,
+                 before=before, after=audit.snapshot(transfer))  # fmt: skip
+    return transfer
+
+
+def receive_transfer(session: Session, transfer_id: int, *, now: datetime, actor: str) -> Transfer:
+    """The part arrived: it leaves the source's shelf and lands on the destination's, still reserved for its fault."""
+    transfer = _open_transfer(session, transfer_id)
+    source = session.exec(
+        select(Stock).where(Stock.site_id == transfer.from_site_id, Stock.part_model_id == transfer.part_model_id)
+    ).first()
+    if source is None or source.id is None:
+        raise FleetError(f"transfer {transfer_id}: the source site has no stock of that part")
+    res = None
+    if transfer.fault_id is not None:
+        res = next((r for r in active_reservations(session, transfer.fault_id) if r.stock_id == source.id), None)
+    before_src = stock_snapshot(session, source.id)
+    if res is not None:
+        moved = take_reserved(session, source.id, transfer.quantity)
+    else:
+        moved = try_reserve(session, source.id) and take_reserved(session, source.id, transfer.quantity)
+    if not moved:
+        raise FleetError(f"transfer {transfer_id}: the source site has no unit left to send")
+    dest = session.exec(
+        select(Stock).where(Stock.site_id == transfer.to_site_id, Stock.part_model_id == transfer.part_model_id)
+    ).first()
+    if dest is None:
+        dest = Stock(site_id=transfer.to_site_id, part_model_id=transfer.part_model_id, bin="RECEIVING")
+        session.add(dest)
+        session.flush()
+    assert dest.id is not None
+    before_dst = stock_snapshot(session, dest.id)
+    # An increment in SQL, not read-modify-write in Python: two arrivals at once must both count.
+    held = transfer.quantity if res is not None else 0
+    session.exec(
+        update(Stock)
+        .where(col(Stock.id) == dest.id)
+        .values(on_hand=col(Stock.on_hand) + transfer.quantity, reserved=col(Stock.reserved) + held)
+        .execution_options(synchronize_session=False)
+    )
+    _refresh_stock(session, dest.id)
+    if res is not None:
+        res.stock_id = dest.id
+        session.add(res)
+    before_t = audit.snapshot(transfer)
+    transfer.state = "received"
+    transfer.received_at = now
+    session.add(transfer)
+    session.flush()
+    audit.record(session, at=now, actor=actor, action="stock.ship", entity="stock", entity_id=source.id,
+                 before=before_src, after=stock_snapshot(session, source.id))  # fmt: skip
+    audit.record(session, at=now, actor=actor, action="stock.receive", entity="stock", entity_id=dest.id,
+                 before=before_dst, after=stock_snapshot(session, dest.id))  # fmt: skip
+    audit.record(session, at=now, actor=actor, action="transfer.receive", entity="transfer", entity_id=transfer.id,
+                 before=before_t, after=audit.snapshot(transfer))  # fmt: skip
+    return transfer
+
+
+# --- reorder levels ----------------------------------------------------------------------------------------------
+
+
+def kind_history(session: Session, *, now: datetime) -> dict[str, KindHistory]:
+    """Per part kind: failures (faults resolved by a swap), component-years of exposure, failures per month.
+
+    Exposure counts components with a known install time, up to their removal or now. Months run from the first
+    such install to the last complete calendar month before now.
+    """
+    exposure: dict[str, float] = {}
+    first: dict[str, datetime] = {}
+    rows = session.exec(
+        select(PartModel.kind, Component.installed_at, Component.removed_at)
+        .join(PartModel, col(PartModel.id) == col(Component.part_model_id))
+        .where(col(Component.installed_at).is_not(None))
+    ).all()
+    for kind, installed, removed in rows:
+        assert installed is not None
+        end = min(removed or now, now)
+        if end > installed:
+            exposure[kind] = exposure.get(kind, 0.0) + (end - installed).total_seconds() / YEAR_SECONDS
+        first[kind] = min(first.get(kind, installed), installed)
+    failures: dict[str, list[datetime]] = {}
+    for kind, at in session.exec(select(Fault.kind, Fault.notified_at).where(Fault.resolution == "swapped")).all():
+        failures.setdefault(kind, []).append(at)
+    result: dict[str, KindHistory] = {}
+    for kind in set(exposure) | set(failures):
+        months = _month_keys(first[kind], now) if kind in first else []
+        index = {m: i for i, m in enumerate(months)}
+        counts = [0] * len(months)
+        for at in failures.get(kind, []):
+            i = index.get((at.year, at.month))
+            if i is not None:
+                counts[i] += 1
+        result[kind] = KindHistory(
+            failures=len(failures.get(kind, [])),
+            component_years=exposure.get(kind, 0.0),
+            monthly_counts=tuple(counts),
+        )
+    return result
+
+
+def _month_keys(start: datetime, now: datetime) -> list[tuple[int, int]]:
+    """Calendar months from start's month to the last complete month before now."""
+    keys = []
+    y, m = start.year, start.month
+    while (y, m) < (now.year, now.month):
+        keys.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return keys
+
+
+@dataclass(frozen=True)
+class ReorderLine:
+    site: str
+    part_number: str
+    kind: str
+    installed: int
+    afr: float
+    afr_source: str
+    lead_time_days: float
+    demand: float  # expected failures during the lead time
+    model: str  # poisson | negative-binomial
+    dispersion: float | None
+    target: float
+    level: int  # max(computed level, the stock row's manual reorder_level)
+    on_hand: int
+    reserved: int
+    available: int
+    order: int
+
+    @property
+    def low(self) -> bool:
+        return self.available < self.level
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["low"] = self.low
+        return d
+
+
+def reorder_lines(session: Session, *, now: datetime, settings: Settings, site: str | None = None) -> list[ReorderLine]:
+    """The reorder level of every (site, part model) that has stock or an installed base, and what to order."""
+    sites = {s.id: s for s in session.exec(select(Site)).all()}
+    parts = {p.id: p for p in session.exec(select(PartModel)).all()}
+    stocks = {(s.site_id, s.part_model_id): s for s in session.exec(select(Stock)).all()}
+    # Installed base: parts in service, in servers whose model lists the part as compatible.
+    base: dict[tuple[int, int], int] = {}
+    for site_id, part_id in session.exec(
+        select(Server.site_id, Component.part_model_id)
+        .join(Server, col(Server.id) == col(Component.server_id))
+        .join(
+            PartCompat,
+            (col(PartCompat.part_model_id) == col(Component.part_model_id))
+            & (col(PartCompat.server_model_id) == col(Server.model_id)),
+        )
+        .where(col(Component.removed_at).is_(None))
+    ).all():
+        base[(site_id, part_id)] = base.get((site_id, part_id), 0) + 1
+    # The server models each part serves at each site decide whether its failure can take a server down.
+    served: dict[tuple[int, int], set[tuple[int, str]]] = {}
+    for site_id, part_id, psu_count, raid_level in session.exec(
+        select(Server.site_id, PartCompat.part_model_id, ServerModel.psu_count, ServerModel.raid_level)
+        .join(ServerModel, col(ServerModel.id) == col(Server.model_id))
+        .join(PartCompat, col(PartCompat.server_model_id) == col(ServerModel.id))
+        .where(Server.status != "decommissioned")
+    ).all():
+        served.setdefault((site_id, part_id), set()).add((psu_count, raid_level))
+    history = kind_history(session, now=now)
+
+    lines = []
+    for site_id, part_id in sorted(set(stocks) | set(base)):
+        where, part = sites[site_id], parts[part_id]
+        if site and where.code != site:
+            continue
+        hist = history.get(part.kind)
+        afr, source = failure_rate(part.kind, part.afr, hist, settings)
+        disp = dispersion(hist.monthly_counts) if hist else None
+        installed = base.get((site_id, part_id), 0)
+        demand = lead_time_demand(installed, afr, part.lead_time_days)
+        target = service_target(part.kind, sorted(served.get((site_id, part_id), set())), settings)
+        stock = stocks.get((site_id, part_id))
+        manual = stock.reorder_level if stock else 0
+        level = max(reorder_level(demand, target, disp), manual)
+        on_hand = stock.on_hand if stock else 0
+        reserved = stock.reserved if stock else 0
+        available = on_hand - reserved
+        lines.append(
+            ReorderLine(
+                site=where.code,
+                part_number=part.part_number,
+                kind=part.kind,
+                installed=installed,
+                afr=afr,
+                afr_source=source,
+                lead_time_days=part.lead_time_days,
+                demand=demand,
+                model="negative-binomial" if disp else "poisson",
+                dispersion=disp,
+                target=target,
+                level=level,
+                on_hand=on_hand,
+                reserved=reserved,
+                available=available,
+                order=order_quantity(level, available),
+            )
+        )
+    return sorted(lines, key=lambda line: (line.site, line.part_number))

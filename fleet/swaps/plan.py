@@ -1,0 +1,665 @@
+"""Swap scheduling inside the SLA: the service between the database and the pure planner (fleet/swaps/planner.py) and
+window proposer (fleet/swaps/windows.py). Every change to a swap or a window is audited; callers hold one write session,
+so a plan is written whole or not at all.
+
+Critical faults get a Swap with target (clock + 1 h) and hard limit (clock + 4 h), a technician and a start.
+Non-critical faults are batched per server: one mail to the customer with windows to choose from; the agreed window
+is recorded with `agree_window`; a customer who does not answer in time is escalated to staff.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from fleet.config import Settings
+from fleet.errors import InputError, NotFound
+from fleet.store.audit import record, snapshot
+from fleet.store.models import Customer, Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
+from fleet.swaps.notify import SwapLine, WindowOffer, deliver, proposal_mail
+from fleet.swaps.planner import Assignment, Job, Tech, disk_warning, plan
+from fleet.swaps.windows import Interval, expand, parse_weekly, propose_windows, subtract, zone
+
+ACTIVE = ("planned", "awaiting_customer", "agreed", "in_progress")  # a swap that is not done nor cancelled
+REPLANNABLE = ("planned", "awaiting_customer", "agreed")  # not yet started: a critical plan may move it
+PLAN_HORIZON = timedelta(days=7)  # technician hours looked at beyond the latest hard limit
+SWAP_FIELDS = ("technician_id", "planned_start", "target_at", "hard_limit_at", "state", "critical", "window_id",
+               "reservation_id", "warning", "note")  # fmt: skip
+
+
+# --- the SLA clock -----------------------------------------------------------------------------------------------
+
+
+def clock_start(fault: Fault) -> datetime:
+    """An escalated fault's clock starts at escalation; otherwise at notification (earliest of ticket, monitoring)."""
+    return fault.critical_since or fault.notified_at
+
+
+def deadlines(fault: Fault, settings: Settings) -> tuple[datetime, datetime]:
+    """(target, hard limit) of a critical swap."""
+    start = clock_start(fault)
+    target = start + timedelta(minutes=settings.critical_target_min)
+    return target, start + timedelta(minutes=settings.critical_limit_min)
+
+
+def swap_duration(kind: str, settings: Settings) -> timedelta:
+    # An unknown part kind gets the longest typical time: better planned too long than too short.
+    minutes = settings.swap_minutes.get(kind, max(settings.swap_minutes.values(), default=60))
+    return timedelta(minutes=minutes)
+
+
+def technician_hours(tech: Technician, site_tz: str, start: datetime, end: datetime) -> list[Interval]:
+    """Shift and on-call hours in UTC between start and end (both count: on call means reachable for a swap)."""
+    entries = parse_weekly(tech.shifts, f"technician {tech.name} shifts") + parse_weekly(
+        tech.on_call, f"technician {tech.name} on_call"
+    )
+    return expand(entries, zone(site_tz), start, end)
+
+
+# --- results -----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PlannedSwap:
+    swap_id: int
+    fault_id: int
+    server: str
+    site: str
+    technician: str | None
+    start: datetime | None
+    end: datetime | None
+    target: datetime
+    limit: datetime
+    late: bool
+    after_target: bool
+    reason: str | None
+    changed: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        for k in ("start", "end", "target", "limit"):
+            d[k] = d[k].isoformat() if d[k] else None
+        return d
+
+
+@dataclass
+class CustomerProposal:
+    server: str
+    customer: str | None
+    swap_ids: list[int]
+    window_ids: list[int]
+    warning: str | None
+    note: str | None
+    mail: EmailMessage | None = field(default=None, repr=False)
+    mail_name: str | None = None
+    sent_to: str | None = None  # where `plan_swaps` delivered the mail: an .eml path or smtp://host:port
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in self.__dict__.items() if k not in ("mail", "mail_name", "sent_to")}
+        d["mail"] = self.sent_to
+        return d
+
+
+@dataclass
+class PlanResult:
+    critical: list[PlannedSwap] = field(default_factory=list)
+    proposals: list[CustomerProposal] = field(default_factory=list)
+    escalated: list[int] = field(default_factory=list)  # swap ids: customer did not answer in time
+    cancelled: list[int] = field(default_factory=list)  # swap ids whose fault went away before the swap
+
+    @property
+    def late(self) -> list[PlannedSwap]:
+        return [p for p in self.critical if p.late]
+
+    @property
+    def planned(self) -> int:
+        """Swaps in this run's plan: critical ones planned plus non-critical ones put before a customer."""
+        return len(self.critical) + sum(len(p.swap_ids) for p in self.proposals)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "critical": [p.as_dict() for p in self.critical],
+            "planned": self.planned,
+            "late": [p.swap_id for p in self.late],
+            "proposals": [p.as_dict() for p in self.proposals],
+            "escalated": self.escalated,
+            "cancelled": self.cancelled,
+        }
+
+
+# --- helpers over the session ------------------------------------------------------------------------------------
+
+
+def _audit(session: Session, now: datetime, actor: str, action: str, obj: Any, before: dict[str, Any] | None) -> None:
+    session.flush()
+    record(session, at=now, actor=actor, action=action, entity=type(obj).__tablename__, entity_id=obj.id,
+           before=before, after=snapshot(obj))  # fmt: skip
+
+
+def _open_faults(session: Session, severity: str, site: str | None) -> list[tuple[Fault, Server, Site]]:
+    q = (
+        select(Fault, Server, Site)
+        .join(Server, col(Server.id) == Fault.server_id)
+        .join(Site, col(Site.id) == Server.site_id)
+        .where(col(Fault.resolved_at).is_(None), col(Fault.state).not_in(("resolved", "cancelled")))
+        .where(Fault.severity == severity)
+    )
+    if site:
+        q = q.where(Site.code == site)
+    return list(session.exec(q.order_by(col(Fault.id))).all())  # type: ignore[arg-type]
+
+
+def _active_swap(session: Session, fault_id: int) -> Swap | None:
+    return _active_swaps(session, [fault_id]).get(fault_id)
+
+
+def _active_swaps(session: Session, fault_ids: list[int]) -> dict[int, Swap]:
+    """The live swap of each fault (one query for the lot: planning a thousand faults stays fast)."""
+    q = select(Swap).where(col(Swap.fault_id).in_(fault_ids), col(Swap.state).in_(ACTIVE)).order_by(col(Swap.id))
+    return {sw.fault_id: sw for sw in session.exec(q).all()}  # the newest wins
+
+
+def _site_technicians(session: Session, site_ids: set[int]) -> list[Technician]:
+    q = select(Technician).where(col(Technician.site_id).in_(site_ids), Technician.active == True)  # noqa: E712
+    return list(session.exec(q.order_by(col(Technician.id))).all())
+
+
+def _busy(session: Session, settings: Settings, exclude: set[int]) -> dict[int, list[Interval]]:
+    """Technician time already committed: swaps in progress and agreed windows, except the ones being re-planned."""
+    busy: dict[int, list[Interval]] = defaultdict(list)
+    q = (
+        select(Swap, Fault)
+        .join(Fault, col(Fault.id) == Swap.fault_id)
+        .where(col(Swap.state).in_(("in_progress", "agreed")), col(Swap.technician_id).is_not(None))
+    )
+    for swap, fault in session.exec(q).all():
+        if swap.id in exclude or swap.technician_id is None:
+            continue
+        start = swap.started_at if swap.state == "in_progress" else swap.planned_start
+        if start is not None:
+            busy[swap.technician_id].append((start, start + swap_duration(fault.kind, settings)))
+    return busy
+
+
+def _parts_ready(session: Session, fault_ids: list[int]) -> dict[int, tuple[datetime | None, bool]]:
+    """fault -> (when the part is on site, whether that is known): an open transfer makes the swap wait for it."""
+    q = select(Transfer).where(
+        col(Transfer.fault_id).in_(fault_ids), col(Transfer.state).in_(("proposed", "in_transit"))
+    )
+    by_fault: dict[int, list[Transfer]] = defaultdict(list)
+    for t in session.exec(q).all():
+        by_fault[t.fault_id or 0].append(t)
+    out: dict[int, tuple[datetime | None, bool]] = {}
+    for fid, transfers in by_fault.items():
+        etas = [t.eta for t in transfers if t.eta is not None]
+        out[fid] = (max(etas) if etas else None, len(etas) == len(transfers))
+    return out
+
+
+def _reservations(session: Session, fault_ids: list[int]) -> dict[int, int]:
+    q = select(Reservation).where(col(Reservation.fault_id).in_(fault_ids), Reservation.state == "active")
+    out: dict[int, int] = {}
+    for r in session.exec(q.order_by(col(Reservation.id).desc())).all():
+        out[r.fault_id or 0] = r.id or 0  # the oldest wins
+    return out
+
+
+PendingAudit = list[tuple[str, Any, dict[str, Any] | None]]
+
+
+def _apply(
+    session: Session,
+    swap: Swap | None,
+    values: dict[str, Any],
+    now: datetime,
+    actor: str,
+    pending: PendingAudit | None = None,
+) -> tuple[Swap, bool]:
+    """Create or update a swap; audit only when something changed. With `pending`, the audit entries wait for one
+    flush of the whole plan (a row by row flush makes planning a thousand faults several times slower)."""
+    if swap is None:
+        swap = Swap(**values)
+        action, before = "swap.plan", None
+    else:
+        changes = {k: v for k, v in values.items() if getattr(swap, k) != v}
+        if not changes:
+            return swap, False  # untouched: no UPDATE, no audit entry (re-planning an unchanged fleet is cheap)
+        before = snapshot(swap, SWAP_FIELDS)
+        for k, v in changes.items():
+            setattr(swap, k, v)
+        action = "swap.replan"
+    session.add(swap)
+    if pending is None:
+        _audit(session, now, actor, action, swap, before)
+    else:
+        pending.append((action, swap, before))
+    return swap, True
+
+
+def _flush_audits(session: Session, pending: PendingAudit, now: datetime, actor: str) -> None:
+    session.flush()
+    for action, obj, before in pending:
+        record(session, at=now, actor=actor, action=action, entity=type(obj).__tablename__, entity_id=obj.id,
+               before=before, after=snapshot(obj))  # fmt: skip
+
+
+# --- critical ----------------------------------------------------------------------------------------------------
+
+
+def plan_critical(
+    session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
+) -> list[PlannedSwap]:
+    """(Re)plan every open critical fault not yet being worked on: create or update its Swap, audited.
+
+    Swaps already in progress keep their technician busy; everything else is planned again from now, so a new fault
+    with an earlier deadline moves later ones (and a plan that cannot meet a limit says so as soon as it is known).
+    """
+    rows = _open_faults(session, "critical", site)
+    ids = [f.id for f, _, _ in rows if f.id is not None]
+    live, ready_at, reserved = _active_swaps(session, ids), _parts_ready(session, ids), _reservations(session, ids)
+    existing: dict[int, Swap | None] = {}
+    jobs: list[Job] = []
+    info: dict[int, tuple[Fault, Server, Site]] = {}
+    for fault, server, st in rows:
+        assert fault.id is not None
+        swap = live.get(fault.id)
+        if swap is not None and swap.state == "in_progress":
+            continue
+        existing[fault.id] = swap
+        info[fault.id] = (fault, server, st)
+        target, limit = deadlines(fault, settings)
+        ready, known = ready_at.get(fault.id, (None, True))
+        jobs.append(Job(fault.id, st.id, swap_duration(fault.kind, settings), target, limit, ready, known))
+    if not jobs:
+        return []
+    sites = {st.id: st for _, _, st in info.values() if st.id is not None}
+    techs_rows = _site_technicians(session, set(sites))
+    replanned = {s.id for s in existing.values() if s is not None and s.id is not None}
+    busy = _busy(session, settings, replanned)
+    horizon_end = max(j.limit for j in jobs) + PLAN_HORIZON
+    techs = []
+    for t in techs_rows:
+        hours = technician_hours(t, sites[t.site_id].timezone, now, horizon_end)
+        techs.append(Tech(t.id, t.site_id, subtract(hours, busy[t.id or 0])))
+    names = {t.id: t.name for t in techs_rows}
+    pending: PendingAudit = []
+    written = []
+    for a in plan(jobs, techs, now):
+        fault, server, st = info[int(a.key)]  # type: ignore[call-overload]
+        values = _critical_values(a, fault, server, settings, reserved.get(fault.id or 0))
+        written.append((a, fault, server, st, *_apply(session, existing[fault.id or 0], values, now, actor, pending)))
+    _flush_audits(session, pending, now, actor)
+    out: list[PlannedSwap] = []
+    for a, fault, server, st, swap, changed in written:
+        assert swap.id is not None and fault.id is not None
+        tech_name = names.get(a.technician) if isinstance(a.technician, int) else None
+        out.append(PlannedSwap(swap.id, fault.id, server.hostname, st.code, tech_name, a.start, a.end, a.target,
+                               a.limit, a.late, a.after_target, a.reason, changed))  # fmt: skip
+    return out
+
+
+def _critical_values(
+    a: Assignment, fault: Fault, server: Server, settings: Settings, reservation_id: int | None
+) -> dict[str, Any]:
+    note = a.reason
+    if note is None and a.after_target and a.end is not None:
+        note = f"after the {settings.critical_target_min}-minute target, inside the hard limit"
+    return {
+        "fault_id": fault.id,
+        "server_id": server.id,
+        "technician_id": a.technician,
+        "critical": True,
+        "state": "planned",
+        "window_id": None,  # an escalated fault no longer waits for the customer's window
+        "planned_start": a.start,
+        "target_at": a.target,
+        "hard_limit_at": a.limit,
+        "reservation_id": reservation_id,
+        "warning": disk_warning(fault.kind, server.backup_option),
+        "note": note,
+    }
+
+
+# --- non-critical: windows agreed with the customer --------------------------------------------------------------
+
+
+def _live_windows(session: Session, server_id: int, now: datetime, state: str) -> list[MaintenanceWindow]:
+    q = select(MaintenanceWindow).where(
+        MaintenanceWindow.server_id == server_id, MaintenanceWindow.state == state, MaintenanceWindow.start_at > now
+    )
+    return list(session.exec(q.order_by(col(MaintenanceWindow.start_at))).all())
+
+
+def propose_noncritical(
+    session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
+) -> list[CustomerProposal]:
+    """Batch the open non-critical faults per server and ask the customer for a window (one mail per server).
+
+    A fault of a server that already has a window agreed (or proposals out) joins it without a new mail. The mails
+    are returned (CustomerProposal.mail), to be delivered by the caller before it commits.
+    """
+    by_server: dict[int, list[tuple[Fault, Swap | None]]] = defaultdict(list)
+    servers: dict[int, tuple[Server, Site]] = {}
+    rows = _open_faults(session, "non-critical", site)
+    live = _active_swaps(session, [f.id for f, _, _ in rows if f.id is not None])
+    for fault, server, st in rows:
+        assert fault.id is not None and server.id is not None
+        swap = live.get(fault.id)
+        if swap is not None and swap.state not in ("awaiting_customer",):
+            continue  # agreed, planned or being worked on: nothing to ask
+        by_server[server.id].append((fault, swap))
+        servers[server.id] = (server, st)
+    out: list[CustomerProposal] = []
+    for server_id, items in by_server.items():
+        server, st = servers[server_id]
+        warning = next((w for f, _ in items if (w := disk_warning(f.kind, server.backup_option))), None)
+        agreed = _live_windows(session, server_id, now, "agreed")
+        if agreed:
+            window = agreed[0]
+            ids = [_join_agreed(session, f, s, server, window, warning, now, actor) for f, s in items]
+            out.append(
+                CustomerProposal(server.hostname, None, ids, [window.id or 0], warning, "joined the agreed window")
+            )
+            continue
+        pending = _live_windows(session, server_id, now, "proposed")
+        new = [(f, s) for f, s in items if s is None]
+        if pending:
+            if new:
+                ids = [_new_awaiting(session, f, server, warning, None, now, actor) for f, _ in new]
+                out.append(CustomerProposal(server.hostname, None, ids, [w.id or 0 for w in pending], warning,
+                                    "joined the windows already proposed"))  # fmt: skip
+            continue
+        out.append(_propose(session, server, st, items, warning, now=now, settings=settings, actor=actor))
+    return out
+
+
+def _new_awaiting(
+    session: Session, fault: Fault, server: Server, warning: str | None, note: str | None, now: datetime, actor: str
+) -> int:
+    values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": "awaiting_customer",
+              "warning": warning, "note": note}  # fmt: skip
+    swap, _ = _apply(session, _active_swap(session, fault.id or 0), values, now, actor)
+    return swap.id or 0
+
+
+def _join_agreed(
+    session: Session,
+    fault: Fault,
+    swap: Swap | None,
+    server: Server,
+    window: MaintenanceWindow,
+    warning: str | None,
+    now: datetime,
+    actor: str,
+) -> int:
+    values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": "agreed",
+              "window_id": window.id, "planned_start": window.start_at, "warning": warning}  # fmt: skip
+    swap, _ = _apply(session, swap, values, now, actor)
+    return swap.id or 0
+
+
+def _propose(
+    session: Session,
+    server: Server,
+    st: Site,
+    items: list[tuple[Fault, Swap | None]],
+    warning: str | None,
+    *,
+    now: datetime,
+    settings: Settings,
+    actor: str,
+) -> CustomerProposal:
+    customer = session.get(Customer, server.customer_id) if server.customer_id else None
+    duration = sum((swap_duration(f.kind, settings) for f, _ in items), timedelta())
+    horizon = timedelta(days=28)
+    techs = _site_technicians(session, {st.id or 0})
+    busy = _busy(session, settings, set())
+    hours = [subtract(technician_hours(t, st.timezone, now, now + horizon), busy[t.id or 0]) for t in techs]
+    offers: list[WindowOffer] = []
+    note: str | None = None
+    if customer is None:
+        note = "server has no customer on record: staff choose the window"
+    else:
+        found = propose_windows(
+            parse_weekly(customer.preferred_windows, f"customer {customer.name} preferred_windows"),
+            zone(customer.timezone),
+            hours,
+            now=now,
+            duration=duration,
+            count=settings.windows_to_propose,
+            horizon=horizon,
+        )
+        if len(found) < settings.windows_to_propose:
+            note = (f"only {len(found)} window(s) found in the next {horizon.days} days where the customer's "
+                    "preferred hours meet technicians' hours")  # fmt: skip
+        for p in found:
+            w = MaintenanceWindow(server_id=server.id or 0, customer_id=customer.id, start_at=p.start, end_at=p.end,
+                                  state="proposed", proposed_at=now)  # fmt: skip
+            session.add(w)
+            _audit(session, now, actor, "window.propose", w, None)
+            offers.append(WindowOffer(w.id or 0, p.start, p.end))
+    swap_ids = []
+    for f, s in items:
+        values = {"fault_id": f.id, "server_id": server.id, "critical": False, "state": "awaiting_customer",
+                  "window_id": None, "warning": warning, "note": note}  # fmt: skip
+        swap, _ = _apply(session, s, values, now, actor)
+        swap_ids.append(swap.id or 0)
+    mail = None
+    if customer is not None and offers:
+        mail = proposal_mail(
+            settings=settings,
+            now=now,
+            to=customer.email,
+            contact_name=customer.contact_name,
+            customer_tz=zone(customer.timezone),
+            hostname=server.hostname,
+            swaps=[SwapLine(f.slot, f.kind, f.problem) for f, _ in items],
+            offers=offers,
+            warning=warning,
+            answer_by=now + timedelta(hours=settings.customer_answer_within_h),
+        )
+    name = f"{now:%Y%m%dT%H%M%SZ}-{server.hostname}-w{offers[0].window_id if offers else 0}"
+    who = customer.name if customer else None
+    return CustomerProposal(server.hostname, who, swap_ids, [o.window_id for o in offers], warning, note, mail, name)
+
+
+def _server_swaps(session: Session, server_id: int, state: str) -> list[tuple[Swap, Fault]]:
+    q = (
+        select(Swap, Fault)
+        .join(Fault, col(Fault.id) == Swap.fault_id)
+        .where(Swap.server_id == server_id, Swap.state == state)
+        .order_by(col(Swap.id))
+    )
+    return list(session.exec(q).all())  # type: ignore[arg-type]
+
+
+def _window_of(session: Session, swap_id: int, window_id: int) -> tuple[Swap, MaintenanceWindow]:
+    swap = session.get(Swap, swap_id)
+    if swap is None:
+        raise NotFound(f"no swap {swap_id}")
+    window = session.get(MaintenanceWindow, window_id)
+    if window is None or window.server_id != swap.server_id:
+        raise NotFound(f"no window {window_id} for the server of swap {swap_id}")
+    if swap.state != "awaiting_customer":
+        raise InputError(f"swap {swap_id} is {swap.state}, not awaiting the customer")
+    if window.state != "proposed":
+        raise InputError(f"window {window_id} is {window.state}, not proposed")
+    return swap, window
+
+
+def agree_window(
+    session: Session, swap_id: int, window_id: int, *, now: datetime, settings: Settings, actor: str
+) -> list[Swap]:
+    """The customer chose a window: it becomes agreed, the server's other proposals expire, and every swap of that
+    server awaiting the customer is planned in it, one after the other, by a technician on shift then."""
+    _, window = _window_of(session, swap_id, window_id)
+    if window.start_at <= now:
+        raise InputError(f"window {window_id} started at {window.start_at.isoformat()}: propose new windows")
+    before = snapshot(window)
+    window.state, window.answered_at = "agreed", now
+    session.add(window)
+    _audit(session, now, actor, "window.agree", window, before)
+    for other in _live_windows(session, window.server_id, now, "proposed"):
+        b = snapshot(other)
+        other.state, other.answered_at = "expired", now
+        session.add(other)
+        _audit(session, now, actor, "window.expire", other, b)
+    batch = _server_swaps(session, window.server_id, "awaiting_customer")
+    total = sum((swap_duration(f.kind, settings) for _, f in batch), timedelta())
+    server = session.get(Server, window.server_id)
+    st = session.get(Site, server.site_id) if server else None
+    tech_id = None
+    if st is not None:
+        busy = _busy(session, settings, set())
+        for t in _site_technicians(session, {st.id or 0}):
+            hours = subtract(technician_hours(t, st.timezone, window.start_at, window.end_at), busy[t.id or 0])
+            if any(s <= window.start_at and window.start_at + total <= f for s, f in hours):
+                tech_id = t.id
+                break
+    start = window.start_at
+    out = []
+    for s, f in batch:
+        note = None if tech_id else "no technician free for the whole window: staff assign one"
+        _apply(session, s, {"state": "agreed", "window_id": window.id, "planned_start": start, "technician_id": tech_id,
+                            "note": note}, now, actor)  # fmt: skip
+        start += swap_duration(f.kind, settings)
+        out.append(s)
+    return out
+
+
+def decline_window(session: Session, swap_id: int, window_id: int, *, now: datetime, actor: str) -> MaintenanceWindow:
+    """The customer cannot make this window. When none is left, the next plan proposes new ones."""
+    _, window = _window_of(session, swap_id, window_id)
+    before = snapshot(window)
+    window.state, window.answered_at = "declined", now
+    session.add(window)
+    _audit(session, now, actor, "window.decline", window, before)
+    return window
+
+
+def escalations(session: Session, *, now: datetime, settings: Settings, site: str | None = None) -> dict[int, str]:
+    """Swaps awaiting a customer who has not answered within `customer_answer_within_h` of the first proposal (or
+    for whom no window could be proposed): swap id -> why, for staff to call the customer."""
+    q = (
+        select(Swap, Fault, Server, Site)
+        .join(Fault, col(Fault.id) == Swap.fault_id)
+        .join(Server, col(Server.id) == Swap.server_id)
+        .join(Site, col(Site.id) == Server.site_id)
+        .where(Swap.state == "awaiting_customer")
+    )
+    if site:
+        q = q.where(Site.code == site)
+    out: dict[int, str] = {}
+    within = timedelta(hours=settings.customer_answer_within_h)
+    for swap, fault, server, _st in session.exec(q).all():
+        wq = select(MaintenanceWindow).where(
+            MaintenanceWindow.server_id == server.id, MaintenanceWindow.proposed_at >= fault.notified_at
+        )
+        windows = list(session.exec(wq).all())
+        if not any(w.state == "agreed" or (w.state == "proposed" and w.start_at > now) for w in windows):
+            out[swap.id or 0] = "no window proposed that the customer can still choose"
+            continue
+        first = min(w.proposed_at for w in windows)
+        if now >= first + within:
+            out[swap.id or 0] = f"customer has not answered since {first.isoformat()}"
+    return out
+
+
+def cancel_stale(session: Session, *, now: datetime, site: str | None = None, actor: str = "fleet") -> list[int]:
+    """Swaps not yet started whose fault is gone (recovered, cancelled, resolved otherwise) are cancelled, so nobody
+    walks to a rack for nothing and the customer's proposals do not linger."""
+    q = (
+        select(Swap, Fault)
+        .join(Fault, col(Fault.id) == Swap.fault_id)
+        .join(Server, col(Server.id) == Swap.server_id)
+        .join(Site, col(Site.id) == Server.site_id)
+        .where(col(Swap.state).in_(REPLANNABLE))
+        .where(col(Fault.resolved_at).is_not(None) | col(Fault.state).in_(("resolved", "cancelled")))
+    )
+    if site:
+        q = q.where(Site.code == site)
+    out = []
+    for swap, fault in session.exec(q).all():
+        before = snapshot(swap, SWAP_FIELDS)
+        swap.state = "cancelled"
+        swap.note = f"fault {fault.id} {fault.resolution or fault.state} before the swap"
+        session.add(swap)
+        _audit(session, now, actor, "swap.cancel", swap, before)
+        out.append(swap.id or 0)
+    return out
+
+
+def run_planning(
+    session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
+) -> PlanResult:
+    """What the sweep and `fleet swap plan` call: plan critical swaps, propose windows, list escalations."""
+    result = PlanResult()
+    result.cancelled = cancel_stale(session, now=now, site=site, actor=actor)
+    result.critical = plan_critical(session, now=now, settings=settings, site=site, actor=actor)
+    result.proposals = propose_noncritical(session, now=now, settings=settings, site=site, actor=actor)
+    result.escalated = sorted(escalations(session, now=now, settings=settings, site=site))
+    return result
+
+
+def plan_swaps(
+    session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
+) -> PlanResult:
+    """`run_planning`, then the customers' mails delivered (outbox or SMTP) inside the caller's transaction: when a
+    mail cannot go out, FleetError rolls the whole plan back and no window is recorded as proposed."""
+    result = run_planning(session, now=now, settings=settings, site=site, actor=actor)
+    for p in result.proposals:
+        if p.mail is not None and p.mail_name:
+            p.sent_to = deliver(p.mail, settings, name=p.mail_name)
+    return result
+
+
+# --- listing -----------------------------------------------------------------------------------------------------
+
+
+def list_swaps(session: Session, *, site: str | None = None, include_done: bool = False) -> list[Swap]:
+    q = select(Swap).join(Server, col(Server.id) == Swap.server_id).join(Site, col(Site.id) == Server.site_id)
+    if not include_done:
+        q = q.where(col(Swap.state).not_in(("done", "cancelled")))
+    if site:
+        q = q.where(Site.code == site)
+    return list(session.exec(q.order_by(col(Swap.hard_limit_at), col(Swap.planned_start), col(Swap.id))).all())
+
+
+def swap_dict(session: Session, swap: Swap, escalated: dict[int, str] | None = None) -> dict[str, Any]:
+    server = session.get(Server, swap.server_id)
+    site = session.get(Site, server.site_id) if server else None
+    fault = session.get(Fault, swap.fault_id)
+    tech = session.get(Technician, swap.technician_id) if swap.technician_id else None
+    window = session.get(MaintenanceWindow, swap.window_id) if swap.window_id else None
+
+    def iso(v: Any) -> str | None:
+        return v.isoformat() if v else None
+
+    return {
+        "id": swap.id,
+        "server": server.hostname if server else None,
+        "site": site.code if site else None,
+        "timezone": site.timezone if site else None,
+        "rack": server.rack if server else None,
+        "unit": server.unit if server else None,
+        "slot": fault.slot if fault else None,
+        "kind": fault.kind if fault else None,
+        "critical": swap.critical,
+        "state": swap.state,
+        "technician": tech.name if tech else None,
+        "planned_start": iso(swap.planned_start),
+        "target_at": iso(swap.target_at),
+        "hard_limit_at": iso(swap.hard_limit_at),
+        "window": {"id": window.id, "start": iso(window.start_at), "end": iso(window.end_at)} if window else None,
+        "done_at": iso(swap.done_at),
+        "old_serial": swap.old_serial,
+        "new_serial": swap.new_serial,
+        "warning": swap.warning,
+        "note": swap.note,
+        "escalated": (escalated or {}).get(swap.id or 0),
+    }

@@ -1,0 +1,359 @@
+"""The headless sweep: poll every controller, then rules -> faults -> spares -> schedule proposals, in one run.
+
+    load servers ─> resolve credentials ─> poll all (bounded, per-host deadline) ─> store in batches:
+        server freshness, sensor changes, faults (apply_poll), spares for new faults ─> plan swaps ─> SweepRun
+
+Polling happens outside any database transaction, so a dead controller never holds a lock; writes are batched so
+the database is never the bottleneck. Exit status (monitoring convention, worst wins in this order): 2 a critical
+fault is open on a swept server, 1 a warning or non-critical fault, 3 some controllers could not be read, 0 healthy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlmodel import Session, select
+
+from fleet.clock import Clock, utcnow
+from fleet.collectors.dispatch import PollJob, poll_jobs
+from fleet.config import Settings
+from fleet.errors import FleetError
+from fleet.faults import apply_poll
+from fleet.health.model import PollResult
+from fleet.store.db import read_session, write_session
+from fleet.store.history import record_readings
+from fleet.store.models import Fault, Server, Site, SweepRun
+from fleet.sweep.credentials import target_for
+
+log = logging.getLogger("fleet.sweep.run")
+
+PLAN_LOCK = 0x666C656574  # "fleet": the advisory lock key planners take on PostgreSQL
+BATCH = 100  # servers written per transaction: short enough that a console's write never waits long
+
+
+@dataclass
+class SweepReport:
+    started_at: str
+    finished_at: str = ""
+    site: str | None = None
+    worker: str | None = None
+    servers: int = 0
+    polled: int = 0
+    unreachable: list[dict[str, str]] = field(default_factory=list)
+    swept: list[str] = field(default_factory=list)  # hostnames this run polled (a worker's share of the round)
+    faults_opened: int = 0
+    faults_escalated: int = 0
+    faults_resolved: int = 0
+    spares_reserved: int = 0
+    transfers_proposed: int = 0
+    no_spare_in_reach: list[int] = field(default_factory=list)
+    swaps_planned: int = 0
+    critical_servers: list[str] = field(default_factory=list)
+    warning_servers: list[str] = field(default_factory=list)
+    poll_seconds: dict[str, float] = field(default_factory=dict)
+    duration_s: float = 0.0
+    status: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def round_start(now: datetime, interval: timedelta) -> datetime:
+    """The start of the monitoring round `now` falls in: every worker computes the same one."""
+    epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
+    n = (now - epoch) // interval
+    return epoch + n * interval
+
+
+def due_servers(session: Session, *, site: str | None, now: datetime | None = None) -> list[Server]:
+    q = select(Server).where(Server.status != "decommissioned", Server.controller_protocol != "none")
+    if site:
+        q = q.join(Site, Site.id == Server.site_id).where(Site.code == site)
+    if now is not None:
+        q = q.where((Server.next_poll_at.is_(None)) | (Server.next_poll_at <= now))  # type: ignore[union-attr]
+    return list(session.exec(q.order_by(Server.id)).all())
+
+
+def claim_due(session: Session, *, site: str | None, due_by: datetime, limit: int) -> list[Server]:
+    """Lock up to `limit` servers due in this round that no other worker holds (PostgreSQL: SKIP LOCKED)."""
+    q = select(Server).where(
+        Server.status != "decommissioned",
+        Server.controller_protocol != "none",
+        (Server.next_poll_at.is_(None)) | (Server.next_poll_at <= due_by),  # type: ignore[union-attr]
+    )
+    if site:
+        q = q.join(Site, Site.id == Server.site_id).where(Site.code == site)
+    q = q.order_by(Server.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True, of=Server)  # type: ignore[arg-type]
+    return list(session.exec(q).all())
+
+
+def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, PollResult]]:
+    """Targets for the servers whose credentials resolve; a ready-made failed result for the others."""
+    jobs: list[PollJob] = []
+    failed: dict[int, PollResult] = {}
+    for s in servers:
+        assert s.id is not None
+        try:
+            target = target_for(s)
+        except FleetError as exc:
+            # A collector problem, never a failing part; the message names the reference, never the secret.
+            failed[s.id] = PollResult(
+                host=s.controller_host, protocol=s.controller_protocol, reachable=False, error=f"credentials: {exc}"
+            )
+            continue
+        cursor = json.loads(s.poll_cursor) if s.poll_cursor else None
+        jobs.append(PollJob(key=s.id, target=target, cursor=cursor))
+    return jobs, failed
+
+
+def run_sweep(
+    engine: Engine,
+    settings: Settings,
+    *,
+    site: str | None = None,
+    concurrency: int | None = None,
+    timeout: float | None = None,
+    clock: Clock = utcnow,
+    worker: str | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepReport:
+    t0 = time.monotonic()
+    started = clock()
+    interval = timedelta(minutes=settings.monitoring_interval_min)
+    report = SweepReport(started_at=started.isoformat(), site=site, worker=worker)
+    with write_session(engine) as session:
+        run = SweepRun(started_at=started, site_code=site, worker=worker)
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    timeout = timeout or settings.poll_timeout_s
+    concurrency = concurrency or settings.sweep_concurrency
+    results: dict[int, PollResult] = {}
+    hosts: dict[int, str] = {}
+    now = started
+    if worker is None:
+        with read_session(engine) as session:
+            servers = due_servers(session, site=site)
+        hosts = {s.id: s.hostname for s in servers if s.id is not None}
+        jobs, results = build_jobs(servers)
+        tp = time.monotonic()
+        results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+        report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
+        now = clock()
+        ids = list(hosts)
+        for i in range(0, len(ids), BATCH):
+            with write_session(engine) as session:
+                for sid in ids[i : i + BATCH]:
+                    _store_one(session, sid, results[sid], now, settings, report, interval)
+            if progress:
+                progress(min(i + BATCH, len(ids)), len(ids))
+    else:
+        # Several workers share the round: each claims a batch of due servers and holds their row locks while it
+        # polls them (SKIP LOCKED on PostgreSQL: the others pass over them). A worker killed mid-batch rolls back and
+        # releases its rows, which stay due, so another worker polls them: none is polled twice, none forgotten.
+        due_by = round_start(started, interval)
+        hold_locks = engine.dialect.name == "postgresql"
+        while True:
+            with write_session(engine) as session:
+                batch = claim_due(session, site=site, due_by=due_by, limit=concurrency)
+                if not batch:
+                    break
+                hosts.update({s.id: s.hostname for s in batch if s.id is not None})
+                jobs, batch_results = build_jobs(batch)
+                if not hold_locks:
+                    # SQLite has one writer lock for the whole file: holding it through a poll would stall every
+                    # console. Mark the batch claimed and commit first (a killed worker's batch waits a round).
+                    for s in batch:
+                        s.next_poll_at = due_by + interval
+                        session.add(s)
+                else:
+                    batch_results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+                    now = clock()
+                    for sid, res in batch_results.items():
+                        _store_one(session, sid, res, now, settings, report, interval)
+            if not hold_locks:
+                batch_results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+                now = clock()
+                with write_session(engine) as session:
+                    for sid, res in batch_results.items():
+                        _store_one(session, sid, res, now, settings, report, interval)
+            results.update(batch_results)
+            if progress:
+                progress(len(results), len(results))
+    report.servers = len(hosts)
+    report.swept = sorted(hosts.values())
+    report.polled = sum(1 for r in results.values() if r.reachable and not r.error)
+    report.unreachable = sorted(
+        (
+            {"server": hosts[k], "error": r.error or "unreachable"}
+            for k, r in results.items()
+            if not r.reachable or r.error
+        ),
+        key=lambda d: d["server"],
+    )
+    ids = list(hosts)
+    report.swaps_planned = _plan(engine, settings, now, site)
+    _final_status(engine, report, ids)
+    finished = clock()
+    report.finished_at = finished.isoformat()
+    report.duration_s = round(time.monotonic() - t0, 3)
+    with write_session(engine) as session:
+        run = session.get(SweepRun, run_id)
+        assert run is not None
+        run.finished_at = finished
+        run.servers, run.polled, run.unreachable = report.servers, report.polled, len(report.unreachable)
+        run.faults_opened, run.faults_resolved = report.faults_opened, report.faults_resolved
+        run.status = report.status
+        # The stored copy leaves out the list of swept hosts: 105,120 runs a year at 5 minutes would make it the
+        # largest thing in the database; the JSON report written for cron keeps it.
+        run.report = json.dumps({k: v for k, v in report.to_dict().items() if k != "swept"})
+        session.add(run)
+    return report
+
+
+def _store_one(
+    session: Session,
+    server_id: int,
+    result: PollResult,
+    now: datetime,
+    settings: Settings,
+    report: SweepReport,
+    interval: timedelta,
+) -> None:
+    server = session.get(Server, server_id)
+    if server is None:  # deleted while we polled
+        return
+    server.next_poll_at = round_start(now, interval) + interval
+    if not result.reachable or result.error:
+        # Stale data stays, with its age (last_polled_at is not moved): a dead BMC is never a healthy server.
+        server.last_poll_error = result.error or "unreachable"
+        session.add(server)
+        return
+    server.last_polled_at = now
+    server.last_poll_error = None
+    if result.cursor is not None:
+        server.poll_cursor = json.dumps(result.cursor, sort_keys=True)
+    record_readings(session, server_id, result.readings, now)
+    applied = apply_poll(session, server, result, now=now, settings=settings, actor="sweep")
+    # The server's health is what the rules say (redundancy-aware), not the raw worst reading.
+    server.health = applied.health
+    report.faults_opened += len(applied.opened)
+    report.faults_escalated += len(applied.escalated)
+    report.faults_resolved += len(applied.resolved)
+    for fault_id in [*applied.opened, *applied.escalated]:
+        _reserve(session, fault_id, now, settings, report)
+    session.add(server)
+
+
+def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:
+    from fleet.stock.reserve import reserve_for_fault
+
+    outcome = reserve_for_fault(session, fault_id, now=now, settings=settings, actor="sweep")
+    kind = getattr(outcome, "kind", None) or getattr(outcome, "status", None)
+    if getattr(outcome, "reservation_id", None) or kind == "reserved":
+        report.spares_reserved += 1
+    elif getattr(outcome, "transfer_id", None) or kind == "transfer":
+        report.transfers_proposed += 1
+    if getattr(outcome, "no_spare_in_reach", False):
+        report.no_spare_in_reach.append(fault_id)
+
+
+def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -> int:
+    from fleet.swaps.plan import plan_swaps
+
+    with write_session(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Several workers finish a round at about the same time: one plans at a time, so no fault ever gets
+            # two swaps (SQLite already serialises writers).
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
+        result = plan_swaps(session, now=now, settings=settings, site=site, actor="sweep")
+    return int(getattr(result, "planned", 0) or 0)
+
+
+def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) -> None:
+    with read_session(engine) as session:
+        open_faults = session.exec(
+            select(Fault, Server.hostname).join(Server, Server.id == Fault.server_id).where(Fault.resolved_at.is_(None))  # type: ignore[union-attr]
+        ).all()
+    swept = set(server_ids)
+    crit = sorted({h for f, h in open_faults if f.server_id in swept and f.severity == "critical"})
+    warn = sorted({h for f, h in open_faults if f.server_id in swept and f.severity != "critical"} - set(crit))
+    report.critical_servers, report.warning_servers = crit, warn
+    if crit:
+        report.status = 2
+    elif warn:
+        report.status = 1
+    elif report.unreachable:
+        report.status = 3
+    else:
+        report.status = 0
+
+
+@dataclass(frozen=True)
+class ServerPoll:
+    """What polling one server now changed; str() is the line a console shows."""
+
+    hostname: str
+    error: str | None
+    health: str
+    opened: int
+    resolved: int
+    still_open: int
+
+    def __str__(self) -> str:
+        if self.error:
+            return f"{self.hostname}: controller not read ({self.error}); last known state kept"
+        parts = [f"{self.hostname}: {self.health}"]
+        if self.opened:
+            parts.append(f"{self.opened} fault(s) opened")
+        if self.resolved:
+            parts.append(f"{self.resolved} resolved")
+        parts.append(f"{self.still_open} open" if self.still_open else "no open fault")
+        return ", ".join(parts)
+
+
+def poll_server(
+    engine: Engine, server_id: int, *, settings: Settings | None = None, clock: Clock = utcnow
+) -> ServerPoll:
+    """Poll one server now through the sweep's own pipeline (re-poll from the console, verify after a swap).
+
+    A fault needs `healthy_polls_to_resolve` healthy polls to close by itself; after a swap it is already resolved,
+    so one poll is the verification: the report says whether anything is still open on the server.
+    """
+    from fleet.config import load_settings
+
+    settings = settings or load_settings()
+    with read_session(engine) as session:
+        server = session.get(Server, server_id)
+        if server is None:
+            raise FleetError(f"no server {server_id}", exit_code=4)
+        hostname = server.hostname
+        jobs, results = build_jobs([server])
+    results.update(poll_jobs(jobs, timeout=settings.poll_timeout_s, concurrency=1))
+    report = SweepReport(started_at=clock().isoformat())
+    interval = timedelta(minutes=settings.monitoring_interval_min)
+    now = clock()
+    with write_session(engine) as session:
+        _store_one(session, server_id, results[server_id], now, settings, report, interval)
+    with read_session(engine) as session:
+        server = session.get(Server, server_id)
+        still = session.exec(select(Fault).where(Fault.server_id == server_id, Fault.resolved_at.is_(None))).all()  # type: ignore[union-attr]
+        health = server.health if server else "unknown"
+    result = results[server_id]
+    return ServerPoll(
+        hostname=hostname,
+        error=None if result.reachable and not result.error else (result.error or "unreachable"),
+        health=health,
+        opened=report.faults_opened,
+        resolved=report.faults_resolved,
+        still_open=len(still),
+    )
