@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fleet.config import Settings
 from fleet.errors import InputError
 
 Interval = tuple[datetime, datetime]
@@ -157,15 +158,20 @@ def propose_windows(
     now: datetime,
     duration: timedelta,
     count: int,
-    notice: timedelta = timedelta(hours=24),
-    horizon: timedelta = timedelta(days=28),
+    notice: timedelta | None = None,
+    horizon: timedelta | None = None,
 ) -> list[Proposal]:
     """Up to `count` windows, earliest first, each inside one occurrence of the customer's preferred hours and inside
     the hours of one technician long enough for `duration`; at most one per preferred occurrence so the customer gets
     a real choice. A window starts at least `notice` after now, so the customer has time to answer.
 
-    Without preferred hours, any technician time is offered (the customer still has to agree).
+    Without preferred hours, any technician time is offered (the customer still has to agree). `notice` and
+    `horizon` default to the settings' `window_notice_h` and `window_horizon_days`.
     """
+    if notice is None or horizon is None:
+        defaults = Settings()
+        notice = timedelta(hours=defaults.window_notice_h) if notice is None else notice
+        horizon = timedelta(days=defaults.window_horizon_days) if horizon is None else horizon
     earliest = now + notice
     until = now + horizon
     if preferred:

@@ -31,6 +31,7 @@ from fleet.store.db import read_session, write_session
 from fleet.store.history import record_readings
 from fleet.store.models import Fault, Server, Site, SweepRun
 from fleet.sweep.credentials import target_for
+from fleet.sweep.ipmi_options import ipmi_options
 
 log = logging.getLogger("fleet.sweep.run")
 
@@ -137,6 +138,7 @@ def run_sweep(
         run_id = run.id
     timeout = timeout or settings.poll_timeout_s
     concurrency = concurrency or settings.sweep_concurrency
+    options = ipmi_options(settings)
     results: dict[int, PollResult] = {}
     hosts: dict[int, str] = {}
     now = started
@@ -146,7 +148,7 @@ def run_sweep(
         hosts = {s.id: s.hostname for s in servers if s.id is not None}
         jobs, results = build_jobs(servers)
         tp = time.monotonic()
-        results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+        results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency, ipmi_options=options))
         report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
         now = clock()
         ids = list(hosts)
@@ -176,12 +178,14 @@ def run_sweep(
                         s.next_poll_at = due_by + interval
                         session.add(s)
                 else:
-                    batch_results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+                    batch_results.update(
+                        poll_jobs(jobs, timeout=timeout, concurrency=concurrency, ipmi_options=options)
+                    )
                     now = clock()
                     for sid, res in batch_results.items():
                         _store_one(session, sid, res, now, settings, report, interval)
             if not hold_locks:
-                batch_results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency))
+                batch_results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency, ipmi_options=options))
                 now = clock()
                 with write_session(engine) as session:
                     for sid, res in batch_results.items():
@@ -338,7 +342,7 @@ def poll_server(
             raise FleetError(f"no server {server_id}", exit_code=4)
         hostname = server.hostname
         jobs, results = build_jobs([server])
-    results.update(poll_jobs(jobs, timeout=settings.poll_timeout_s, concurrency=1))
+    results.update(poll_jobs(jobs, timeout=settings.poll_timeout_s, concurrency=1, ipmi_options=ipmi_options(settings)))
     report = SweepReport(started_at=clock().isoformat())
     interval = timedelta(minutes=settings.monitoring_interval_min)
     now = clock()
