@@ -7,8 +7,7 @@ customer on both sides of a DST change.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -38,14 +37,11 @@ def _hhmm(text: object, what: str) -> time:
         raise InputError(f"{what}: expected 'HH:MM', got {text!r}") from None
 
 
-def parse_weekly(raw: str | Sequence[dict[str, object]], what: str = "weekly hours") -> list[Weekly]:
-    """The JSON stored in Technician.shifts / on_call and Customer.preferred_windows."""
-    try:
-        items = json.loads(raw or "[]") if isinstance(raw, str) else list(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{what}: not JSON ({exc.msg})") from None
-    if not isinstance(items, list):
-        raise InputError(f"{what}: expected a JSON list of {{weekday, start, end}}")
+def parse_weekly(raw: Sequence[Mapping[str, object]], what: str = "weekly hours") -> list[Weekly]:
+    """The weekly hours stored in Technician.shifts / on_call and Customer.preferred_windows (JSON columns)."""
+    if not isinstance(raw, list | tuple):
+        raise InputError(f"{what}: expected a list of {{weekday, start, end}}, got {type(raw).__name__}")
+    items = list(raw)
     out: list[Weekly] = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("weekday"), int) or not 0 <= item["weekday"] <= 6:

@@ -10,7 +10,6 @@ fault is open on a swept server, 1 a warning or non-critical fault, 3 some contr
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -111,7 +110,7 @@ def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, Poll
                 host=s.controller_host, protocol=s.controller_protocol, reachable=False, error=f"credentials: {exc}"
             )
             continue
-        cursor = json.loads(s.poll_cursor) if s.poll_cursor else None
+        cursor = dict(s.poll_cursor) if s.poll_cursor else None
         jobs.append(PollJob(key=s.id, target=target, cursor=cursor))
     return jobs, failed
 
@@ -219,7 +218,7 @@ def run_sweep(
         run.status = report.status
         # The stored copy leaves out the list of swept hosts: 105,120 runs a year at 5 minutes would make it the
         # largest thing in the database; the JSON report written for cron keeps it.
-        run.report = json.dumps({k: v for k, v in report.to_dict().items() if k != "swept"})
+        run.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
         session.add(run)
     return report
 
@@ -245,7 +244,7 @@ def _store_one(
     server.last_polled_at = now
     server.last_poll_error = None
     if result.cursor is not None:
-        server.poll_cursor = json.dumps(result.cursor, sort_keys=True)
+        server.poll_cursor = result.cursor
     record_readings(session, server_id, result.readings, now)
     applied = apply_poll(session, server, result, now=now, settings=settings, actor="sweep")
     # The server's health is what the rules say (redundancy-aware), not the raw worst reading.

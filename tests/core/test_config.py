@@ -13,8 +13,8 @@ import pytest
 
 from fleet.config import Settings, load_settings
 from fleet.errors import InputError
-from fleet.sweep.ipmi_options import ipmi_options
 from fleet.swaps.windows import propose_windows, zone
+from fleet.sweep.ipmi_options import ipmi_options
 from tests.conftest import REPO
 
 
@@ -63,9 +63,9 @@ def test_poll_and_sweep_report_a_bad_setting_as_unknown(tmp_path):
         ("monitoring_interval_min = -5\n", "monitoring_interval_min = -5: Input should be greater than 0"),
         ("poll_timeout_s = inf\n", "poll_timeout_s = inf: Input should be a finite number"),
         ("network_availability = 120.0\n", "network_availability = 120.0: Input should be less than or equal"),
-        ("[transit_hours]\n\"PAR1-AMS1\" = nan\n", "transit_hours.PAR1-AMS1 = nan: Input should be a finite number"),
+        ('[transit_hours]\n"PAR1-AMS1" = nan\n', "transit_hours.PAR1-AMS1 = nan: Input should be a finite number"),
         ("critical_target = 60\n", "unknown setting 'critical_target'"),
-        ("ipmi_bind = \"::1\"\n", "ipmi_bind = '::1': Value error"),
+        ('ipmi_bind = "::1"\n', "ipmi_bind = '::1': Value error"),
         ("critical_target_min = \n", "not valid TOML"),
     ],
 )
@@ -102,7 +102,7 @@ def test_the_ipmi_switches_are_settings_under_their_old_names(no_fleet_env, monk
         "127.0.0.1", False, str(no_fleet_env / "sdr"), "threads"
     )  # fmt: skip
     monkeypatch.setenv("FLEET_IPMI_BIND", "bmc.example.net")
-    with pytest.raises(InputError, match="FLEET_IPMI_BIND='bmc.example.net'"):
+    with pytest.raises(InputError, match=r"FLEET_IPMI_BIND=.bmc\.example\.net."):
         load_settings()
 
 
