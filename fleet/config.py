@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationError, create_model
-from pydantic.dataclasses import dataclass
+from pydantic.dataclasses import dataclass, is_pydantic_dataclass
+from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -167,8 +168,14 @@ class _Sources(BaseSettings):
         return (env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
 
 
+def setting_fields() -> dict[str, FieldInfo]:
+    """Each setting's type, default, bounds and description (its docstring)."""
+    assert is_pydantic_dataclass(Settings)
+    return dict(Settings.__pydantic_fields__)
+
+
 def _loader(toml_file: Path | None) -> type[_Sources]:
-    fields: dict[str, Any] = {name: (info.annotation, info) for name, info in Settings.__pydantic_fields__.items()}
+    fields: dict[str, Any] = {name: (info.annotation, info) for name, info in setting_fields().items()}
     model = create_model("FleetSettings", __base__=_Sources, **fields)
     # The file is per load (FLEET_CONFIG may differ between calls); a class per load keeps the sources stateless.
     model.model_config = {**model.model_config, "toml_file": toml_file}

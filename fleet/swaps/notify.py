@@ -73,7 +73,8 @@ def ics_invitation(
             parameters={"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"},
         )
         cal.add_component(event)
-    return cal.to_ical().decode("utf-8")
+    ics: bytes = cal.to_ical()
+    return ics.decode("utf-8")
 
 
 def _local(t: datetime, tz: ZoneInfo) -> str:

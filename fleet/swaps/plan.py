@@ -148,7 +148,7 @@ def _open_faults(session: Session, severity: str, site: str | None) -> list[tupl
     )
     if site:
         q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(col(Fault.id))).all())  # type: ignore[arg-type]
+    return list(session.exec(q.order_by(col(Fault.id))).all())
 
 
 def _active_swap(session: Session, fault_id: int) -> Swap | None:

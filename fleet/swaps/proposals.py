@@ -178,7 +178,7 @@ def _server_swaps(session: Session, server_id: int, state: str) -> list[tuple[Sw
         .where(Swap.server_id == server_id, Swap.state == state)
         .order_by(col(Swap.id))
     )
-    return list(session.exec(q).all())  # type: ignore[arg-type]
+    return list(session.exec(q).all())
 
 
 def _window_of(session: Session, swap_id: int, window_id: int) -> tuple[Swap, MaintenanceWindow]:

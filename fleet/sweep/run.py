@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, text
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from fleet.clock import Clock, utcnow
 from fleet.collectors.dispatch import PollJob, poll_jobs
@@ -75,10 +75,10 @@ def round_start(now: datetime, interval: timedelta) -> datetime:
 def due_servers(session: Session, *, site: str | None, now: datetime | None = None) -> list[Server]:
     q = select(Server).where(Server.status != "decommissioned", Server.controller_protocol != "none")
     if site:
-        q = q.join(Site, Site.id == Server.site_id).where(Site.code == site)
+        q = q.join(Site, col(Site.id) == Server.site_id).where(Site.code == site)
     if now is not None:
-        q = q.where((Server.next_poll_at.is_(None)) | (Server.next_poll_at <= now))  # type: ignore[union-attr]
-    return list(session.exec(q.order_by(Server.id)).all())
+        q = q.where(col(Server.next_poll_at).is_(None) | (col(Server.next_poll_at) <= now))
+    return list(session.exec(q.order_by(col(Server.id))).all())
 
 
 def claim_due(session: Session, *, site: str | None, due_by: datetime, limit: int) -> list[Server]:
@@ -86,13 +86,13 @@ def claim_due(session: Session, *, site: str | None, due_by: datetime, limit: in
     q = select(Server).where(
         Server.status != "decommissioned",
         Server.controller_protocol != "none",
-        (Server.next_poll_at.is_(None)) | (Server.next_poll_at <= due_by),  # type: ignore[union-attr]
+        col(Server.next_poll_at).is_(None) | (col(Server.next_poll_at) <= due_by),
     )
     if site:
-        q = q.join(Site, Site.id == Server.site_id).where(Site.code == site)
-    q = q.order_by(Server.id).limit(limit)
+        q = q.join(Site, col(Site.id) == Server.site_id).where(Site.code == site)
+    q = q.order_by(col(Server.id)).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True, of=Server)  # type: ignore[arg-type]
+        q = q.with_for_update(skip_locked=True, of=Server)
     return list(session.exec(q).all())
 
 
@@ -210,16 +210,16 @@ def run_sweep(
     report.finished_at = finished.isoformat()
     report.duration_s = round(time.monotonic() - t0, 3)
     with write_session(engine) as session:
-        run = session.get(SweepRun, run_id)
-        assert run is not None
-        run.finished_at = finished
-        run.servers, run.polled, run.unreachable = report.servers, report.polled, len(report.unreachable)
-        run.faults_opened, run.faults_resolved = report.faults_opened, report.faults_resolved
-        run.status = report.status
+        stored = session.get(SweepRun, run_id)
+        assert stored is not None
+        stored.finished_at = finished
+        stored.servers, stored.polled, stored.unreachable = report.servers, report.polled, len(report.unreachable)
+        stored.faults_opened, stored.faults_resolved = report.faults_opened, report.faults_resolved
+        stored.status = report.status
         # The stored copy leaves out the list of swept hosts: 105,120 runs a year at 5 minutes would make it the
         # largest thing in the database; the JSON report written for cron keeps it.
-        run.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
-        session.add(run)
+        stored.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
+        session.add(stored)
     return report
 
 
@@ -285,7 +285,9 @@ def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -
 def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) -> None:
     with read_session(engine) as session:
         open_faults = session.exec(
-            select(Fault, Server.hostname).join(Server, Server.id == Fault.server_id).where(Fault.resolved_at.is_(None))  # type: ignore[union-attr]
+            select(Fault, Server.hostname)
+            .join(Server, col(Server.id) == Fault.server_id)
+            .where(col(Fault.resolved_at).is_(None))
         ).all()
     swept = set(server_ids)
     crit = sorted({h for f, h in open_faults if f.server_id in swept and f.severity == "critical"})
