@@ -15,15 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from fleet.collectors.ipmi.session import _bind_client_socket as bind_client_socket
 from fleet.collectors.targets import IpmiTarget
 from fleet.sim import ipmi_sim
 from fleet.sweep.secrets import Secret
 from tests.conftest import free_port
 
 PASSWORD = "s3cret-bmc-pw"
-# Loopback only: pyghmi's client socket binds 127.0.0.1, not the wildcard (inherited by `fleet poll` subprocesses
-# and poll_ipmi_many's workers). Set before any test talks IPMI.
+# Loopback only: pyghmi's client socket binds 127.0.0.1, not the wildcard: `fleet poll` subprocesses read the
+# variable through their settings. Set before any test talks IPMI.
 os.environ["FLEET_IPMI_BIND"] = "127.0.0.1"
+# The collector reads no environment: in this process the tests call it directly, so its socket is bound here once.
+bind_client_socket("127.0.0.1")
 
 
 @dataclass
