@@ -202,12 +202,17 @@ def run(argv: Sequence[str]) -> tuple[str, int]:
     # --all-events: the whole log, and the check's own position left where it was
     cursor = {k: v for k, v in (saved or {}).items() if k != "sel"} if args.all_events else saved
     result = spec.poll(args, port, args.timeout, cursor)
+    unsaved = ""
     if result.cursor and result.cursor != saved and not args.all_events:
-        store.save(key, result.cursor)
+        try:
+            store.save(key, result.cursor)
+        except OSError as exc:  # the health answer stands; the next run shows these events again
+            unsaved = f"event cursor not saved ({exc.strerror or exc}): the next check shows these events again\n"
     if args.as_json:
         return json.dumps(result.to_dict(), indent=2) + "\n", exit_status(result)
     note = "in the log" if args.all_events else "new since the last check"
-    return render(result, events_note=note)
+    out, status = render(result, events_note=note)
+    return out + unsaved, status
 
 
 def main(argv: Sequence[str]) -> int:
