@@ -105,6 +105,9 @@ def _poll_snmp(args: argparse.Namespace, port: int, timeout: float, cursor: dict
         raise InputError("SNMPv3 needs --v3-auth-env and --v3-priv-env (authPriv)")
     if not args.v3_user and community is None:
         raise InputError("SNMP needs --community-env/--community-file, or --v3-user with its keys")
+    from fleet.collectors.lazy import without_mib_compiler
+
+    without_mib_compiler()
     from fleet.collectors.snmp import poll_snmp_sync
     from fleet.collectors.targets import SnmpTarget
 
@@ -153,6 +156,7 @@ def _port(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="fleet poll",
+        allow_abbrev=False,  # `--password` must not quietly mean `--password-env`
         description="Poll one controller and print its health as a monitoring plugin. Exit 0 OK, 1 WARNING, "
         "2 CRITICAL, 3 UNKNOWN (unreachable, timeout, auth, no usable reading, bad arguments).",
         epilog="Secrets are given by environment variable or owner-only file, never on the command line. "
@@ -192,7 +196,11 @@ def _cursors(db: str | None) -> Any:
 
 def run(argv: Sequence[str]) -> tuple[str, int]:
     """The output and exit status of `fleet poll ARGV`; raises only UsageError and FleetError."""
-    args = build_parser().parse_args(list(argv))
+    args, extra = build_parser().parse_known_args(list(argv))
+    if extra:
+        # option names only: what follows an unknown option may be a secret typed on the command line
+        names = sorted({a.split("=", 1)[0] for a in extra if a.startswith("-")})
+        raise UsageError(f"unknown option(s): {', '.join(names)}" if names else "too many arguments")
     spec = PROTOCOLS[args.protocol]
     port = args.port or spec.default_port
     from fleet.cli.poll_cursor import cursor_key

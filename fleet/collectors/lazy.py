@@ -58,3 +58,15 @@ def defer_pyghmi_oem() -> None:
     """Call before the first import of pyghmi.ipmi.command; harmless after it."""
     for name in DEFERRED:
         _defer(name)
+
+
+def without_mib_compiler() -> None:
+    """Make pysnmp start without its MIB compiler (pysmi) in this process.
+
+    pysnmp's hlapi imports pysmi, and with it an HTTP client and a parser generator (three quarters of an SNMP
+    poll's import time), to compile MIBs from text when a name must be resolved. fleet's collector speaks numeric
+    OIDs only (fleet.collectors.snmp.engine), so it never needs one; pysnmp runs without pysmi when the import
+    fails, which a None entry in sys.modules makes it do. For one-shot processes (`fleet poll`) only.
+    """
+    if "pysmi" not in sys.modules:
+        sys.modules["pysmi"] = None  # type: ignore[assignment]

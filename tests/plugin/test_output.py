@@ -109,3 +109,10 @@ def test_bad_arguments_are_one_unknown_line(argv: list[str], reason: str, capsys
     lines = captured.out.splitlines()
     assert len(lines) == 1 and lines[0].startswith("UNKNOWN: ") and reason in lines[0], captured.out
     assert captured.err == ""
+
+
+@pytest.mark.parametrize("argv", [["h", "--password", "hunter2"], ["h", "--password=hunter2"], ["h", "x", "hunter2"]])
+def test_a_secret_typed_on_the_command_line_is_never_echoed(argv: list[str], capsys) -> None:
+    assert poll_cli.main(argv) == 3
+    out = capsys.readouterr().out
+    assert out.startswith("UNKNOWN: ") and "hunter2" not in out
