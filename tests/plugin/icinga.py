@@ -52,7 +52,9 @@ def _cert(subject: str, key: rsa.RSAPrivateKey, issuer: x509.Name, signer: rsa.R
 
 
 def _key_pem(key: rsa.RSAPrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def write_certs(certs: Path) -> Path:
@@ -108,7 +110,11 @@ class Icinga:
             f"https://127.0.0.1:{self.api_port}{path}",
             method=method,
             data=json.dumps(body).encode() if body is not None else None,
-            headers={"Accept": "application/json", "Content-Type": "application/json", "Authorization": f"Basic {token}"},
+            headers={
+                "Accept": "application/json",
+                "Content-Type": "application/json",
+                "Authorization": f"Basic {token}",
+            },
         )
         with urllib.request.urlopen(request, context=self._ssl(), timeout=30) as response:
             return json.load(response)

@@ -10,7 +10,6 @@ import socket
 import sys
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -42,7 +41,7 @@ def documented_check_command() -> str:
 
 
 def service(name: str, **variables: Any) -> str:
-    lines = [f'  vars.{k} = {v if isinstance(v, int) else chr(34) + str(v) + chr(34)}' for k, v in variables.items()]
+    lines = [f"  vars.{k} = {v if isinstance(v, int) else chr(34) + str(v) + chr(34)}" for k, v in variables.items()]
     body = "\n".join(lines)
     return (
         f'object Service "{name}" {{\n  host_name = "{HOST}"\n  check_command = "fleet-poll"\n'
@@ -82,7 +81,9 @@ def icinga_run(
         results = icinga.check_results(HOST)
         while set(results) != set(services):
             if time.monotonic() > deadline:
-                pytest.fail(f"Icinga ran {sorted(results)} of {sorted(services)} in {DEADLINE_S} s: {icinga.log_tail()}")
+                pytest.fail(
+                    f"Icinga ran {sorted(results)} of {sorted(services)} in {DEADLINE_S} s: {icinga.log_tail()}"
+                )
             time.sleep(0.5)
             results = icinga.check_results(HOST)
         yield icinga, results, bmc_1u
