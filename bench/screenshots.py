@@ -31,7 +31,7 @@ from fleet.stock.reserve import reserve_for_fault
 from fleet.store.db import make_engine, write_session
 from fleet.store.migrate import upgrade
 from fleet.store.models import Component, Server, Site
-from fleet.swaps.plan import run_planning
+from fleet.swaps.rounds import run_planning
 from fleet.tui.app import FleetApp, make_app
 from fleet.tui.detail import ServerScreen
 from fleet.tui.views import VIEWS

@@ -14,16 +14,10 @@ from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
 from fleet.clock import utcnow
 from fleet.config import load_settings
-from fleet.stock.reserve import (
-    list_stock,
-    receive_transfer,
-    release_for_fault,
-    reorder_lines,
-    reserve_for_fault,
-    ship_transfer,
-    stock_dict,
-)
+from fleet.stock.levels import reorder_lines
+from fleet.stock.reserve import list_stock, release_for_fault, reserve_for_fault, stock_dict
 from fleet.stock.rma import advance_rma, list_rmas, rma_dict
+from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
 
 spare_app = typer.Typer(help="Reserve or release the spare of a fault.")

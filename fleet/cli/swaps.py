@@ -15,7 +15,9 @@ from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.sla.report import sla_report
 from fleet.store.db import read_session, write_session
-from fleet.swaps.plan import agree_window, decline_window, escalations, list_swaps, plan_swaps, swap_dict
+from fleet.swaps.plan import escalations, list_swaps, swap_dict
+from fleet.swaps.proposals import agree_window, decline_window
+from fleet.swaps.rounds import plan_swaps
 from fleet.swaps.windows import zone
 
 swap_app = typer.Typer(help="Plan, start and finish part swaps.")

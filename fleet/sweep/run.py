@@ -268,7 +268,7 @@ def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings,
 
 
 def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -> int:
-    from fleet.swaps.plan import plan_swaps
+    from fleet.swaps.rounds import plan_swaps
 
     with write_session(engine) as session:
         if session.get_bind().dialect.name == "postgresql":

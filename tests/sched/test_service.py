@@ -19,7 +19,9 @@ from fleet.errors import FleetError, InputError, NotFound
 from fleet.store.db import make_engine, read_session, write_session
 from fleet.store.migrate import upgrade
 from fleet.store.models import Audit, Fault, MaintenanceWindow, Server, Site, Swap, Ticket, Transfer
-from fleet.swaps.plan import agree_window, decline_window, escalations, plan_critical, plan_swaps, run_planning
+from fleet.swaps.plan import escalations, plan_critical
+from fleet.swaps.proposals import agree_window, decline_window
+from fleet.swaps.rounds import plan_swaps, run_planning
 
 from . import fleet_rows as rows
 from .fleet_rows import cli

@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from fleet.config import Settings
 from fleet.errors import FleetError, NotFound
-from fleet.stock.reserve import NO_SPARE_IN_REACH, receive_transfer, release_for_fault, reserve_for_fault, ship_transfer
+from fleet.stock.reserve import NO_SPARE_IN_REACH, release_for_fault, reserve_for_fault
+from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
 from fleet.store.models import Audit, Fault, PartModel, Reservation, ServerModel, Stock, Transfer
 from fleet.swaps.work import complete_swap
