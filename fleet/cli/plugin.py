@@ -4,13 +4,13 @@
     long output                         one plain line per part, then the new SEL events
 
 Nothing here depends on the terminal: no table layout, no width, no colour, no markup. Text from a controller
-(sensor names, details, event texts) is data: `|` (which would start perfdata) and control characters are replaced.
+(sensor names, details, event texts) is data: `|` (which would start perfdata) is replaced, and control characters
+go through the one rule for data shown to people (fleet.views.text.plain).
 """
 
 from __future__ import annotations
 
 import math
-import re
 
 from fleet.health.model import (
     EXIT_CRITICAL,
@@ -22,6 +22,7 @@ from fleet.health.model import (
     State,
     exit_status,
 )
+from fleet.views.text import plain
 
 STATUS_WORDS = {EXIT_OK: "OK", EXIT_WARNING: "WARNING", EXIT_CRITICAL: "CRITICAL", EXIT_UNKNOWN: "UNKNOWN"}
 
@@ -44,14 +45,13 @@ PERF_UNITS = {
     "ms": "ms",
 }
 PIPE_REPLACEMENT = "/"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 # Problems first, in this order; then the rest as the controller listed them.
 _ORDER = {State.CRITICAL: 0, State.WARNING: 1, State.UNKNOWN: 2, State.OK: 3, State.ABSENT: 4}
 
 
 def text(value: object) -> str:
     """Data as one plain line: no `|` (perfdata separator), no control characters (terminal escapes, newlines)."""
-    return _CONTROL.sub("?", str(value)).replace("|", PIPE_REPLACEMENT)
+    return plain(value).replace("|", PIPE_REPLACEMENT)
 
 
 def number(value: float) -> str:
