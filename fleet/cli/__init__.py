@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("fleet.cli.data", "Import servers, components or stock from CSV (all or nothing)."),
     "export": ("fleet.cli.data", "Export servers, components or stock as CSV."),
     "db": ("fleet.cli.data", "Database maintenance (backup)."),
+    "audit": ("fleet.cli.audit", "Security audits: `fleet audit bmc` finds exposed management controllers."),
 }
 # Commands whose exit status follows the monitoring-plugin convention: bad arguments are "unknown" (3), not 2.
 PLUGIN_COMMANDS = {"poll", "sweep"}
