@@ -14,7 +14,8 @@ from sqlmodel import select
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
 from fleet.clock import utcnow
-from fleet.collectors.audit import CRITICAL, RAKP_NOTE, BmcAudit, audit_ipmi
+from fleet.collectors.audit import CRITICAL, RAKP_NOTE, BmcAudit, Finding, audit_ipmi
+from fleet.collectors.audit.defaults import VENDOR_DEFAULTS, read_extra, working_defaults
 from fleet.errors import InputError
 from fleet.store.db import read_session
 from fleet.store.models import Customer, Server, ServerModel, Site
@@ -61,15 +62,32 @@ def audit_bmc(
     site: SiteOption = None,
     as_json: JsonOption = False,
     timeout: Annotated[float, typer.Option(help="Seconds per probe answer.")] = 2.0,
+    default_credentials: Annotated[
+        bool, typer.Option("--default-credentials", help="Also try vendor default logins (one per account).")
+    ] = False,
+    lockout_unknown_ok: Annotated[
+        bool,
+        typer.Option("--lockout-unknown-ok", help="Try them although the BMCs' lockout policy is unknown."),
+    ] = False,
+    extra_credentials: Annotated[
+        str | None, typer.Option(help="Owner-only file of user:password lines to try as well.")
+    ] = None,
 ) -> int:
     """Probe every IPMI controller (observe only): cipher 0, anonymous/null user, IPMI 1.5 and its auth types.
     Exit 0 nothing found, 1 warnings or controllers that could not be audited, 2 a critical exposure."""
     if not 0 < timeout < 60:
         raise InputError("--timeout must be between 0 and 60 seconds")
+    if (lockout_unknown_ok or extra_credentials) and not default_credentials:
+        raise InputError("--lockout-unknown-ok and --extra-credentials go with --default-credentials")
+    pairs = [*VENDOR_DEFAULTS, *(read_extra(extra_credentials) if extra_credentials else [])]
     targets = _targets(db, site)
 
     def one(t: dict[str, Any]) -> BmcAudit:
-        return audit_ipmi(t["host"], t["port"], t["user"], timeout)
+        audit = audit_ipmi(t["host"], t["port"], t["user"], timeout)
+        if default_credentials and lockout_unknown_ok and audit.error is None:
+            for user in working_defaults(t["host"], t["port"], pairs, max(timeout, 5.0)):
+                audit.findings.append(_default_finding(user))
+        return audit
 
     with ThreadPoolExecutor(max_workers=CONCURRENCY) as pool:
         audits = list(pool.map(one, targets))
@@ -80,6 +98,11 @@ def audit_bmc(
             errors.append({**where, "error": a.error})
         rows += [{**where, **f.to_dict()} for f in a.findings]
     notes = [RAKP_NOTE] if any(a.ipmi20 for a in audits) else []
+    if default_credentials and not lockout_unknown_ok:
+        notes.append(
+            "default credentials not tried: the controllers' lockout policy is unknown (a failed login can lock an "
+            "account); add --lockout-unknown-ok to try each account once"
+        )
     status = 2 if any(r["severity"] == CRITICAL for r in rows) else 1 if rows or errors else 0
     if as_json:
         emit_json({"generated_at": utcnow().isoformat(), "audited": len(targets), "findings": rows,
@@ -87,6 +110,16 @@ def audit_bmc(
         return status
     _print(rows, errors, notes, len(targets))
     return status
+
+
+def _default_finding(user: str) -> Finding:
+    return Finding(
+        "default-credentials",
+        CRITICAL,
+        f"vendor default password works for {user!r}",
+        "one IPMI 2.0 login with the vendor's default password (logged out at once)",
+        f"change the password of {user!r} (or disable the account)",
+    )
 
 
 def _print(rows: list[dict[str, Any]], errors: list[dict[str, Any]], notes: list[str], audited: int) -> None:

@@ -31,6 +31,7 @@ BENCH = {
     "2_anonymous_null_user": "admin",
     "3_ipmi15_weak_auth": "admin",
     "3b_ipmi15_only": "admin",
+    "4_default_credentials": "ADMIN",
 }
 
 
@@ -78,8 +79,9 @@ def fleet_db(lab: dict[str, int], tmp_path_factory: pytest.TempPathFactory) -> P
 
 
 def audit(db: Path, *args: str) -> tuple[int, dict]:
+    env = {**os.environ, "FLEET_IPMI_BIND": "127.0.0.1"}  # pyghmi's logins leave from loopback only
     out = subprocess.run([sys.executable, "-m", "fleet", "audit", "bmc", "--db", str(db), "--json", *args],
-                         cwd=REPO, capture_output=True, text=True, timeout=120)  # fmt: skip
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=300)  # fmt: skip
     assert "Traceback" not in out.stderr, out.stderr
     return out.returncode, json.loads(out.stdout) if out.stdout.strip() else {}
 
@@ -106,6 +108,20 @@ def test_each_weakness_is_found_on_its_simulator_and_not_on_the_hardened_one(fle
     # RAKP disclosure is a fleet-wide fact, not a finding per server
     assert any("CVE-2013-4786" in n for n in report["notes"])
     assert not any("RAKP" in f["finding"] for f in report["findings"])
+
+
+def test_default_credentials_only_when_the_lockout_risk_is_accepted(fleet_db: Path) -> None:
+    _code, cautious = audit(fleet_db, "--default-credentials")
+    assert not any(f["code"] == "default-credentials" for f in cautious["findings"])
+    assert any("lockout policy is unknown" in n for n in cautious["notes"])
+    code, report = audit(fleet_db, "--default-credentials", "--lockout-unknown-ok")
+    assert code == 2
+    found = {(f["server"].removesuffix(".example"), f["finding"]) for f in report["findings"]
+             if f["code"] == "default-credentials"}  # fmt: skip
+    accounts = {finding.split("'")[1] for server, finding in found if server == "4_default_credentials"}
+    assert accounts == {"ADMIN", "root", "admin", "USERID"}
+    assert {server for server, _ in found} == {"4_default_credentials"}
+    assert "calvin" not in json.dumps(report) and "PASSW0RD" not in json.dumps(report)
 
 
 def test_site_filter_and_unknown_site(fleet_db: Path) -> None:
