@@ -16,6 +16,7 @@ from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_d
 from fleet.clock import utcnow
 from fleet.collectors.audit import CRITICAL, RAKP_NOTE, BmcAudit, Finding, audit_ipmi
 from fleet.collectors.audit.defaults import VENDOR_DEFAULTS, read_extra, working_defaults
+from fleet.collectors.audit.snmp import default_communities
 from fleet.errors import InputError
 from fleet.store.db import read_session
 from fleet.store.models import Customer, Server, ServerModel, Site
@@ -37,7 +38,7 @@ def _targets(db: str | None, site: str | None) -> list[dict[str, Any]]:
             .join(Site, Server.site_id == Site.id)  # type: ignore[arg-type]
             .join(ServerModel, Server.model_id == ServerModel.id)  # type: ignore[arg-type]
             .outerjoin(Customer, Server.customer_id == Customer.id)  # type: ignore[arg-type]
-            .where(Server.controller_protocol == "ipmi", Server.status != "decommissioned")
+            .where(Server.controller_protocol.in_(("ipmi", "snmp")), Server.status != "decommissioned")  # type: ignore[attr-defined]
             .order_by(Server.hostname)
         )
         if site is not None:
@@ -51,6 +52,7 @@ def _targets(db: str | None, site: str | None) -> list[dict[str, Any]]:
                 "host": s.controller_host,
                 "port": s.controller_port,
                 "user": s.controller_user,
+                "protocol": s.controller_protocol,
             }
             for s, st, m, c in session.exec(query)
         ]
@@ -73,7 +75,8 @@ def audit_bmc(
         str | None, typer.Option(help="Owner-only file of user:password lines to try as well.")
     ] = None,
 ) -> int:
-    """Probe every IPMI controller (observe only): cipher 0, anonymous/null user, IPMI 1.5 and its auth types.
+    """Probe every controller (observe only): IPMI cipher 0, anonymous/null user, IPMI 1.5 and its auth types;
+    SNMP default communities.
     Exit 0 nothing found, 1 warnings or controllers that could not be audited, 2 a critical exposure."""
     if not 0 < timeout < 60:
         raise InputError("--timeout must be between 0 and 60 seconds")
@@ -83,6 +86,8 @@ def audit_bmc(
     targets = _targets(db, site)
 
     def one(t: dict[str, Any]) -> BmcAudit:
+        if t["protocol"] == "snmp":
+            return BmcAudit(t["host"], t["port"], findings=default_communities(t["host"], t["port"], timeout))
         audit = audit_ipmi(t["host"], t["port"], t["user"], timeout)
         if default_credentials and lockout_unknown_ok and audit.error is None:
             for user in working_defaults(t["host"], t["port"], pairs, max(timeout, 5.0)):
@@ -133,7 +138,7 @@ def _print(rows: list[dict[str, Any]], errors: list[dict[str, Any]], notes: list
             table.add_row(*(Text(plain(c)) for c in cells), style=style)
         console.print(table)
     else:
-        console.print(f"no finding on {audited} IPMI controller(s)")
+        console.print(f"no finding on {audited} controller(s)")
     for e in errors:
         console.print(Text(plain(f"not audited: {e['server']} ({e['controller']}): {e['error']}")))
     for n in notes:

@@ -21,6 +21,7 @@ from fleet.store.db import make_engine, write_session
 from fleet.store.models import Server, Site
 from tests.conftest import REPO, SHARED, free_port
 from tests.factories import make_fleet
+from tests.snmp.conftest import Sim
 
 LAB = SHARED / "lab" / "ipmi"
 pytestmark = pytest.mark.ipmi
@@ -142,3 +143,19 @@ def test_an_unreachable_controller_is_not_clean(tmp_path: Path) -> None:
         server.controller_port = free_port()
     code, report = audit(db, "--timeout", "0.5")
     assert code == 1 and report["findings"] == [] and report["errors"][0]["error"] == "timeout"
+
+
+@pytest.mark.snmp
+def test_snmp_agent_answering_public_is_found(snmpsim: Sim, tmp_path: Path) -> None:
+    # snmpsim answers each community named after a recording: public.snmprec makes `public` answer, not `private`
+    db = tmp_path / "inv.db"
+    assert subprocess.run([sys.executable, "-m", "fleet", "init", "--db", str(db)], cwd=REPO).returncode == 0
+    engine = make_engine(str(db))
+    make_fleet(engine, servers=1, sites=("PAR1",))
+    with write_session(engine) as s:
+        server = s.exec(select(Server)).one()
+        server.controller_protocol, server.controller_port = "snmp", snmpsim.port
+    code, report = audit(db, "--timeout", "1")
+    assert code == 1 and report["errors"] == []
+    assert [(f["code"], f["severity"]) for f in report["findings"]] == [("snmp-default-community", "warning")]
+    assert "'public'" in report["findings"][0]["finding"]
