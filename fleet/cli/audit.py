@@ -20,6 +20,7 @@ from fleet.collectors.audit.snmp import default_communities
 from fleet.errors import InputError
 from fleet.store.db import read_session
 from fleet.store.models import Customer, Server, ServerModel, Site
+from fleet.sweep.ipmi_options import ipmi_options
 from fleet.views.text import plain
 
 audit_app = typer.Typer(help="Security audits of the fleet's management controllers.")
@@ -84,13 +85,14 @@ def audit_bmc(
         raise InputError("--lockout-unknown-ok and --extra-credentials go with --default-credentials")
     pairs = [*VENDOR_DEFAULTS, *(read_extra(extra_credentials) if extra_credentials else [])]
     targets = _targets(db, site)
+    options = ipmi_options() if default_credentials and lockout_unknown_ok else None
 
     def one(t: dict[str, Any]) -> BmcAudit:
         if t["protocol"] == "snmp":
             return BmcAudit(t["host"], t["port"], findings=default_communities(t["host"], t["port"], timeout))
         audit = audit_ipmi(t["host"], t["port"], t["user"], timeout)
         if default_credentials and lockout_unknown_ok and audit.error is None:
-            for user in working_defaults(t["host"], t["port"], pairs, max(timeout, 5.0)):
+            for user in working_defaults(t["host"], t["port"], pairs, max(timeout, 5.0), options):
                 audit.findings.append(_default_finding(user))
         return audit
 

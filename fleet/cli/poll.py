@@ -75,13 +75,15 @@ def _poll_ipmi(args: argparse.Namespace, port: int, timeout: float, cursor: dict
     if 0 in suites:
         raise InputError("cipher suite 0 sends no authentication; it is never used")
     from fleet.collectors.lazy import defer_pyghmi_oem
+    from fleet.sweep.ipmi_options import ipmi_options
 
+    options = ipmi_options()  # settings: the client socket's address, the SDR cache (fleet/config.py)
     defer_pyghmi_oem()
     from fleet.collectors.ipmi import poll_ipmi
     from fleet.collectors.targets import IpmiTarget
 
     target = IpmiTarget(host=args.host, port=port, user=args.user, password=password, cipher_suites=suites)
-    return poll_ipmi(target, timeout=timeout, cursor=cursor)
+    return poll_ipmi(target, timeout=timeout, cursor=cursor, options=options)
 
 
 # ---------------------------------------------------------------- SNMP
@@ -197,6 +199,9 @@ def _cursors(db: str | None) -> Any:
 def run(argv: Sequence[str]) -> tuple[str, int]:
     """The output and exit status of `fleet poll ARGV`; raises only UsageError and FleetError."""
     args, extra = build_parser().parse_known_args(list(argv))
+    from fleet.config import load_settings
+
+    load_settings()  # a bad fleet.toml or FLEET_* value is an UNKNOWN answer before anything is polled
     if extra:
         # option names only: what follows an unknown option may be a secret typed on the command line
         names = sorted({a.split("=", 1)[0] for a in extra if a.startswith("-")})

@@ -5,7 +5,6 @@ Loaded only with --db: a plain check never imports SQLAlchemy.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -23,22 +22,16 @@ class DbCursors:
     def load(self, key: str) -> dict[str, Any] | None:
         with read_session(self.engine) as session:
             row = session.get(CheckCursor, key)
-            if row is None:
-                return None
-            try:
-                data = json.loads(row.cursor)
-            except ValueError:
-                return None
+            data = row.cursor if row is not None else None
         return data if isinstance(data, dict) else None
 
     def save(self, key: str, cursor: dict[str, Any]) -> None:
-        text = json.dumps(cursor, sort_keys=True)
         try:
             with write_session(self.engine) as session:
                 row = session.get(CheckCursor, key)
                 if row is None:
-                    session.add(CheckCursor(key=key, cursor=text, updated_at=utcnow()))
+                    session.add(CheckCursor(key=key, cursor=dict(cursor), updated_at=utcnow()))
                 else:
-                    row.cursor, row.updated_at = text, utcnow()
+                    row.cursor, row.updated_at = dict(cursor), utcnow()
         except IntegrityError:
             pass  # a check of the same controller inserted its row at the same moment: its cursor is as recent

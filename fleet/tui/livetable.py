@@ -9,6 +9,11 @@ from textual.widgets.data_table import RowKey
 
 from fleet.tui.rowdiff import Row, cell_updates, removals
 
+# Textual's private names this module (and the snapshot helpers, which wait on the flag) rely on; a Textual upgrade
+# that renames one is caught by tests/tui/test_textual_private.py, not by a table that silently stops resizing.
+TEXTUAL_PRIVATE_METHODS = ("_update_dimensions", "_clear_caches")  # DataTable methods: overridden / called
+TEXTUAL_PRIVATE_FLAG = "_require_update_dimensions"  # DataTable: set while column widths wait to be measured
+
 # Removing a row costs about as much as adding one (the table re-indexes and repaints): past a few, rebuilding is
 # as cheap and simpler.
 FEW = 20

@@ -13,6 +13,7 @@ import stat
 import threading
 from pathlib import Path
 
+from fleet.collectors.targets import IpmiOptions
 from fleet.errors import SecretError
 
 VENDOR_DEFAULTS: tuple[tuple[str, str], ...] = (
@@ -46,11 +47,13 @@ def read_extra(path: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def working_defaults(host: str, port: int, pairs: list[tuple[str, str]], timeout: float) -> list[str]:
+def working_defaults(
+    host: str, port: int, pairs: list[tuple[str, str]], timeout: float, options: IpmiOptions | None = None
+) -> list[str]:
     """The user names whose given password opens a session (each tried once, in order)."""
     from fleet.collectors.ipmi.session import connect, logout
+    from fleet.collectors.secret import Secret
     from fleet.collectors.targets import IpmiTarget
-    from fleet.sweep.secrets import Secret
 
     found: list[str] = []
     tried: set[str] = set()
@@ -62,7 +65,7 @@ def working_defaults(host: str, port: int, pairs: list[tuple[str, str]], timeout
 
         def login(user: str = user, password: str = password, outcome: dict[str, bool] = outcome) -> None:
             try:
-                cmd = connect(IpmiTarget(host, port, user, Secret(password)), None)
+                cmd = connect(IpmiTarget(host, port, user, Secret(password)), None, options)
             except Exception:  # wrong password, refused, a pyghmi bug: in every case no working login
                 outcome["ok"] = False
                 return

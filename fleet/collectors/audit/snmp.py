@@ -15,9 +15,9 @@ _SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 1, 0)
 
 
 async def _answers(host: str, port: int, community: str, timeout: float) -> bool:
+    from fleet.collectors.secret import Secret
     from fleet.collectors.snmp.engine import Session, SnmpFailure
     from fleet.collectors.targets import SnmpTarget
-    from fleet.sweep.secrets import Secret
 
     session = Session(SnmpTarget(host, port, community=Secret(community)), request_timeout=timeout, retries=1)
     try:

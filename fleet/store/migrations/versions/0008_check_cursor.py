@@ -1,7 +1,7 @@
 """check_cursor: the event-log position of `fleet poll --db`, per controller
 
 Revision ID: 0008
-Revises: 0002f
+Revises: 0003
 Create Date: 2026-11-29
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import fleet.store.models
 
 revision: str = "0008"
-down_revision: str | None = "0002f"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -23,7 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "check_cursor",
         sa.Column("key", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=False),
-        sa.Column("cursor", sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+        sa.Column("cursor", sa.JSON(none_as_null=True), nullable=False),
         sa.Column("updated_at", fleet.store.models.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key"),
     )
