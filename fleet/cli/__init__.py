@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # for the type checker only: at run time `app` is loaded on first use (__getattr__ below)
+    from fleet.cli.root import app as app
 
 # name -> (module that defines it, one-line help for `fleet --help`). tests/core/test_startup.py checks this table
 # against the commands the modules register.
