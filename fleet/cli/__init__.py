@@ -9,8 +9,10 @@ import sys
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.errors import FleetError
+from fleet.views.text import plain
 
 app = typer.Typer(
     name="fleet",
@@ -47,26 +49,38 @@ def _register() -> None:
 _register()
 
 
+def fail(message: object, code: int) -> None:
+    """The one way an error leaves: one line on stderr (a CSV import: one per bad row), as inert text (an error may
+    quote a hostile input)."""
+    lines = str(message).splitlines() or [""]
+    print("\n".join(["fleet: " + plain(lines[0]), *(plain(line) for line in lines[1:])]), file=sys.stderr)
+    sys.exit(code)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     command = next((a for a in args if not a.startswith("-")), "")
+    plugin = command in PLUGIN_COMMANDS
     try:
         rv = app(args=args, prog_name="fleet", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        print("fleet: aborted", file=sys.stderr)
-        sys.exit(130)
+        fail("aborted", 130)
     except typer.TyperException as exc:  # usage errors and other click exceptions (typer vendors click)
         fmt = getattr(exc, "format_message", None)
-        message = fmt() if callable(fmt) else str(exc)
         code = int(getattr(exc, "exit_code", 2))
-        print(f"fleet: {message}", file=sys.stderr)
-        sys.exit(3 if code == 2 and command in PLUGIN_COMMANDS else code)
+        fail(fmt() if callable(fmt) else str(exc), 3 if code == 2 and plugin else code)
     except FleetError as exc:
-        print(f"fleet: {exc}", file=sys.stderr)
-        sys.exit(3 if command in PLUGIN_COMMANDS else exc.exit_code)
+        fail(exc, 3 if plugin else exc.exit_code)
+    except SQLAlchemyError as exc:
+        # A failure the database reported (a read-only file, a damaged page, a lost connection) mid-command.
+        from fleet.store.db import db_error_line
+
+        fail(db_error_line(exc), 3 if plugin else 5)
+    except OverflowError:
+        # Python's ints are unbounded, the database's are 64-bit: an id or count past that is bad input.
+        fail("a number is out of range (ids and counts are at most 9223372036854775807)", 3 if plugin else 2)
     except KeyboardInterrupt:
-        print("fleet: interrupted", file=sys.stderr)
-        sys.exit(130)
+        fail("interrupted", 130)
     sys.exit(rv if isinstance(rv, int) else 0)

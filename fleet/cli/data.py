@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, open_db
 from fleet.errors import DatabaseError, InputError
-from fleet.store.db import make_engine, resolve_url, sqlite_path
+from fleet.store.db import db_error_line, make_engine, resolve_url, sqlite_path
 
 import_app = typer.Typer(help="Import servers, components or stock from CSV (all or nothing).")
 export_app = typer.Typer(help="Export servers, components or stock as CSV (the format import reads).")
@@ -36,8 +37,13 @@ def init(
     path = sqlite_path(url)
     if path is not None and not path.parent.is_dir():
         raise DatabaseError(f"folder {path.parent} does not exist")
+    if path is not None and path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file")
     engine = make_engine(url)
-    before, after = upgrade(engine)
+    try:
+        before, after = upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot create or upgrade the database: {db_error_line(exc)}") from None
     where = str(path) if path else engine.url.render_as_string(hide_password=True)
     if before is None:
         print(f"created {where} (schema {after})")
@@ -123,7 +129,7 @@ def db_backup(dest: Path, db: DbOption = None) -> None:
     import sqlite3
 
     engine = open_db(db)
-    src = sqlite_path(str(engine.url))
+    src = sqlite_path(engine.url)
     if src is None:
         raise DatabaseError(
             "backup of PostgreSQL is pg_dump's job: pg_dump --format=custom --file=DEST 'postgresql://...'"

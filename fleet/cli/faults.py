@@ -58,7 +58,7 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
     """Open faults, critical first, with whether the one-hour acknowledgement is due or overdue."""
     if ctx.invoked_subcommand is not None:
         return
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:

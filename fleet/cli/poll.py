@@ -10,7 +10,7 @@ import typer
 from fleet.cli import app
 from fleet.collectors.targets import IpmiTarget, SnmpTarget
 from fleet.errors import InputError
-from fleet.health.model import EXIT_UNKNOWN, PollResult, exit_status
+from fleet.health.model import EXIT_UNKNOWN, MAX_TIMEOUT_S, PollResult, exit_status
 from fleet.sweep.secrets import Secret, read_secret_env, read_secret_file
 
 
@@ -28,7 +28,9 @@ def _secret(env: str | None, file: str | None, what: str) -> Secret | None:
 def poll(
     host: Annotated[str, typer.Argument(help="Controller address (name or IP).")],
     protocol: Annotated[str, typer.Option("--protocol", help="ipmi or snmp.")] = "ipmi",
-    port: Annotated[int | None, typer.Option(help="UDP port (default 623 for IPMI, 161 for SNMP).")] = None,
+    port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="UDP port (default 623 for IPMI, 161 for SNMP).")
+    ] = None,
     user: Annotated[str, typer.Option(help="IPMI user name.")] = "admin",
     password_env: Annotated[str | None, typer.Option(help="Environment variable holding the password.")] = None,
     password_file: Annotated[str | None, typer.Option(help="Owner-only file holding the password.")] = None,
@@ -48,8 +50,8 @@ def poll(
     as_json: Annotated[bool, typer.Option("--json", help="Print the PollResult as JSON.")] = False,
 ) -> int:
     """Poll one controller. Exit 0 healthy, 1 warning, 2 critical, 3 unknown (unreachable, auth, bad arguments)."""
-    if timeout <= 0:
-        raise InputError("--timeout must be positive")
+    if not 0 < timeout <= MAX_TIMEOUT_S:  # also refuses nan and inf
+        raise InputError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT_S}")
     if protocol == "ipmi":
         password = _secret(password_env, password_file, "password")
         if password is None:

@@ -43,7 +43,7 @@ def cli_actor(name: str | None = None) -> str:
 @app.command()
 def stock(db: DbOption = None, site: SiteOption = None, low: LowOption = False, as_json: JsonOption = False) -> None:
     """Spare stock per site and part: on hand, reserved, available, reorder level (--low: what to order)."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     if low:
         _stock_low(engine, site, as_json)
         return

@@ -36,7 +36,7 @@ def _hhmm(iso: str | None) -> str:
 @app.command()
 def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
     """Planned swaps, nearest hard limit first; customers who have not answered are marked ESCALATED."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
@@ -77,7 +77,7 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     """Plan critical swaps inside the SLA and mail customers windows for non-critical ones.
 
     Exit status 0; 1 when a critical swap cannot meet its hard limit (the reason is in its note)."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with write_session(engine) as session:
@@ -133,7 +133,7 @@ def report_sla(
     as_json: JsonOption = False,
 ) -> None:
     """The month's SLA figures: acknowledgements, critical swaps, availability, outage credits, monitoring gaps."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
