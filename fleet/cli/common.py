@@ -7,11 +7,13 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.errors import DatabaseError, NotFound
 from fleet.store.db import db_error_line, make_engine, resolve_url, sqlite_path
+from fleet.views.text import plain
 
 DbOption = Annotated[
     str | None,
@@ -66,3 +68,17 @@ def check_site(engine: Engine, site: str) -> None:
 def emit_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
+
+
+def cell(value: object, style: str = "") -> Text:
+    """A table cell from data: inert text (a hostname like `[/bold]x` is shown, never parsed as markup)."""
+    return Text(plain(value), style=style)
+
+
+def cells(*values: object) -> list[Text]:
+    return [cell(v) for v in values]
+
+
+def say(line: object, *, err: bool = False) -> None:
+    """A message that embeds data (hostnames, serials, reasons): one line of inert text, never markup."""
+    print(plain(line), file=sys.stderr if err else sys.stdout)

@@ -12,7 +12,7 @@ from rich.table import Table
 from sqlmodel import select
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, cells, emit_json, open_db, say
 from fleet.clock import parse_time, utcnow
 from fleet.config import load_settings
 from fleet.errors import InputError
@@ -72,7 +72,7 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
         problem = r["problem"] + (" (flapping)" if r["flapping"] else "")
         style = "bold red" if r["severity"] == "critical" else None
         notified = _local(r["notified_at"], zones.get(r["site"]))
-        table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], problem, r["severity"], r["ack"], notified,
+        table.add_row(*cells(r["id"], r["server"], r["site"], r["slot"], problem, r["severity"], r["ack"], notified),
                       style=style)  # fmt: skip
     Console().print(table if rows else "no open faults")
 
@@ -92,7 +92,7 @@ def faults_ack(
         fault = acknowledge(session, fault_id, by=by, now=when)
         who, ack_at = fault.acknowledged_by, fault.acknowledged_at
     stamp = ack_at.isoformat(timespec="minutes") if ack_at else "?"
-    print(f"fault {fault_id} acknowledged by {who} at {stamp}")
+    say(f"fault {fault_id} acknowledged by {who} at {stamp}")
 
 
 @faults_app.command("resolve")
@@ -107,7 +107,7 @@ def faults_resolve(
     with write_session(engine) as session:
         fault = resolve(session, fault_id, resolution=resolution, now=utcnow(), actor=by)
         state = fault.state
-    print(f"fault {fault_id} {state} ({resolution})")
+    say(f"fault {fault_id} {state} ({resolution})")
 
 
 @ticket_app.command("open")
@@ -136,5 +136,5 @@ def ticket_open(
         emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row})
         return
     verb = "joined" if res.joined else "opened"
-    print(f"ticket {ticket_id}: {verb} fault {row['id']} ({row['server']} {row['slot']}, {row['severity']}, "
+    say(f"ticket {ticket_id}: {verb} fault {row['id']} ({row['server']} {row['slot']}, {row['severity']}, "
           f"notified {row['notified_at'][:16]}, acknowledge by {row['ack_due_at'][:16]})")  # fmt: skip

@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, cells, emit_json, open_db, say
 from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.stock.levels import reorder_lines
@@ -55,8 +55,8 @@ def stock(db: DbOption = None, site: SiteOption = None, low: LowOption = False, 
     table = Table("site", "part", "kind", "bin", "on hand", "reserved", "avail", "reorder", box=None)
     for r in rows:
         style = "bold red" if r["available"] == 0 else ("yellow" if r["low"] else None)
-        table.add_row(r["site"], r["part_number"], r["kind"], r["bin"], str(r["on_hand"]), str(r["reserved"]),
-                      str(r["available"]), str(r["reorder_level"]), style=style)  # fmt: skip
+        table.add_row(*cells(r["site"], r["part_number"], r["kind"], r["bin"], r["on_hand"], r["reserved"],
+                             r["available"], r["reorder_level"]), style=style)  # fmt: skip
     Console().print(table if rows else "no stock recorded")
 
 
@@ -70,8 +70,8 @@ def _stock_low(engine: Engine, site: str | None, as_json: bool) -> None:
         return
     table = Table("site", "part", "kind", "installed", "demand", "target", "level", "avail", "order", box=None)
     for x in lines:
-        table.add_row(x.site, x.part_number, x.kind, str(x.installed), f"{x.demand:.2f}", f"{x.target:.0%}",
-                      str(x.level), str(x.available), str(x.order),
+        table.add_row(*cells(x.site, x.part_number, x.kind, x.installed, f"{x.demand:.2f}", f"{x.target:.0%}",
+                             x.level, x.available, x.order),
                       style="bold red" if x.available <= 0 else "yellow")  # fmt: skip
     Console().print(table if lines else "nothing under its reorder level")
 
@@ -86,15 +86,15 @@ def spare_reserve(fault_id: int, db: DbOption = None, as_json: JsonOption = Fals
         emit_json(outcome.to_dict())
         return
     if outcome.status == "reserved":
-        print(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}")
+        say(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}")
     elif outcome.status == "transfer":
         eta = outcome.eta.isoformat(timespec="minutes") if outcome.eta else "?"
-        print(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}, transfer {outcome.transfer_id} "
+        say(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}, transfer {outcome.transfer_id} "
               f"proposed, arrives {eta}")  # fmt: skip
     else:
-        print(f"fault {fault_id}: no compatible spare at any site")
+        say(f"fault {fault_id}: no compatible spare at any site")
     if outcome.flag:
-        print(f"fault {fault_id}: {outcome.flag}")
+        say(f"fault {fault_id}: {outcome.flag}")
 
 
 @spare_app.command("release")
@@ -103,7 +103,7 @@ def spare_release(fault_id: int, db: DbOption = None) -> None:
     engine = open_db(db)
     with write_session(engine) as session:
         n = release_for_fault(session, fault_id, now=utcnow(), actor=cli_actor())
-    print(f"fault {fault_id}: {n} reservation(s) released")
+    say(f"fault {fault_id}: {n} reservation(s) released")
 
 
 @transfer_app.command("ship")
@@ -112,7 +112,7 @@ def transfer_ship(transfer_id: int, db: DbOption = None) -> None:
     engine = open_db(db)
     with write_session(engine) as session:
         ship_transfer(session, transfer_id, now=utcnow(), actor=cli_actor())
-    print(f"transfer {transfer_id}: in transit")
+    say(f"transfer {transfer_id}: in transit")
 
 
 @transfer_app.command("receive")
@@ -121,7 +121,7 @@ def transfer_receive(transfer_id: int, db: DbOption = None) -> None:
     engine = open_db(db)
     with write_session(engine) as session:
         receive_transfer(session, transfer_id, now=utcnow(), actor=cli_actor())
-    print(f"transfer {transfer_id}: received")
+    say(f"transfer {transfer_id}: received")
 
 
 @rma_app.command("list")
@@ -139,8 +139,8 @@ def rma_list(
         return
     table = Table("id", "state", "part", "serial", "server", "fault", "opened", box=None)
     for r in rows:
-        table.add_row(str(r["id"]), r["state"], r["part_number"] or "-", r["serial"] or "-", r["server"] or "-",
-                      str(r["fault_id"] or "-"), (r["opened_at"] or "")[:16])  # fmt: skip
+        table.add_row(*cells(r["id"], r["state"], r["part_number"] or "-", r["serial"] or "-", r["server"] or "-",
+                             r["fault_id"] or "-", (r["opened_at"] or "")[:16]))  # fmt: skip
     Console().print(table if rows else "no open RMAs")
 
 
@@ -160,4 +160,4 @@ def _advance(rma_id: int, to: str, db: str | None) -> None:
     engine = open_db(db)
     with write_session(engine) as session:
         advance_rma(session, rma_id, to=to, now=utcnow(), actor=cli_actor())
-    print(f"RMA {rma_id}: {to}")
+    say(f"RMA {rma_id}: {to}")

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, cells, emit_json, open_db, say
 from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.sla.report import sla_report
@@ -51,18 +51,17 @@ def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = Fa
     for r in rows:
         flags = ("E" if r["escalated"] else "") + ("B" if r["warning"] else "") + ("N" if r["note"] else "")
         style = "bold red" if r["escalated"] or (r["note"] and r["critical"]) else None
-        table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], r["state"], r["technician"] or "-",
-                      _local(r["planned_start"], r["timezone"]), _local(r["hard_limit_at"], r["timezone"]), flags,
-                      style=style)  # fmt: skip
+        table.add_row(*cells(r["id"], r["server"], r["site"], r["slot"], r["state"], r["technician"] or "-",
+                             _local(r["planned_start"], r["timezone"]), _local(r["hard_limit_at"], r["timezone"]),
+                             flags), style=style)  # fmt: skip
         for text in (f"ESCALATED: {r['escalated']}" if r["escalated"] else None, r["warning"], r["note"]):
             if text:
                 notes.append(f"#{r['id']} {text}")
-    console = Console()
-    console.print(table if rows else "no planned swaps")
+    Console().print(table if rows else "no planned swaps")
     if notes:
-        console.print("times are site-local; E escalated, B no backup, N note:")
+        say("times are site-local; E escalated, B no backup, N note:")
         for line in notes:
-            console.print(f"  {line}", highlight=False)
+            say(f"  {line}")
 
 
 def _local(iso: str | None, tz: str | None) -> str:
@@ -86,20 +85,19 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     if as_json:
         emit_json({"generated_at": now.isoformat(), **data})
     else:
-        console = Console()
         for c in result.critical:
             state = "LATE" if c.late else ("after target" if c.after_target else "on time")
-            console.print(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
+            say(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
                           f"{_hhmm(c.start.isoformat() if c.start else None)} {state}"
                           + (f" - {c.reason}" if c.reason else ""))  # fmt: skip
         for p in result.proposals:
             where = p.sent_to or "no mail"
-            console.print(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
+            say(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
                           + (f" - {p.note}" if p.note else ""))  # fmt: skip
         if result.escalated:
-            console.print(f"escalated to staff (customer has not answered): swaps {result.escalated}")
+            say(f"escalated to staff (customer has not answered): swaps {result.escalated}")
         if not (result.critical or result.proposals or result.escalated):
-            console.print("nothing to plan")
+            say("nothing to plan")
     if result.late:
         raise typer.Exit(1)
 
@@ -113,7 +111,7 @@ def swap_agree(swap_id: int, window: WindowOption, db: DbOption = None, actor: A
     with write_session(engine) as session:
         planned = agree_window(session, swap_id, window, now=now, settings=settings, actor=actor)
         ids = [s.id for s in planned]
-    Console().print(f"window {window} agreed; swaps {ids} planned in it")
+    say(f"window {window} agreed; swaps {ids} planned in it")
 
 
 @swap_app.command("decline")
@@ -122,7 +120,7 @@ def swap_decline(swap_id: int, window: WindowOption, db: DbOption = None, actor:
     engine = open_db(db)
     with write_session(engine) as session:
         decline_window(session, swap_id, window, now=utcnow(), actor=actor)
-    Console().print(f"window {window} declined")
+    say(f"window {window} declined")
 
 
 @report_app.command("sla")
@@ -141,24 +139,23 @@ def report_sla(
     if as_json:
         emit_json(rep)
         return
-    c = Console()
     ack, sw, av, cr, mon = rep["acknowledgement"], rep["swaps"], rep["availability"], rep["credits"], rep["monitoring"]
-    c.print(f"SLA report {rep['month']}" + (f" site {rep['site']}" if rep["site"] else "")
+    say(f"SLA report {rep['month']}" + (f" site {rep['site']}" if rep["site"] else "")
             + ("" if rep["period"]["complete"] else f" (to {_hhmm(rep['period']['end'])} UTC)"))  # fmt: skip
-    c.print(f"alerts acknowledged within {ack['within_min']} min: {ack['within']}/{ack['alerts']}"
+    say(f"alerts acknowledged within {ack['within_min']} min: {ack['within']}/{ack['alerts']}"
             f" (late {ack['late']}, pending {ack['pending']})")  # fmt: skip
-    c.print(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
+    say(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
             f"within {sw['limit_min']} min {sw['within_limit']}, late {sw['late']}, "
             f"pending {sw['pending']}")  # fmt: skip
-    c.print(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
+    say(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
     for r in av["servers"]:
         if not r["met"]:
-            c.print(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
-    c.print(f"outage credits: {cr['total_cents'] / 100:.2f}")
+            say(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
+    say(f"outage credits: {cr['total_cents'] / 100:.2f}")
     for r in cr["servers"]:
-        c.print(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
+        say(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
                 + (" (cap)" if r["capped"] else ""))  # fmt: skip
-    c.print(f"monitoring gaps over {mon['interval_min']} min: {len(mon['gaps'])}, {mon['gap_minutes']} min in all, "
+    say(f"monitoring gaps over {mon['interval_min']} min: {len(mon['gaps'])}, {mon['gap_minutes']} min in all, "
             f"longest {mon['longest_gap_minutes']} min")  # fmt: skip
     if rep["excluded"]["servers"]:
-        c.print(f"excluded (VPS, shared hosting): {len(rep['excluded']['servers'])} servers")
+        say(f"excluded (VPS, shared hosting): {len(rep['excluded']['servers'])} servers")

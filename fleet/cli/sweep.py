@@ -22,6 +22,7 @@ from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.errors import InputError
 from fleet.health.model import MAX_TIMEOUT_S
+from fleet.views.text import plain
 
 MAX_EVERY_S = 7 * 24 * 3600  # a loop slower than weekly is a cron job
 
@@ -113,7 +114,7 @@ def _one_round(engine, settings, site, concurrency, timeout, worker, run_sweep, 
         report.spares_reserved, report.swaps_planned, report.duration_s, report.status,
     )  # fmt: skip
     for u in report.unreachable[:20]:
-        log.warning("unreachable: %s (%s)", u["server"], u["error"])
+        log.warning("unreachable: %s (%s)", plain(u["server"]), plain(u["error"]))
     if len(report.unreachable) > 20:
         log.warning("... and %d more unreachable controllers", len(report.unreachable) - 20)
     return report

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from fleet.tui.livetable import LiveTable
+from fleet.tui.livetable import LiveTable, inert
 from fleet.tui.views import health_cell, severity
 from fleet.views.server import ServerDetail
 from fleet.views.timefmt import age, local
@@ -54,10 +54,9 @@ class ServerScreen(Screen[None]):
         polled = f"polled {age(d.last_polled_at, now)} ago" if d.last_polled_at else "never polled"
         err = f" · last poll: {d.last_poll_error}" if d.last_poll_error else ""
         backup = "backup" if d.backup_option else "NO BACKUP"
-        self.query_one("#detail-head", Static).update(
-            f"{d.hostname} · {d.site} {d.rack} U{d.unit} · {d.model} · {d.customer or '-'} ({d.plan}, {backup}) · "
-            f"{d.status}/{d.health} · {d.protocol} {polled}{err}"
-        )
+        head = (f"{d.hostname} · {d.site} {d.rack} U{d.unit} · {d.model} · {d.customer or '-'} ({d.plan}, {backup}) · "
+                f"{d.status}/{d.health} · {d.protocol} {polled}{err}")  # fmt: skip
+        self.query_one("#detail-head", Static).update(inert(head))
         self.query_one("#detail-sensors", LiveTable).sync(
             [(s.name, (s.name, s.kind, s.slot, health_cell(s.state) if s.state != "absent" else s.state,
                        "" if s.value is None else f"{s.value:g} {s.unit or ''}".strip(), local(s.changed_at, tz)))

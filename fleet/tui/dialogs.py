@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
+
+from fleet.views.text import plain
 
 
 class Ask(ModalScreen[str | None]):
@@ -25,7 +28,7 @@ class Ask(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ask"):
-            yield Label(self.question)
+            yield Label(Text(plain(self.question)))  # the question quotes hostnames: text, never markup
             yield Input(value=self.value, placeholder=self.placeholder, id="answer")
             yield Label("Enter to confirm, Escape to cancel", classes="hint")
 

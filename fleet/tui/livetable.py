@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import RowKey
 
 from fleet.tui.rowdiff import Row, cell_updates, removals
+from fleet.views.text import has_control, plain
 
 # Removing a row costs about as much as adding one (the table re-indexes and repaints): past a few, rebuilding is
 # as cheap and simpler.
@@ -27,6 +29,9 @@ class LiveTable(DataTable[object]):
         self.add_columns(*self._columns)
 
     def sync(self, rows: Sequence[Row]) -> None:
+        # Every cell is inert text: DataTable parses a str as markup (a hostname `[/bold]x` raised MarkupError and
+        # took the view down), and a terminal obeys the ESC sequences a str or a Text may carry.
+        rows = [(key, tuple(inert(c) for c in cells)) for key, cells in rows]
         if not self.columns:
             self.add_columns(*self._columns)
         gone = removals([k for k, _ in self.shown], [k for k, _ in rows])
@@ -67,3 +72,10 @@ class LiveTable(DataTable[object]):
         if not self.shown or self.cursor_row < 0 or self.cursor_row >= len(self.shown):
             return None
         return self.shown[self.cursor_row][0]
+
+
+def inert(value: object) -> object:
+    """A cell as text that is never markup nor terminal control; a styled Text keeps its style."""
+    if isinstance(value, Text):
+        return Text(plain(value.plain), style=value.style) if has_control(value.plain) else value
+    return Text(plain(value))

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from fleet.config import Settings
-from fleet.tui.livetable import LiveTable
+from fleet.tui.livetable import LiveTable, inert
 from fleet.tui.rowdiff import Row
 from fleet.views.dashboard import Dashboard, load_dashboard
 from fleet.views.faults import FaultRow, fault_rows
@@ -222,7 +222,7 @@ class QueueView(View):
             if w.warning:
                 parts.append(f"WARNING: {w.warning}")
             text = " · ".join(parts)
-        self.query_one("#queue-detail", Static).update(text)
+        self.query_one("#queue-detail", Static).update(inert(text))
 
     def on_data_table_row_highlighted(self) -> None:
         if self.data is not None and self.app is not None:
@@ -264,7 +264,7 @@ class FaultsView(View):
 
     def show_evidence(self) -> None:
         f = self.fault(self.selected())
-        self.query_one("#fault-evidence", Static).update(f"{f.hostname} {f.slot}: {f.evidence}" if f else "")
+        self.query_one("#fault-evidence", Static).update(inert(f"{f.hostname} {f.slot}: {f.evidence}" if f else ""))
 
     def on_data_table_row_highlighted(self) -> None:
         if self.data is not None:
