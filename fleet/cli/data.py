@@ -86,7 +86,7 @@ def _export(kind: str, out: Path | None, db: str | None) -> None:
 
     engine = open_db(db)
     if out is None:
-        export_csv(engine, kind, sys.stdout)
+        export_csv(engine, kind, sys.stdout, terminal=sys.stdout.isatty())
         return
     tmp = out.with_name(out.name + ".part")
     try:
