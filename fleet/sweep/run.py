@@ -31,6 +31,7 @@ from fleet.store.db import read_session, write_session
 from fleet.store.history import record_readings
 from fleet.store.models import Fault, Server, Site, SweepRun
 from fleet.sweep.credentials import target_for
+from fleet.sweep.runs import mark_abandoned, this_process
 
 log = logging.getLogger("fleet.sweep.run")
 
@@ -131,7 +132,11 @@ def run_sweep(
     interval = timedelta(minutes=settings.monitoring_interval_min)
     report = SweepReport(started_at=started.isoformat(), site=site, worker=worker)
     with write_session(engine) as session:
-        run = SweepRun(started_at=started, site_code=site, worker=worker)
+        abandoned = mark_abandoned(session, started)
+        if abandoned:
+            log.warning("sweep runs %s ended without finishing (process gone): marked abandoned", abandoned)
+        host, pid = this_process()
+        run = SweepRun(started_at=started, site_code=site, worker=worker, host=host, pid=pid)
         session.add(run)
         session.flush()
         run_id = run.id

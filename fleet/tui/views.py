@@ -130,8 +130,7 @@ class DashboardView(View):
         if sweep is None:
             line = "last sweep: never: health data may be stale"
         else:
-            state = "running" if sweep.finished_at is None else f"exit {sweep.status}"
-            line = (f"last sweep {age(sweep.started_at, now)} ago ({state}, {sweep.polled} polled, "
+            line = (f"last sweep {age(sweep.started_at, now)} ago ({sweep.state}, {sweep.polled} polled, "
                     f"{sweep.unreachable} unreachable)")  # fmt: skip
         t = d.totals
         self.query_one("#sweep-line", Static).update(
