@@ -81,6 +81,10 @@ def main(argv: list[str] | None = None) -> None:
     except OverflowError:
         # Python's ints are unbounded, the database's are 64-bit: an id or count past that is bad input.
         fail("a number is out of range (ids and counts are at most 9223372036854775807)", 3 if plugin else 2)
+    except OSError as exc:
+        # A file the command was pointed at cannot be read or written (permissions, a full disk, a missing folder).
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}", 3 if plugin else 1)
     except KeyboardInterrupt:
         fail("interrupted", 130)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -31,10 +32,8 @@ def open_db(db: str | None, *, site: str | None = None) -> Engine:
 
     url = resolve_url(db)
     path = sqlite_path(url)
-    if path is not None and not path.exists():
-        raise DatabaseError(f"no database at {path}: run `fleet init` (or `fleet init --sample`) first")
-    if path is not None and path.is_dir():
-        raise DatabaseError(f"{path} is a folder, not a database file")
+    if path is not None:
+        check_file(path)
     engine = make_engine(url)
     try:
         current = current_revision(engine)
@@ -51,6 +50,18 @@ def open_db(db: str | None, *, site: str | None = None) -> Engine:
     if site is not None:
         check_site(engine, site)
     return engine
+
+
+def check_file(path: Path) -> None:
+    """The SQLite file exists, is a file, and this user may look at it."""
+    try:
+        exists, folder = path.exists(), path.is_dir()
+    except OSError as exc:
+        raise DatabaseError(f"cannot open the database {path}: {exc.strerror}") from None
+    if not exists:
+        raise DatabaseError(f"no database at {path}: run `fleet init` (or `fleet init --sample`) first")
+    if folder:
+        raise DatabaseError(f"{path} is a folder, not a database file")
 
 
 def check_site(engine: Engine, site: str) -> None:
