@@ -31,7 +31,10 @@ def resolve_url(db: str | URL | None = None) -> str | URL:
         return db
     raw = db or os.environ.get("FLEET_DB") or DEFAULT_DB
     if "://" not in raw:
-        return URL.create("sqlite", database=str(Path(raw).expanduser().resolve()))
+        try:
+            return URL.create("sqlite", database=str(Path(raw).expanduser().resolve()))
+        except (ValueError, RuntimeError) as exc:  # a NUL in the path, a symlink loop
+            raise DatabaseError(f"not a usable database path: {raw!r} ({exc})") from None
     if raw.startswith("postgresql://") or raw.startswith("postgres://"):
         # psycopg 3 is the driver we ship with the [postgres] extra.
         raw = "postgresql+psycopg://" + raw.split("://", 1)[1]

@@ -33,7 +33,7 @@ async def test_starts_filters_and_quits_at_80x24(tmp_path):
         assert table.row_count == 30
         await pilot.press("slash", *"nyc1")
         await pilot.pause()
-        hosts = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        hosts = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert len(hosts) == 15 and all(h.endswith(".nyc1") for h in hosts)
         assert "15 of 30 servers" in str(app.query_one("#status", Static).render())
         await pilot.press("escape")
@@ -61,6 +61,6 @@ async def test_filtering_ten_thousand_servers(tmp_path):
         await wait_for_rows(pilot, table, timeout=30)
         await pilot.press("slash", *"srv0999")
         await pilot.pause()
-        hosts = [table.get_row_at(i)[0] for i in range(table.row_count)]
+        hosts = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         # srv09990 .. srv09999: computed from the factory's naming, not read from the screen.
         assert sorted(h.split(".")[0] for h in hosts) == [f"srv{n:05d}" for n in range(9990, 10000)]
