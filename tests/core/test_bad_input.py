@@ -74,8 +74,9 @@ def assert_one_line(code: int, err: str, status: int, *words: str) -> None:
 # Every command that opens the database, with the arguments it needs to get that far.
 DB_COMMANDS = [
     [], ["faults"], ["stock"], ["stock", "--low"], ["swaps"], ["rma", "list"], ["report", "sla", "--month", "2026-11"],
-    ["swap", "plan"], ["sweep"], ["export", "servers"], ["import", "stock", "{csv}"], ["faults", "ack", "1", "--by", "x"],
-    ["faults", "resolve", "1", "--by", "x"], ["ticket", "open", "--server", "h", "--slot", "PSU1", "--text", "t"],
+    ["swap", "plan"], ["sweep"], ["export", "servers"], ["import", "stock", "{csv}"],
+    ["faults", "ack", "1", "--by", "x"], ["faults", "resolve", "1", "--by", "x"],
+    ["ticket", "open", "--server", "h", "--slot", "PSU1", "--text", "t"],
     ["swap", "start", "1"], ["swap", "done", "1", "--new-serial", "S"], ["spare", "reserve", "1"],
     ["transfer", "ship", "1"], ["rma", "ship", "1"], ["db", "backup", "{dir}/backup.db"], ["init"],
 ]  # fmt: skip
@@ -97,7 +98,7 @@ def _status(args: list[str], usual: int) -> int:
 def test_a_broken_database_is_one_line_for_every_command(capsys, dbs, which):
     for template in DB_COMMANDS:
         args = [a.format(csv=dbs["csv"], dir=dbs["dir"]) for a in template] + ["--db", str(dbs[which])]
-        code, out, err = run(capsys, args)
+        code, _out, err = run(capsys, args)
         assert_one_line(code, err, _status(template, 5), BROKEN[which])
         if which == "newer":
             assert "9999" in err and "this fleet is older" in err
@@ -134,10 +135,10 @@ CASES = {
         ],
         2,
         ("out of range",),
-    ),  # fmt: skip
+    ),
     "ack-at-year-9999": Case(
         ["faults", "ack", "1", "--by", "x", "--at", "9999-12-31T23:59", "--db", "{good}"], 2, ("out of range",)
-    ),  # fmt: skip
+    ),
     "fault-id-past-64-bits": Case(["faults", "ack", TOO_BIG, "--by", "x", "--db", "{good}"], 2, ("out of range",)),
     "swap-id-past-64-bits": Case(["swap", "start", TOO_BIG, "--db", "{good}"], 2, ("out of range",)),
     "spare-id-past-64-bits": Case(["spare", "reserve", TOO_BIG, "--db", "{good}"], 2, ("out of range",)),
@@ -150,7 +151,7 @@ CASES = {
     "poll-timeout-nan": Case(["poll", "127.0.0.1", "--password-env", "HOME", "--timeout", "nan"], 3, ("--timeout",)),
     "monitoring-interval-0": Case(
         ["sweep", "--db", "{good}"], 3, ("MONITORING_INTERVAL",), env={"FLEET_MONITORING_INTERVAL_MIN": "0"}
-    ),  # fmt: skip
+    ),
     "port-0": Case(["poll", "127.0.0.1", "--port", "0", "--password-env", "HOME"], 3, ("--port",)),
     "port-65536": Case(["poll", "127.0.0.1", "--port", "65536", "--password-env", "HOME"], 3, ("--port",)),
     "sweep-unknown-site": Case(["sweep", "--site", "MARS", "--db", "{good}"], 3, ("no site 'MARS'", "PAR1")),
@@ -165,16 +166,16 @@ def test_bad_input_is_one_line_with_its_status(capsys, monkeypatch, dbs, name):
     for key, value in case.env.items():
         monkeypatch.setenv(key, value)
     args = [a.format(**{k: str(v) for k, v in dbs.items()}) for a in case.args]
-    code, out, err = run(capsys, args)
+    code, _out, err = run(capsys, args)
     assert_one_line(code, err, case.status, *case.words)
 
 
 def test_a_bare_path_is_a_path(capsys, tmp_path):
     for name in ("we?ird.db", "a%41.db"):
-        code, out, err = run(capsys, ["init", "--db", str(tmp_path / name)])
+        code, _out, err = run(capsys, ["init", "--db", str(tmp_path / name)])
         assert code == 0, err
         assert (tmp_path / name).is_file()
-        code, out, err = run(capsys, ["stock", "--db", str(tmp_path / name)])
+        code, _out, err = run(capsys, ["stock", "--db", str(tmp_path / name)])
         assert code == 0, err
     # Neither the part before `?` nor the %-decoded name was created.
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".db" or p.name == "we") == ["a%41.db", "we?ird.db"]
