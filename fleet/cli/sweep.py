@@ -10,9 +10,10 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -25,6 +26,12 @@ from fleet.health.model import MAX_TIMEOUT_S
 from fleet.views.text import plain
 
 MAX_EVERY_S = 7 * 24 * 3600  # a loop slower than weekly is a cron job
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from fleet.config import Settings
+    from fleet.sweep.run import SweepReport
 
 
 def parse_every(text: str) -> timedelta:
@@ -91,7 +98,17 @@ def sweep(
             return status
 
 
-def _one_round(engine, settings, site, concurrency, timeout, worker, run_sweep, *, checks: bool):  # type: ignore[no-untyped-def]
+def _one_round(
+    engine: Engine,
+    settings: Settings,
+    site: str | None,
+    concurrency: int | None,
+    timeout: float | None,
+    worker: str | None,
+    run_sweep: Callable[..., SweepReport],
+    *,
+    checks: bool,
+) -> SweepReport:
     interactive = sys.stderr.isatty()
     if interactive:
         from rich.progress import Progress

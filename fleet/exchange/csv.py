@@ -155,9 +155,8 @@ def _servers(session: Session, path: Path, records: Iterable[Record], actor: str
         if ref and not ref.startswith(("env:", "file:")):
             # A password pasted here would end up in clear in the database (and is not echoed back).
             f.fail("credential_ref must be a reference (env:VAR or file:PATH#entry), never a secret")
-        value = {"hostname": host, "asset_tag": tag, "serial": serial, "model_id": model, "site_id": site,
-                 "customer_id": customer, "credential_ref": ref, **_server_values(f)}  # fmt: skip
-        out.take(rec, value)
+        out.take(rec, {"hostname": host, "asset_tag": tag, "serial": serial, "model_id": model, "site_id": site,
+                       "customer_id": customer, "credential_ref": ref, **_server_values(f)})  # fmt: skip
     out.finish()
     return result
 

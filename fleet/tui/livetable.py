@@ -11,6 +11,11 @@ from textual.widgets.data_table import RowKey
 from fleet.tui.rowdiff import Row, cell_updates, removals
 from fleet.views.text import has_control, plain
 
+# Textual's private names this module (and the snapshot helpers, which wait on the flag) rely on; a Textual upgrade
+# that renames one is caught by tests/tui/test_textual_private.py, not by a table that silently stops resizing.
+TEXTUAL_PRIVATE_METHODS = ("_update_dimensions", "_clear_caches")  # DataTable methods: overridden / called
+TEXTUAL_PRIVATE_FLAG = "_require_update_dimensions"  # DataTable: set while column widths wait to be measured
+
 # Removing a row costs about as much as adding one (the table re-indexes and repaints): past a few, rebuilding is
 # as cheap and simpler.
 FEW = 20
@@ -74,7 +79,7 @@ class LiveTable(DataTable[object]):
         return self.shown[self.cursor_row][0]
 
 
-def inert(value: object) -> object:
+def inert(value: object) -> Text:
     """A cell as text that is never markup nor terminal control; a styled Text keeps its style."""
     if isinstance(value, Text):
         return Text(plain(value.plain), style=value.style) if has_control(value.plain) else value

@@ -43,8 +43,10 @@ def runs(engine) -> list[SweepRun]:
 
 
 def sweep(db, timeout: str) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "fleet", "sweep", "--db", str(db), "--timeout", timeout], cwd=REPO,
-                            env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "fleet", "sweep", "--db", str(db), "--timeout", timeout],
+        cwd=REPO, env={**os.environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
 
 
 def test_a_killed_sweep_is_marked_abandoned_by_the_next(tmp_path):
