@@ -155,3 +155,34 @@ async def test_every_console_view_shows_hostile_data_as_text(hostile_db):
         assert_inert(head + _table_text(app))
         assert "[/bold][red]" in head and app.is_running
     assert all(v in seen for v in VISIBLE), "the hostile text is still shown, as text"
+
+
+def test_fleet_export_to_a_real_terminal_passes_no_control_character(hostile_db):
+    """`fleet export` on a terminal (a pseudo-terminal here): what reaches the screen is inert."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    path, _ = hostile_db
+    master, slave = pty.openpty()
+    child = subprocess.Popen([sys.executable, "-m", "fleet", "export", "servers", "--db", str(path)], cwd=REPO,
+                             stdin=subprocess.DEVNULL, stdout=slave, stderr=subprocess.PIPE)  # fmt: skip
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 0, err
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    assert_inert(screen)
+    assert "[/bold][red]" in screen and "]0;owned" in screen
