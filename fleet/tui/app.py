@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 from textual.worker import get_current_worker
@@ -28,7 +29,7 @@ from fleet.errors import FleetError
 from fleet.store.db import read_session
 from fleet.tui.commands import FleetCommands
 from fleet.tui.detail import ServerScreen
-from fleet.tui.dialogs import Ask
+from fleet.tui.dialogs import Ask, KeysHelp
 from fleet.tui.messages import ActionDone, LoadFailed, ViewLoaded
 from fleet.tui.views import VIEWS, FaultsView, QueueView, ServersView, View
 from fleet.views import actions as actions
@@ -49,27 +50,32 @@ VIEW_ACTIONS = {
     "repoll": ("servers", "faults", "queue"),
     "open_server": ("servers", "faults", "queue"),
 }
-LETTER_ACTIONS = {"quit", "refresh", "filter", "command", "show_view", *VIEW_ACTIONS}
+LETTER_ACTIONS = {"quit", "refresh", "filter", "command", "show_view", "keys", *VIEW_ACTIONS}
 
 
 class FleetApp(App[None]):
     CSS_PATH = "fleet.tcss"
     TITLE = "fleet"
     COMMANDS = App.COMMANDS | {FleetCommands}
+    # Every key that acts is a priority binding: the app handles it when it arrives, in order, before the keys
+    # behind it are handed to a widget. A burst ("/ack" pasted, fast typing over SSH) then reaches `/` first, which
+    # moves the focus to the filter at once, and the letters after it are filter text (check_action refuses every
+    # command while something is being typed). Escape stays an ordinary binding: the top panel gets it first.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("colon", "command", "View", key_display=":"),
+        Binding("q", "quit", "Quit", priority=True),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
+        Binding("colon", "command", "View", key_display=":", priority=True),
+        Binding("question_mark", "keys", "Keys", key_display="?", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("r", "refresh", "Refresh", show=False),  # it refreshes by itself; the footer is short at 80 columns
-        *(Binding(v.key, f"show_view('{v.view_id}')", v.title, show=False) for v in VIEWS),
-        Binding("a", "acknowledge", "Ack"),
-        Binding("e", "escalate", "Escalate"),
-        Binding("t", "ticket", "Ticket"),
-        Binding("s", "start_swap", "Start"),
-        Binding("d", "done_swap", "Done"),
-        Binding("w", "whose", "Whose"),
-        Binding("p", "repoll", "Re-poll"),
+        Binding("r", "refresh", "Refresh", show=False, priority=True),  # it refreshes itself; the footer is short
+        *(Binding(v.key, f"show_view('{v.view_id}')", v.title, show=False, priority=True) for v in VIEWS),
+        Binding("a", "acknowledge", "Ack", priority=True),
+        Binding("e", "escalate", "Escalate", priority=True),
+        Binding("t", "ticket", "Ticket", priority=True),
+        Binding("s", "start_swap", "Start", priority=True),
+        Binding("d", "done_swap", "Done", priority=True),
+        Binding("w", "whose", "Whose", priority=True),
+        Binding("p", "repoll", "Re-poll", priority=True),
     ]
 
     def __init__(
@@ -246,9 +252,13 @@ class FleetApp(App[None]):
         if not self.view.filterable:
             # On the dashboard, "/" means "find a server".
             self.action_show_view("servers")
-        box = self.query_one("#filter", Input)
+        self.start_typing(self.query_one("#filter", Input))
+
+    def start_typing(self, box: Input) -> None:
+        """Show an input and give it the keys now, not on the next idle: the keys already queued behind the one
+        that opened it are its text."""
         box.add_class("visible")
-        box.focus()
+        self.screen.set_focus(box)
 
     def action_clear_filter(self) -> None:
         for box in self.query("#filter, #command").results(Input):
@@ -260,8 +270,7 @@ class FleetApp(App[None]):
     def action_command(self) -> None:
         box = self.query_one("#command", Input)
         box.value = ""
-        box.add_class("visible")
-        box.focus()
+        self.start_typing(box)
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -290,9 +299,15 @@ class FleetApp(App[None]):
     def action_refresh(self) -> None:
         self.refresh_current()
 
+    def action_keys(self) -> None:
+        self.push_screen(KeysHelp())
+
+    def typing(self) -> bool:
+        """A filter, the view prompt or a dialog has the keys: letters are text, not commands."""
+        return isinstance(self.focused, Input) or isinstance(self.screen, ModalScreen)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing, letters are letters, not commands.
-        if isinstance(self.focused, Input) and action in LETTER_ACTIONS:
+        if action in LETTER_ACTIONS and self.typing():
             return False
         if isinstance(self.screen, ServerScreen) and action in VIEW_ACTIONS:
             return action == "repoll"
@@ -419,15 +434,17 @@ class FleetApp(App[None]):
             return
 
         def finished(serial: str | None) -> None:
-            if serial is None:
+            if serial is None or not serial.strip():
                 return
             hook = self.on_swap_done
             then = (lambda: hook(item.server_id, item.slot, serial.strip())) if hook else None
             self.run_write(actions.complete_swap, item.swap_id, serial, technician=self.technician, by=self.actor,
                            now=self.clock(), then=then, then_poll=item.server_id)  # fmt: skip
 
-        question = f"Swap {item.swap_id} done: serial of the new part in {item.hostname} {item.slot}?"
-        self.push_screen(Ask(question, placeholder="serial on the new part's label"), finished)
+        question = f"Swap {item.swap_id} done: the serial on the new part's label?"
+        self.push_screen(Ask(question, placeholder="serial on the new part's label", where=f"{item.hostname} {item.slot}",
+                             required="the serial is needed: type it from the label (Escape cancels)"),
+                         finished)  # fmt: skip
 
     def action_whose(self) -> None:
         """Narrow the work queue to one technician (their swaps and their site's unassigned ones), or everyone."""
