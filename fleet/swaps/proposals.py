@@ -80,9 +80,7 @@ def propose_noncritical(
     return out
 
 
-def _new_awaiting(
-    session: Session, fault: Fault, server: Server, note: str | None, now: datetime, actor: str
-) -> int:
+def _new_awaiting(session: Session, fault: Fault, server: Server, note: str | None, now: datetime, actor: str) -> int:
     # The no-backup warning is the disk swap's own (a fan swap on the same server does not carry it); the mail to
     # the customer, one per server, carries it when any of its swaps is a disk.
     values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": "awaiting_customer",

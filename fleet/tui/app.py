@@ -398,7 +398,8 @@ class FleetApp(App[None]):
 
         def escalated(reason: str | None) -> None:
             if reason is not None:
-                self.run_write(actions.escalate, fault_id, reason, by=self.actor, now=self.clock())
+                self.run_write(actions.escalate, fault_id, reason, by=self.actor, now=self.clock(),
+                               settings=self.settings)  # fmt: skip
 
         self.push_screen(Ask(f"Escalate fault {fault_id} to critical (server down): why?",
                              value="server down because of this part"), escalated)  # fmt: skip
@@ -417,7 +418,8 @@ class FleetApp(App[None]):
                 self.notify("a ticket is: HOST SLOT text (start with ! when the server is down)", severity="error")
                 return
             host, slot, text = words
-            self.run_write(actions.open_ticket, host, slot, text, critical=critical, by=self.actor, now=self.clock())
+            self.run_write(actions.open_ticket, host, slot, text, critical=critical, by=self.actor, now=self.clock(),
+                           settings=self.settings)  # fmt: skip
 
         self.push_screen(Ask("Support ticket: HOST SLOT text (start with ! if the server is down)", value=prefill),
                          opened)  # fmt: skip
@@ -442,9 +444,9 @@ class FleetApp(App[None]):
                            now=self.clock(), then=then, then_poll=item.server_id)  # fmt: skip
 
         question = f"Swap {item.swap_id} done: the serial on the new part's label?"
-        self.push_screen(Ask(question, placeholder="serial on the new part's label", where=f"{item.hostname} {item.slot}",
-                             required="the serial is needed: type it from the label (Escape cancels)"),
-                         finished)  # fmt: skip
+        ask = Ask(question, placeholder="serial on the new part's label", where=f"{item.hostname} {item.slot}",
+                  required="the serial is needed: type it from the label (Escape cancels)")  # fmt: skip
+        self.push_screen(ask, finished)
 
     def action_whose(self) -> None:
         """Narrow the work queue to one technician (their swaps and their site's unassigned ones), or everyone."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
