@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
 from typing import Any, ClassVar
 
+from rich.text import Text
 from sqlalchemy import Engine
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -20,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from fleet.clock import Clock, utcnow
@@ -30,6 +31,7 @@ from fleet.store.db import read_session
 from fleet.tui.commands import FleetCommands
 from fleet.tui.detail import ServerScreen
 from fleet.tui.dialogs import Ask, KeysHelp
+from fleet.tui.livetable import LiveTable
 from fleet.tui.messages import ActionDone, LoadFailed, ViewLoaded
 from fleet.tui.views import VIEWS, FaultsView, QueueView, ServersView, View
 from fleet.views import actions as actions
@@ -138,9 +140,9 @@ class FleetApp(App[None]):
         self.query_one("#tabs", Static).update(tabs)
 
     def focus_view(self) -> None:
-        tables = list(self.view.query(DataTable))
+        tables = list(self.view.query(LiveTable))
         if tables:
-            tables[0].focus()
+            self.screen.set_focus(tables[0])  # now, not on idle: a later call (the filter's) must win
 
     # --- loading -----------------------------------------------------------------------------------------------
 
@@ -226,7 +228,7 @@ class FleetApp(App[None]):
             text = f"data {age(view.loaded_at, now)} old{' (STALE)' if stale else ''} · {view.summary}"
         status = self.query_one("#status", Static)
         if str(status.render()) != text:
-            status.update(text)
+            status.update(Text(text))  # a filter typed with "[" is text, not markup
 
     # --- switching and filtering -------------------------------------------------------------------------------
 
@@ -339,8 +341,8 @@ class FleetApp(App[None]):
         if server_id is not None and not isinstance(self.screen, ServerScreen):
             self.push_screen(ServerScreen(server_id))
 
-    @on(DataTable.RowSelected)
-    def row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(LiveTable.RowSelected)
+    def row_selected(self, event: LiveTable.RowSelected) -> None:
         if self.query_one(ContentSwitcher).current in VIEW_ACTIONS["open_server"]:
             self.action_open_server()
 

@@ -37,9 +37,11 @@ async def settle(pilot, app: FleetApp, until=lambda: True, timeout: float = 10.0
             return
 
 
-def cell(app: FleetApp, table_id: str, key: str, column: int) -> str:
+def cell(app: FleetApp, table_id: str, key: str, column: str) -> str:
+    """The text of one cell, by row key and column name (columns move; names say what is checked)."""
     table = app.query_one(f"#{table_id}", LiveTable)
-    return str(dict(table.shown)[key][column])
+    index = [c.name for c in table.cols].index(column)
+    return str(dict(table.shown)[key][index])
 
 
 def status(app: FleetApp) -> str:
@@ -53,10 +55,10 @@ async def test_acknowledge_a_fault(tmp_path):
         table = app.query_one("#faults-table", LiveTable)
         await settle(pilot, app, lambda: table.row_count > 0)
         assert table.selected_key == str(scene.psu_fault)  # critical first
-        assert cell(app, "faults-table", str(scene.psu_fault), 2) == "0:35:00"  # an hour to look at it, 25 min gone
+        assert cell(app, "faults-table", str(scene.psu_fault), "ack in") == "0:35:00"  # an hour to look at it, 25 min gone
         await pilot.press("a")
-        await settle(pilot, app, lambda: cell(app, "faults-table", str(scene.psu_fault), 2) == "marie")
-        assert cell(app, "faults-table", str(scene.psu_fault), 2) == "marie"
+        await settle(pilot, app, lambda: cell(app, "faults-table", str(scene.psu_fault), "ack in") == "marie")
+        assert cell(app, "faults-table", str(scene.psu_fault), "ack in") == "marie"
     with read_session(engine) as s:
         fault = s.get(Fault, scene.psu_fault)
         assert fault is not None and fault.acknowledged_at == NOW and fault.acknowledged_by == "marie"
@@ -75,7 +77,7 @@ async def test_acknowledging_an_acknowledged_fault_keeps_the_first(tmp_path):
         await pilot.press("a")
         await settle(pilot, app, lambda: bool(app._notifications))
         assert any("was acknowledged by Marie" in n.message for n in app._notifications)
-        assert cell(app, "faults-table", str(scene.disk_fault), 2) == "Marie"
+        assert cell(app, "faults-table", str(scene.disk_fault), "ack in") == "Marie"
     with read_session(engine) as s:
         fault = s.get(Fault, scene.disk_fault)
         assert fault is not None and fault.acknowledged_by == "Marie"
@@ -92,10 +94,10 @@ async def test_escalate_a_minor_fault_starts_its_clock(tmp_path):
         await pilot.press("e")
         await pilot.pause()
         await pilot.press("enter")
-        await settle(pilot, app, lambda: cell(app, "faults-table", fan, 3) != "")
+        await settle(pilot, app, lambda: cell(app, "faults-table", fan, "limit") != "")
         # Critical from now: the 4 h hard limit counts from the escalation.
-        assert cell(app, "faults-table", fan, 3) == "4:00:00"
-        assert cell(app, "faults-table", fan, 1) == "CRIT"
+        assert cell(app, "faults-table", fan, "limit") == "4:00:00"
+        assert cell(app, "faults-table", fan, "sev") == "CRIT"
 
 
 async def test_swap_end_to_end_start_then_done_with_the_new_serial(tmp_path):
@@ -116,7 +118,7 @@ async def test_swap_end_to_end_start_then_done_with_the_new_serial(tmp_path):
         detail = str(app.query_one("#queue-detail").render())
         assert "bin A-01-3" in detail and "PAR1 R02 U3" in detail
         await pilot.press("s")
-        await settle(pilot, app, lambda: cell(app, "queue-table", str(scene.psu_swap), 8) == "in_progress")
+        await settle(pilot, app, lambda: cell(app, "queue-table", str(scene.psu_swap), "state") == "in_progress")
         await pilot.press("d")
         await pilot.pause()
         await pilot.press(*scene.new_psu_serial, "enter")
@@ -180,13 +182,13 @@ async def test_countdowns_tick_and_only_their_cells_are_rewritten(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one("#dash-swaps", LiveTable)
         await settle(pilot, app, lambda: table.row_count > 0)
-        assert cell(app, "dash-swaps", str(scene.psu_swap), 1) == "3:35:00"
+        assert cell(app, "dash-swaps", str(scene.psu_swap), "to limit") == "3:35:00"
         written = table.cells_written
         clock.advance(timedelta(seconds=1))
         app.tick()
         await pilot.pause()
-        assert cell(app, "dash-swaps", str(scene.psu_swap), 1) == "3:34:59"
-        assert cell(app, "dash-swaps", str(scene.psu_swap), 2) == "0:34:59"
+        assert cell(app, "dash-swaps", str(scene.psu_swap), "to limit") == "3:34:59"
+        assert cell(app, "dash-swaps", str(scene.psu_swap), "to target") == "0:34:59"
         assert table.cells_written - written == 2  # to limit, to target; nothing else repainted
 
 
@@ -205,8 +207,8 @@ async def test_refresh_follows_the_database_and_shows_the_age(tmp_path):
             srv.health = "ok"
             s.add(srv)
         written = table.cells_written
-        await settle(pilot, app, lambda: cell(app, "servers-table", str(scene.psu_server), 5) == "ok", timeout=5)
-        assert cell(app, "servers-table", str(scene.psu_server), 5) == "ok"
+        await settle(pilot, app, lambda: cell(app, "servers-table", str(scene.psu_server), "health") == "ok", timeout=5)
+        assert cell(app, "servers-table", str(scene.psu_server), "health") == "ok"
         assert table.cells_written - written == 1
         clock.advance(timedelta(seconds=42))
         app.tick()
@@ -357,8 +359,8 @@ async def test_no_color_keeps_severity_readable(tmp_path, monkeypatch):
         table = app.query_one("#faults-table", LiveTable)
         await settle(pilot, app, lambda: table.row_count > 0)
         # Without colour, the word says it: critical, minor.
-        assert cell(app, "faults-table", str(scene.psu_fault), 1) == "CRIT"
-        assert cell(app, "faults-table", str(scene.disk_fault), 1) == "minor"
+        assert cell(app, "faults-table", str(scene.psu_fault), "sev") == "CRIT"
+        assert cell(app, "faults-table", str(scene.disk_fault), "sev") == "minor"
 
 
 async def test_whose_queue_narrows_to_one_technician(tmp_path):
