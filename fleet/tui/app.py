@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from sqlalchemy import Engine
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
@@ -193,9 +193,10 @@ class FleetApp(App[None]):
 
     def refresh_current(self) -> None:
         self.refresh_timer = None
-        if isinstance(self.screen, ServerScreen):
-            self.load_detail(self.screen.server_id)
-        self.load_view(self.view.view_id)
+        with _closing_tolerated():
+            if isinstance(self.screen, ServerScreen):
+                self.load_detail(self.screen.server_id)
+            self.load_view(self.view.view_id)
 
     @work(thread=True, exit_on_error=False, group="detail")
     def load_detail(self, server_id: int) -> None:
@@ -478,7 +479,7 @@ def _one_line(exc: BaseException) -> str:
 
 def _closing_tolerated() -> AbstractContextManager[None]:
     # A worker's message or the tick can arrive while the app is shutting down and its widgets are gone.
-    return suppress(NoMatches)
+    return suppress(NoMatches, ScreenStackError)
 
 
 def _user() -> str:

@@ -20,7 +20,14 @@ HOST = "nyc1-dl360-007.hosting.example.net"
 SERIAL = "PSTRM9FHBDY6A1Q"
 ROWS = [
     (42, HOST, SERIAL, "critical", "both supplies of the pair lost, server down since 02:10", "NYC1"),
-    (43, "nyc1-dl360-008.hosting.example.net", "PSTRM9FHBDY6A2Z", "non-critical", "[bold]fan[/bold] \x1b]0;pwn\x07", "NYC1"),
+    (
+        43,
+        "nyc1-dl360-008.hosting.example.net",
+        "PSTRM9FHBDY6A2Z",
+        "non-critical",
+        "[bold]fan[/bold] \x1b]0;pwn\x07",
+        "NYC1",
+    ),
 ]
 
 

@@ -55,7 +55,9 @@ async def test_acknowledge_a_fault(tmp_path):
         table = app.query_one("#faults-table", LiveTable)
         await settle(pilot, app, lambda: table.row_count > 0)
         assert table.selected_key == str(scene.psu_fault)  # critical first
-        assert cell(app, "faults-table", str(scene.psu_fault), "ack in") == "0:35:00"  # an hour to look at it, 25 min gone
+        assert (
+            cell(app, "faults-table", str(scene.psu_fault), "ack in") == "0:35:00"
+        )  # an hour to look at it, 25 min gone
         await pilot.press("a")
         await settle(pilot, app, lambda: cell(app, "faults-table", str(scene.psu_fault), "ack in") == "marie")
         assert cell(app, "faults-table", str(scene.psu_fault), "ack in") == "marie"
@@ -248,9 +250,16 @@ async def test_server_detail_opens_with_enter_and_closes_with_escape(tmp_path):
         screen = app.screen
         assert isinstance(screen, ServerScreen) and screen.server_id == scene.psu_server
         sensors = screen.query_one("#detail-sensors", LiveTable)
-        assert str(sensors.shown[0][1][3]) == "critical"
-        components = dict(screen.query_one("#detail-components", LiveTable).shown)
-        assert str(components["PSU1"][3]) == scene.old_psu_serial
+        assert str(sensors.shown[0][1][0]) == "critical"  # failing first, state first
+        components_table = screen.query_one("#detail-components", LiveTable)
+        components = dict(components_table.shown)
+        assert str(components["PSU1"][1]) == scene.old_psu_serial
+        # End scrolls the components to the last one.
+        components_table.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert components_table.cursor_row == components_table.row_count - 1
+        assert components_table.scroll_y == max(0, components_table.row_count + 1 - components_table.size.height)
         await pilot.press("escape")
         assert not isinstance(app.screen, ServerScreen)
 
@@ -261,7 +270,7 @@ async def test_opens_on_an_empty_database(tmp_path):
     app = console(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        assert "last sweep: never" in str(app.query_one("#sweep-line").render())
+        assert "health is not measured" in str(app.query_one("#sweep-line").render())
         for key in "234567":
             await pilot.press(key)
             await settle(pilot, app)
@@ -388,7 +397,9 @@ async def test_two_consoles_share_one_database(tmp_path):
         their_table = theirs.query_one("#faults-table", LiveTable)
         await settle(their_pilot, theirs, lambda: their_table.row_count > 0)
         await pilot.press("a")
-        await settle(pilot, mine, lambda: cell(mine, "faults-table", str(scene.psu_fault), 2) == "marie")
-        await settle(their_pilot, theirs, lambda: cell(theirs, "faults-table", str(scene.psu_fault), 2) == "marie")
-        assert cell(theirs, "faults-table", str(scene.psu_fault), 2) == "marie"
+        await settle(pilot, mine, lambda: cell(mine, "faults-table", str(scene.psu_fault), "ack in") == "marie")
+        await settle(
+            their_pilot, theirs, lambda: cell(theirs, "faults-table", str(scene.psu_fault), "ack in") == "marie"
+        )
+        assert cell(theirs, "faults-table", str(scene.psu_fault), "ack in") == "marie"
     other_engine.dispose()
