@@ -6,11 +6,10 @@ import time
 
 from textual.widgets import Static
 
-from fleet.tui.livetable import LiveTable
-
 from fleet.store.db import make_engine
 from fleet.store.migrate import upgrade
 from fleet.tui.app import make_app
+from fleet.tui.livetable import LiveTable
 from tests.factories import make_fleet
 
 
