@@ -84,10 +84,7 @@ async def _settled(app: FleetApp, pilot) -> None:
 
 
 async def _measured(app: FleetApp, pilot) -> None:
-    # A table sizes its columns on idle after rows arrive: shoot only once every table on screen has done so.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and False:
-        await pilot.pause(0.05)
+    # A table measures its columns when its rows arrive (in `sync`); one pause lets the last paint land.
     await pilot.pause(0.2)
 
 

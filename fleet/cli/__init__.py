@@ -33,6 +33,9 @@ def _root(
     ] = None,
 ) -> None:
     """Without a command: the TUI on the database."""
+    from fleet.config import load_settings
+
+    load_settings()  # a bad fleet.toml or FLEET_* value stops every command here, before it does anything
     if ctx.invoked_subcommand is None:
         from fleet.cli.tui import run_tui
 

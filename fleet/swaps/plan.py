@@ -25,7 +25,6 @@ from fleet.swaps.windows import Interval, expand, parse_weekly, subtract, zone
 
 ACTIVE = ("planned", "awaiting_customer", "agreed", "in_progress")  # a swap that is not done nor cancelled
 REPLANNABLE = ("planned", "awaiting_customer", "agreed")  # not yet started: a critical plan may move it
-PLAN_HORIZON = timedelta(days=7)  # technician hours looked at beyond the latest hard limit
 SWAP_FIELDS = ("technician_id", "planned_start", "target_at", "hard_limit_at", "state", "critical", "window_id",
                "reservation_id", "warning", "note")  # fmt: skip
 
@@ -149,7 +148,7 @@ def _open_faults(session: Session, severity: str, site: str | None) -> list[tupl
     )
     if site:
         q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(col(Fault.id))).all())  # type: ignore[arg-type]
+    return list(session.exec(q.order_by(col(Fault.id))).all())
 
 
 def _active_swap(session: Session, fault_id: int) -> Swap | None:
@@ -297,7 +296,7 @@ def plan_critical(
     techs_rows = _site_technicians(session, set(sites))
     replanned = {s.id for s in existing.values() if s is not None and s.id is not None}
     busy = _busy(session, settings, replanned)
-    horizon_end = max(j.limit for j in jobs) + PLAN_HORIZON
+    horizon_end = max(j.limit for j in jobs) + timedelta(days=settings.plan_horizon_days)
     techs = []
     for t in techs_rows:
         hours = technician_hours(t, sites[t.site_id].timezone, now, horizon_end)

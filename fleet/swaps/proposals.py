@@ -118,7 +118,7 @@ def _propose(
 ) -> CustomerProposal:
     customer = session.get(Customer, server.customer_id) if server.customer_id else None
     duration = sum((swap_duration(f.kind, settings) for f, _ in items), timedelta())
-    horizon = timedelta(days=28)
+    horizon = timedelta(days=settings.window_horizon_days)
     techs = _site_technicians(session, {st.id or 0})
     busy = _busy(session, settings, set())
     hours = [subtract(technician_hours(t, st.timezone, now, now + horizon), busy[t.id or 0]) for t in techs]
@@ -134,6 +134,7 @@ def _propose(
             now=now,
             duration=duration,
             count=settings.windows_to_propose,
+            notice=timedelta(hours=settings.window_notice_h),
             horizon=horizon,
         )
         if len(found) < settings.windows_to_propose:
@@ -177,7 +178,7 @@ def _server_swaps(session: Session, server_id: int, state: str) -> list[tuple[Sw
         .where(Swap.server_id == server_id, Swap.state == state)
         .order_by(col(Swap.id))
     )
-    return list(session.exec(q).all())  # type: ignore[arg-type]
+    return list(session.exec(q).all())
 
 
 def _window_of(session: Session, swap_id: int, window_id: int) -> tuple[Swap, MaintenanceWindow]:

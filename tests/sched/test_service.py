@@ -261,7 +261,8 @@ def test_outbox_mail_is_written_by_the_cli(
     eng.dispose()
     outbox = tmp_path / "mail"
     monkeypatch.setenv("FLEET_OUTBOX", str(outbox))
-    monkeypatch.setenv("FLEET_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "empty.toml").write_text("")  # no settings file of the machine's in the way
+    monkeypatch.setenv("FLEET_CONFIG", str(tmp_path / "empty.toml"))
     code, out, err = cli(["swap", "plan", "--db", sqlite_url, "--json"], capsys)
     assert code == 0, err
     data = json.loads(out)

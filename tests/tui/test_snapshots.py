@@ -43,10 +43,7 @@ async def loaded(pilot) -> None:
 
 
 async def measured(pilot) -> None:
-    # A table sizes its columns on idle after rows arrive: the picture is taken once every table has done so.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and False:
-        await pilot.pause(0.05)
+    # A table measures its columns when its rows arrive (in `sync`); one pause lets the last paint land.
     await pilot.pause(0.1)
 
 
