@@ -64,6 +64,7 @@ class LastSweep:
     status: int | None
     polled: int
     unreachable: int
+    servers: int = 0  # how many the sweep is polling (known from its start: progress is polled of servers)
     abandoned: bool = False  # its process died before it finished (see fleet.sweep.runs)
 
     @property
@@ -140,7 +141,15 @@ def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
 
     sweep = session.exec(select(SweepRun).order_by(col(SweepRun.started_at).desc()).limit(1)).first()
     last = (
-        LastSweep(sweep.started_at, sweep.finished_at, sweep.status, sweep.polled, sweep.unreachable, sweep.abandoned)
+        LastSweep(
+            sweep.started_at,
+            sweep.finished_at,
+            sweep.status,
+            sweep.polled,
+            sweep.unreachable,
+            sweep.servers,
+            sweep.abandoned,
+        )
         if sweep
         else None
     )
