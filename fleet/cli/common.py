@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.text import Text
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -79,15 +78,6 @@ def check_site(engine: Engine, site: str) -> None:
 def emit_json(data: Any) -> None:
     json.dump(data, sys.stdout, indent=2, default=str)
     sys.stdout.write("\n")
-
-
-def cell(value: object, style: str = "") -> Text:
-    """A table cell from data: inert text (a hostname like `[/bold]x` is shown, never parsed as markup)."""
-    return Text(plain(value), style=style)
-
-
-def cells(*values: object) -> list[Text]:
-    return [cell(v) for v in values]
 
 
 def say(line: object, *, err: bool = False) -> None:
