@@ -1,7 +1,7 @@
 """sweep_run.host, .pid, .abandoned: a run whose process died is marked abandoned, not shown running forever
 
 Revision ID: 0010
-Revises: 0003
+Revises: 0008
 Create Date: 2026-11-29
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0010"
-down_revision: str | None = "0003"
+down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
