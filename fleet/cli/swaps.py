@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
+from fleet.cli.table import Column, print_table
 from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.sla.report import sla_report
@@ -19,6 +20,7 @@ from fleet.swaps.plan import escalations, list_swaps, swap_dict
 from fleet.swaps.proposals import agree_window, decline_window
 from fleet.swaps.rounds import plan_swaps
 from fleet.swaps.windows import zone
+from fleet.views.text import plain
 
 swap_app = typer.Typer(help="Plan, start and finish part swaps.")
 report_app = typer.Typer(help="Reports.")
@@ -36,7 +38,7 @@ def _hhmm(iso: str | None) -> str:
 @app.command()
 def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
     """Planned swaps, nearest hard limit first; customers who have not answered are marked ESCALATED."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
@@ -45,24 +47,37 @@ def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = Fa
     if as_json:
         emit_json({"generated_at": now.isoformat(), "swaps": rows})
         return
-    # Fits 80 columns: times in the site's local time, notes under the table.
-    table = Table("id", "server", "site", "slot", "state", "tech", "start", "limit", "!", box=None)
+    # Times in the site's local time; notes under the table (after the rows, in both forms).
     notes = []
     for r in rows:
-        flags = ("E" if r["escalated"] else "") + ("B" if r["warning"] else "") + ("N" if r["note"] else "")
-        style = "bold red" if r["escalated"] or (r["note"] and r["critical"]) else None
-        table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], r["state"], r["technician"] or "-",
-                      _local(r["planned_start"], r["timezone"]), _local(r["hard_limit_at"], r["timezone"]), flags,
-                      style=style)  # fmt: skip
         for text in (f"ESCALATED: {r['escalated']}" if r["escalated"] else None, r["warning"], r["note"]):
             if text:
                 notes.append(f"#{r['id']} {text}")
-    console = Console()
-    console.print(table if rows else "no planned swaps")
+    print_table(SWAP_COLUMNS, [
+        (r["id"], r["server"], r["state"], _local(r["hard_limit_at"], r["timezone"]),
+         ("E" if r["escalated"] else "") + ("B" if r["warning"] else "") + ("N" if r["note"] else ""), r["slot"],
+         r["technician"] or "-", _local(r["planned_start"], r["timezone"]), r["site"])
+        for r in rows
+    ], empty="no planned swaps", styles=[
+        "bold red" if r["escalated"] or (r["note"] and r["critical"]) else None for r in rows])  # fmt: skip
     if notes:
+        console = Console(highlight=False)
         console.print("times are site-local; E escalated, B no backup, N note:")
         for line in notes:
-            console.print(f"  {line}", highlight=False)
+            console.print(Text(f"  {plain(line)}"))
+
+
+SWAP_COLUMNS = (
+    Column("id", identifier=True, right=True),
+    Column("server", identifier=True),
+    Column("state"),
+    Column("limit"),
+    Column("!"),
+    Column("slot", identifier=True),
+    Column("tech", drop=2),
+    Column("start", drop=1),
+    Column("site", drop=3),
+)
 
 
 def _local(iso: str | None, tz: str | None) -> str:
@@ -77,7 +92,7 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     """Plan critical swaps inside the SLA and mail customers windows for non-critical ones.
 
     Exit status 0; 1 when a critical swap cannot meet its hard limit (the reason is in its note)."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with write_session(engine) as session:
@@ -86,20 +101,19 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     if as_json:
         emit_json({"generated_at": now.isoformat(), **data})
     else:
-        console = Console()
         for c in result.critical:
             state = "LATE" if c.late else ("after target" if c.after_target else "on time")
-            console.print(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
+            say(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
                           f"{_hhmm(c.start.isoformat() if c.start else None)} {state}"
                           + (f" - {c.reason}" if c.reason else ""))  # fmt: skip
         for p in result.proposals:
             where = p.sent_to or "no mail"
-            console.print(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
+            say(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
                           + (f" - {p.note}" if p.note else ""))  # fmt: skip
         if result.escalated:
-            console.print(f"escalated to staff (customer has not answered): swaps {result.escalated}")
+            say(f"escalated to staff (customer has not answered): swaps {result.escalated}")
         if not (result.critical or result.proposals or result.escalated):
-            console.print("nothing to plan")
+            say("nothing to plan")
     if result.late:
         raise typer.Exit(1)
 
@@ -113,7 +127,7 @@ def swap_agree(swap_id: int, window: WindowOption, db: DbOption = None, actor: A
     with write_session(engine) as session:
         planned = agree_window(session, swap_id, window, now=now, settings=settings, actor=actor)
         ids = [s.id for s in planned]
-    Console().print(f"window {window} agreed; swaps {ids} planned in it")
+    say(f"window {window} agreed; swaps {ids} planned in it")
 
 
 @swap_app.command("decline")
@@ -122,7 +136,7 @@ def swap_decline(swap_id: int, window: WindowOption, db: DbOption = None, actor:
     engine = open_db(db)
     with write_session(engine) as session:
         decline_window(session, swap_id, window, now=utcnow(), actor=actor)
-    Console().print(f"window {window} declined")
+    say(f"window {window} declined")
 
 
 @report_app.command("sla")
@@ -133,7 +147,7 @@ def report_sla(
     as_json: JsonOption = False,
 ) -> None:
     """The month's SLA figures: acknowledgements, critical swaps, availability, outage credits, monitoring gaps."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
@@ -141,24 +155,23 @@ def report_sla(
     if as_json:
         emit_json(rep)
         return
-    c = Console()
     ack, sw, av, cr, mon = rep["acknowledgement"], rep["swaps"], rep["availability"], rep["credits"], rep["monitoring"]
-    c.print(f"SLA report {rep['month']}" + (f" site {rep['site']}" if rep["site"] else "")
+    say(f"SLA report {rep['month']}" + (f" site {rep['site']}" if rep["site"] else "")
             + ("" if rep["period"]["complete"] else f" (to {_hhmm(rep['period']['end'])} UTC)"))  # fmt: skip
-    c.print(f"alerts acknowledged within {ack['within_min']} min: {ack['within']}/{ack['alerts']}"
+    say(f"alerts acknowledged within {ack['within_min']} min: {ack['within']}/{ack['alerts']}"
             f" (late {ack['late']}, pending {ack['pending']})")  # fmt: skip
-    c.print(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
+    say(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
             f"within {sw['limit_min']} min {sw['within_limit']}, late {sw['late']}, "
             f"pending {sw['pending']}")  # fmt: skip
-    c.print(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
+    say(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
     for r in av["servers"]:
         if not r["met"]:
-            c.print(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
-    c.print(f"outage credits: {cr['total_cents'] / 100:.2f}")
+            say(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
+    say(f"outage credits: {cr['total_cents'] / 100:.2f}")
     for r in cr["servers"]:
-        c.print(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
+        say(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
                 + (" (cap)" if r["capped"] else ""))  # fmt: skip
-    c.print(f"monitoring gaps over {mon['interval_min']} min: {len(mon['gaps'])}, {mon['gap_minutes']} min in all, "
+    say(f"monitoring gaps over {mon['interval_min']} min: {len(mon['gaps'])}, {mon['gap_minutes']} min in all, "
             f"longest {mon['longest_gap_minutes']} min")  # fmt: skip
     if rep["excluded"]["servers"]:
-        c.print(f"excluded (VPS, shared hosting): {len(rep['excluded']['servers'])} servers")
+        say(f"excluded (VPS, shared hosting): {len(rep['excluded']['servers'])} servers")
