@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.store.audit import record, snapshot
-from fleet.store.models import Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
+from fleet.store.models import Audit, Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
 from fleet.swaps.planner import Assignment, Job, Tech, disk_warning, plan
 from fleet.swaps.windows import Interval, expand, parse_weekly, subtract, zone
 
@@ -248,6 +248,23 @@ def _flush_audits(session: Session, pending: PendingAudit, now: datetime, actor:
 # --- critical ----------------------------------------------------------------------------------------------------
 
 
+def _reserve_missing(session: Session, fault_ids: list[int], *, now: datetime, settings: Settings, actor: str) -> None:
+    """A critical fault however it was opened has its spare reserved (or the no-spare flag) before it is planned:
+    the technician's swap names a bin. Faults already flagged are not flagged again on every round."""
+    from fleet.stock.reserve import active_reservations, reserve_for_fault
+
+    flagged = set(
+        session.exec(
+            select(Audit.entity_id).where(
+                Audit.entity == "fault", Audit.action == "fault.no_spare_in_reach", col(Audit.entity_id).in_(fault_ids)
+            )
+        ).all()
+    )
+    for fault_id in fault_ids:
+        if fault_id not in flagged and not active_reservations(session, fault_id):
+            reserve_for_fault(session, fault_id, now=now, settings=settings, actor=actor)
+
+
 def plan_critical(
     session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
 ) -> list[PlannedSwap]:
@@ -258,6 +275,7 @@ def plan_critical(
     """
     rows = _open_faults(session, "critical", site)
     ids = [f.id for f, _, _ in rows if f.id is not None]
+    _reserve_missing(session, ids, now=now, settings=settings, actor=actor)
     live, ready_at, reserved = _active_swaps(session, ids), _parts_ready(session, ids), _reservations(session, ids)
     existing: dict[int, Swap | None] = {}
     jobs: list[Job] = []
