@@ -58,10 +58,12 @@ def poll(
         if 0 in suites:
             raise InputError("cipher suite 0 sends no authentication; it is never used")
         from fleet.collectors.ipmi import poll_ipmi
+        from fleet.sweep.ipmi_options import ipmi_options
 
         result = poll_ipmi(
             IpmiTarget(host=host, port=port or 623, user=user, password=password, cipher_suites=suites),
             timeout=timeout,
+            options=ipmi_options(),
         )
     elif protocol == "snmp":
         community = _secret(community_env, community_file, "community")

@@ -18,6 +18,15 @@ class IpmiTarget:
 
 
 @dataclass(frozen=True, slots=True)
+class IpmiOptions:
+    """Process-wide choices of the IPMI collector, passed down by the caller (from settings)."""
+
+    sdr_cache_dir: str | None = None  # keep downloaded SDRs on disk too (owner-only folder and files)
+    bind: str | None = None  # IPv4 address for pyghmi's client socket (127.0.0.1 for tests and demos)
+    wakeup_fix: bool = True  # False only for bench/ipmi_poll.py's before/after comparison
+
+
+@dataclass(frozen=True, slots=True)
 class SnmpTarget:
     host: str
     port: int = 161

@@ -15,15 +15,17 @@ from pathlib import Path
 
 import pytest
 
+from fleet.collectors.ipmi import patches
 from fleet.collectors.targets import IpmiTarget
 from fleet.sim import ipmi_sim
 from fleet.sweep.secrets import Secret
 from tests.conftest import free_port
 
 PASSWORD = "s3cret-bmc-pw"
-# Loopback only: pyghmi's client socket binds 127.0.0.1, not the wildcard (inherited by `fleet poll` subprocesses
-# and poll_ipmi_many's workers). Set before any test talks IPMI.
+# Loopback only: pyghmi's client socket binds 127.0.0.1, not the wildcard: in this process (the tests call the
+# collector directly) and in `fleet poll` subprocesses (the variable). Before any test talks IPMI.
 os.environ["FLEET_IPMI_BIND"] = "127.0.0.1"
+patches.install(bind="127.0.0.1")
 
 
 @dataclass

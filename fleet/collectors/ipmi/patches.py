@@ -1,0 +1,300 @@
+"""Every change fleet makes to pyghmi, in one module (pyghmi's files stay untouched; docs/IPMI.md says why).
+
+1. **Lost wake-up** (`_io_wait`, `Session.awaitresponse`): a waiter queued after its reply was already read sleeps
+   until pyghmi's retry timer (0.5-1 s). The waiter now looks, after queueing itself, whether what it waits for
+   is already parked, and returns at once if so. Queue-then-check closes the race; no polling, no busy wait.
+2. **Cipher suite choice** (`Session._open_rmcpplus_request`): pyghmi always proposes suite 17 and silently falls
+   back to 3; the target's own list decides the first proposal.
+3. **Set Session Privilege Level without a nested wait** (`Session._req_priv_level`): pyghmi sends it as a
+   *synchronous* command from inside the login callback, which blocks the one event loop for a round trip (and
+   for its retries) while every other BMC waits. For sessions opened with a callback (`onlogon`, as the engine
+   does) it is sent with a callback too; synchronous logins keep pyghmi's code.
+4. **No IPMI 1.5** (`Session._got_channel_auth_cap`): a BMC that does not offer IPMI 2.0 is refused with
+   `IPMI15_REFUSED` instead of pyghmi's fallback to 1.5, whose login sends the password as good as in clear.
+5. **Client socket address** (`session.socket`, `ipv6support`, `myself`): with a bind address, pyghmi's one client
+   socket binds there (IPv4) instead of the IPv6 wildcard.
+
+`PATCHED` lists every pyghmi name used here; tests/ipmi/test_patches.py fails loudly when one disappears.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from pyghmi.ipmi.private import session as _s
+from pyghmi.ipmi.private import util as _util
+
+IPMI15_REFUSED = "BMC offers only IPMI 1.5, which sends the password in clear"
+SUPPORTED_SUITES = (17, 3)  # pyghmi speaks RAKP-HMAC-SHA256 (17) and RAKP-HMAC-SHA1 (3), both with AES-CBC-128
+
+# pyghmi names this module replaces, wraps or reads: module attributes, Session attributes, and instance
+# attributes (checked in Session's source, since they exist only on live sessions).
+PATCHED: dict[str, tuple[str, ...]] = {
+    "module": (
+        "_io_wait",
+        "ioqueue",
+        "sessionqueue",
+        "selectdeadline",
+        "iosockets",
+        "myself",
+        "ipv6support",
+        "socket",
+        "unmatched",
+        "_monotonic_time",
+        "WAITING_SESSIONS",
+        "KEEPALIVE_SESSIONS",
+        "MAX_IDLE",
+    ),
+    "Session": (
+        "awaitresponse",
+        "_open_rmcpplus_request",
+        "_req_priv_level",
+        "_got_channel_auth_cap",
+        "raw_command",
+        "wait_for_rsp",
+        "logout",
+        "_mark_broken",
+        "onlogon",
+        "waiting_sessions",
+        "keepalive_sessions",
+    ),
+    "instance": (
+        "attemptedhash",
+        "currhashlib",
+        "incommand",
+        "evq",
+        "lastpayload",
+        "pendingpayloads",
+        "pktqueue",
+        "lastresponse",
+        "logged",
+        "logging",
+        "logontries",
+        "maxtimeout",
+        "logoutexpiry",
+        "privlevel",
+        "onlogpayload",
+        "ipmicallback",
+        "async_",
+        "broken",
+        "sockaddr",
+        "bmc",
+        "port",
+        "userid",
+    ),
+}
+
+_lock = threading.RLock()
+_done: set[str] = set()
+_tls = threading.local()  # (session, netfn, command) whose awaitresponse() runs on this thread
+# (host, port) -> suites the caller allows, in order; consulted when pyghmi opens the RMCP+ session.
+_allowed: dict[tuple[str, int], tuple[int, ...]] = {}
+_bound_to: str | None = None
+
+
+class BindTooLate(Exception):
+    """The bind address was given after pyghmi had opened its socket."""
+
+
+def install(*, wakeup_fix: bool = True, bind: str | None = None) -> None:
+    """Patch pyghmi once per process (idempotent). `wakeup_fix=False` leaves the lost wake-up as shipped: only for
+    bench/ipmi_poll.py's before/after comparison. `bind`: an IPv4 address for pyghmi's client socket."""
+    with _lock:
+        if "engine" not in _done:
+            _patch_suite_choice()
+            _patch_priv_level()
+            _patch_auth_cap()
+            _done.add("engine")
+        if wakeup_fix and "wakeup" not in _done:
+            _patch_wakeup()
+            _done.add("wakeup")
+        if bind:
+            _bind_client_socket(bind)
+
+
+def allow_suites(host: str, port: int, suites: tuple[int, ...]) -> None:
+    _allowed[(host, port)] = suites
+
+
+def suite_of(session: Any) -> int:
+    return 17 if session.currhashlib.__name__.endswith("sha256") else 3
+
+
+# ---------------------------------------------------------------- 1. lost wake-up
+
+
+def _io_wait(timeout: float, myaddr: Any = None, evq: Any = None) -> None:
+    evt = threading.Event()
+    if evq is not None:
+        evq.append(evt)
+    deadline = timeout + _s._monotonic_time()
+    _s.ioqueue.append((deadline, evt, myaddr))
+    if evq is None and _already_parked(myaddr):
+        return  # the stale queue entry is harmless: the IO thread sets an Event nobody waits on
+    if deadline < _s.selectdeadline:
+        intsock = _s.iosockets[0]
+        intsock = getattr(intsock, "fd", intsock)
+        intsock.sendto(b"\x01", (_s.myself, _s.iosockets[0].getsockname()[1]))
+    evt.wait()
+
+
+def _already_parked(myaddr: Any) -> bool:
+    if myaddr is None:
+        # the event loop (and login): wait_for_rsp() drains sessionqueue right after this returns
+        return bool(_s.sessionqueue)
+    expect = getattr(_tls, "expect", None)
+    if expect is None:
+        return False
+    sess, netfn, command = expect
+    if sess.sockaddr != myaddr:
+        return False
+    # Only the waiting session's own state, or another session's packets would make us spin. Its reply may be
+    # parked in its pktqueue, or already handled: any thread in wait_for_rsp() drains every session's queue.
+    return bool(sess.pktqueue) or not _s.unmatched(sess.lastresponse, netfn, command)
+
+
+def _patch_wakeup() -> None:
+    original_await = _s.Session.awaitresponse
+
+    def awaitresponse(self: Any, retry: Any, netfn: int, command: int) -> Any:
+        outer = getattr(_tls, "expect", None)
+        _tls.expect = (self, netfn, command)
+        try:
+            return original_await(self, retry, netfn, command)
+        finally:
+            _tls.expect = outer
+
+    _s.Session.awaitresponse = awaitresponse
+    _s._io_wait = _io_wait
+
+
+# ---------------------------------------------------------------- 2. cipher suite choice
+
+
+def _patch_suite_choice() -> None:
+    original = _s.Session._open_rmcpplus_request
+
+    def open_request(self: Any) -> Any:
+        allowed = _allowed.get((self.bmc, self.port), SUPPORTED_SUITES)
+        if self.attemptedhash == 256 and allowed[0] == 3:
+            self.attemptedhash = 1  # RAKP-HMAC-SHA1 straight away: cipher suite 3
+        return original(self)
+
+    _s.Session._open_rmcpplus_request = open_request
+
+
+# ---------------------------------------------------------------- 3. privilege level without a nested wait
+
+
+def end_command(session: Any) -> None:
+    """What a raw_command caller with a callback must do when its reply came (pyghmi's own words: "caller *must*
+    clean up self.incommand and self.evq")."""
+    session.incommand = False
+    while session.evq:
+        session.evq.popleft().set()
+
+
+def _patch_priv_level() -> None:
+    original = _s.Session._req_priv_level
+
+    def req_priv_level(self: Any) -> Any:
+        if not getattr(self, "async_", False):
+            return original(self)  # a synchronous login (pyghmi's Command): pyghmi's own code
+        self.logged = 1
+        self.logoutexpiry = None
+        self.maxtimeout = 4  # as pyghmi: switch quickly to the relogin recovery
+        self.logontries = 1
+        _send_priv(self, retried=False)
+        return None
+
+    _s.Session._req_priv_level = req_priv_level
+
+
+def _send_priv(self: Any, *, retried: bool) -> None:
+    def got(response: dict[str, Any]) -> None:
+        end_command(self)
+        code = int(response.get("code", 0) or 0)
+        if response.get("error") == "timeout" or code == 0xFFFF:
+            self.logged = 0
+            self.logging = False
+            self.onlogon({"error": "timeout"})
+            return
+        if code:
+            if code in (0x80, 0x81) and self.privlevel == 4 and not retried:
+                self.privlevel = 3  # as pyghmi: some BMCs get this far, then refuse administrator
+                _send_priv(self, retried=True)
+                return
+            self.logged = 0
+            self.onlogpayload = None
+            self.logging = False
+            suffix = f" while requesting privilege level {self.privlevel}"
+            self.onlogon({"error": _util.get_ipmi_error(response, suffix=suffix) or f"code 0x{code:02x}{suffix}"})
+            return
+        self.logging = False
+        with _util.protect(_s.KEEPALIVE_SESSIONS):
+            _s.Session.keepalive_sessions[self] = {
+                "ipmisession": self,
+                "timeout": _s._monotonic_time() + _s.MAX_IDLE - 4.9,
+            }
+        # after a re-login in the middle of a poll, pyghmi resends the command that timed out: its reply belongs
+        # to the engine's callback, not to this one
+        resume: Callable[[dict[str, Any]], None] | None = getattr(self, "fleet_callback", None)
+        if resume is not None:
+            self.ipmicallback = resume
+        self.onlogon({"success": True})
+
+    self.raw_command(netfn=0x06, command=0x3B, data=[self.privlevel], callback=got)
+
+
+# ---------------------------------------------------------------- 4. no IPMI 1.5
+
+
+def _patch_auth_cap() -> None:
+    original = _s.Session._got_channel_auth_cap
+
+    def got_channel_auth_cap(self: Any, response: dict[str, Any]) -> Any:
+        data = response.get("data") or b""
+        if "error" not in response and response.get("code") == 0 and len(data) >= 4:
+            # byte 1 bit 7: IPMI 2.0 extended capabilities follow; byte 3 bit 1: IPMI 2.0 connections supported
+            if not (data[1] & 0x80 and data[3] & 0x02):
+                self.onlogon({"error": IPMI15_REFUSED})
+                return None
+        return original(self, response)
+
+    _s.Session._got_channel_auth_cap = got_channel_auth_cap
+
+
+# ---------------------------------------------------------------- 5. where pyghmi's client socket binds
+
+
+class _SocketModule:
+    """pyghmi's view of the `socket` module, whose sockets bind to one IPv4 address instead of the wildcard."""
+
+    def __init__(self, address: str) -> None:
+        real_socket = socket.socket
+
+        class BoundSocket(real_socket):  # type: ignore[misc,valid-type]
+            def bind(self, addr: Any) -> None:
+                host, port = addr[0], addr[1]
+                super().bind((address if host in ("", "0.0.0.0") else host, port))
+
+        self.socket = BoundSocket
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(socket, name)
+
+
+def _bind_client_socket(address: str) -> None:
+    """Before pyghmi has created its socket: use IPv4 and bind to `address` only (e.g. 127.0.0.1 for tests)."""
+    global _bound_to
+    if _bound_to == address:
+        return
+    if _s.iosockets:
+        raise BindTooLate(address)
+    _s.ipv6support = False  # AF_INET sockets, no ::ffff: mapping of the BMC's address
+    _s.myself = address  # where the IO thread's wake-up datagrams go
+    _s.socket = _SocketModule(address)
+    _bound_to = address
