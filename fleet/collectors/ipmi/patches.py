@@ -257,11 +257,11 @@ def _patch_auth_cap() -> None:
 
     def got_channel_auth_cap(self: Any, response: dict[str, Any]) -> Any:
         data = response.get("data") or b""
-        if "error" not in response and response.get("code") == 0 and len(data) >= 4:
-            # byte 1 bit 7: IPMI 2.0 extended capabilities follow; byte 3 bit 1: IPMI 2.0 connections supported
-            if not (data[1] & 0x80 and data[3] & 0x02):
-                self.onlogon({"error": IPMI15_REFUSED})
-                return None
+        answered = "error" not in response and response.get("code") == 0 and len(data) >= 4
+        # byte 1 bit 7: IPMI 2.0 extended capabilities follow; byte 3 bit 1: IPMI 2.0 connections supported
+        if answered and not (data[1] & 0x80 and data[3] & 0x02):
+            self.onlogon({"error": IPMI15_REFUSED})
+            return None
         return original(self, response)
 
     _s.Session._got_channel_auth_cap = got_channel_auth_cap
