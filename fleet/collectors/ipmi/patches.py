@@ -13,15 +13,28 @@
    `IPMI15_REFUSED` instead of pyghmi's fallback to 1.5, whose login sends the password as good as in clear.
 5. **Client socket address** (`session.socket`, `ipv6support`, `myself`): with a bind address, pyghmi's one client
    socket binds there (IPv4) instead of the IPv6 wildcard.
+7. **A clock without a system call** (`session._monotonic_time`): pyghmi reads the time with `os.times()`, a real
+   system call (and 10 ms steps), several times per request; `time.monotonic()` (same origin, kept continuous)
+   costs nothing and gives the engine's loop one fewer chance to be descheduled per call.
+6. **The engine reads the sockets itself while it drives** (`session.select`, `_io_wait`): pyghmi's IO thread
+   selects on the client sockets and hands every packet over to the waiting caller through an Event and a wake-up
+   datagram: two thread switches and a contended interpreter lock per reply, which cost more CPU than the crypto
+   with hundreds of BMCs in flight. While the engine drives (`driving()`), the thread driving it selects and reads
+   (pyghmi's own `_io_graball`) and pyghmi's IO thread sleeps until the engine is done; any other time pyghmi
+   works exactly as shipped (with fix 1).
 
 `PATCHED` lists every pyghmi name used here; tests/ipmi/test_patches.py fails loudly when one disappears.
 """
 
 from __future__ import annotations
 
+import contextlib
+import select
 import socket
+import struct
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from pyghmi.ipmi.private import session as _s
@@ -47,6 +60,10 @@ PATCHED: dict[str, tuple[str, ...]] = {
         "WAITING_SESSIONS",
         "KEEPALIVE_SESSIONS",
         "MAX_IDLE",
+        "select",
+        "iothread",
+        "_io_graball",
+        "bmc_handlers",
     ),
     "Session": (
         "awaitresponse",
@@ -107,6 +124,10 @@ def install(*, wakeup_fix: bool = True, bind: str | None = None) -> None:
             _patch_suite_choice()
             _patch_priv_level()
             _patch_auth_cap()
+            _s.select = _SelectShim()
+            offset = _s._monotonic_time() - time.monotonic()  # continuous with the timers already set
+            _s._monotonic_time = lambda: time.monotonic() + offset
+            _s._io_wait = _io_wait_or_pump
             _done.add("engine")
         if wakeup_fix and "wakeup" not in _done:
             _patch_wakeup()
@@ -121,6 +142,101 @@ def allow_suites(host: str, port: int, suites: tuple[int, ...]) -> None:
 
 def suite_of(session: Any) -> int:
     return 17 if session.currhashlib.__name__.endswith("sha256") else 3
+
+
+# ---------------------------------------------------------------- 6. the engine's thread does the IO
+
+_driver: threading.Thread | None = None  # the thread driving the engine, while it does
+_idle = threading.Event()
+_idle.set()
+_real_select = select.select
+_shipped_io_wait = _s._io_wait
+
+
+@contextlib.contextmanager
+def driving() -> Iterator[None]:
+    """While in this block, the calling thread reads pyghmi's sockets itself (`pump`), pyghmi's IO thread sleeps."""
+    global _driver
+    _driver = threading.current_thread()
+    _idle.clear()
+    try:
+        yield
+    finally:
+        _driver = None
+        _idle.set()
+
+
+_SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
+_CMSG = socket.CMSG_SPACE(16)
+_stamped: set[int] = set()
+
+
+def pump(timeout: float) -> None:
+    """Wait up to `timeout` for datagrams on pyghmi's sockets and park them as pyghmi's IO thread would (each in its
+    session's pktqueue, the session in sessionqueue); the caller then processes sessionqueue. Each session also gets
+    `fleet_arrived`: when the kernel received its latest datagram (monotonic clock), so that a caller can tell the
+    time a reply waited on our side from the network's."""
+    socks = list(_s.iosockets)
+    if not socks:
+        return
+    readable, _, _ = _real_select(socks, (), (), max(0.0, timeout))
+    for sock in readable:
+        _grab(sock)
+
+
+def _grab(sock: Any) -> None:
+    if id(sock) not in _stamped:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
+        _stamped.add(id(sock))
+    sock.setblocking(False)  # pyghmi's sendto makes it blocking again each time
+    myport = sock.getsockname()[1]
+    while True:
+        try:
+            data, ancillary, _flags, addr = sock.recvmsg(3000, _CMSG)
+        except OSError:
+            return
+        if len(data) < 4:
+            continue  # a wake-up datagram of pyghmi's IO thread
+        handlers = _s.Session.bmc_handlers.get(addr)
+        sess = handlers.get(myport) if handlers else None
+        if sess is None:
+            continue
+        sess.fleet_arrived = _arrival(ancillary)
+        sess.pktqueue.append((data, addr, sock, True))
+        _s.sessionqueue.append(sess)
+
+
+def _arrival(ancillary: Any) -> float:
+    now_mono, now_wall = time.monotonic(), time.time()
+    for level, kind, raw in ancillary:
+        if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(raw) >= 16:
+            sec, nsec = struct.unpack("qq", raw[:16])
+            return now_mono - max(0.0, now_wall - (sec + nsec / 1e9))
+    return now_mono
+
+
+class _SelectShim:
+    """pyghmi's view of the `select` module: its IO thread sleeps instead of selecting while the engine drives."""
+
+    def select(self, r: Any, w: Any, x: Any, timeout: float | None = None) -> Any:
+        if _driver is not None and threading.current_thread() is _s.iothread:
+            # not just until `timeout`: after any return pyghmi's IO thread reads every socket (_io_graball), and
+            # would take the engine's replies from under it
+            while _driver is not None:
+                _idle.wait(1.0)
+            return [], [], []
+        return _real_select(r, w, x, timeout)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(select, name)
+
+
+def _io_wait_or_pump(timeout: float, myaddr: Any = None, evq: Any = None) -> None:
+    if _driver is not None and threading.current_thread() is _driver:
+        pump(timeout)  # the callers loop on their condition: a wait becomes one select in this thread
+        return
+    (_io_wait if "wakeup" in _done else _shipped_io_wait)(timeout, myaddr, evq)
 
 
 # ---------------------------------------------------------------- 1. lost wake-up
@@ -168,7 +284,6 @@ def _patch_wakeup() -> None:
             _tls.expect = outer
 
     _s.Session.awaitresponse = awaitresponse
-    _s._io_wait = _io_wait
 
 
 # ---------------------------------------------------------------- 2. cipher suite choice
