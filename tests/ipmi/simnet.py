@@ -4,6 +4,7 @@ client under test does not share an interpreter lock with them."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import socket
 import subprocess
@@ -103,10 +104,8 @@ class SimNet:
             relay.wait(10)
         self._relays.clear()
         for proc, parent in self._children:
-            try:
+            with contextlib.suppress(OSError):
                 parent.send("stop")
-            except OSError:
-                pass
             parent.close()
             proc.join(10)
             if proc.is_alive():
