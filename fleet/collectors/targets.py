@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleet.sweep.secrets import Secret
+from fleet.collectors.secret import Secret
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,21 +1,15 @@
 """The IPMI collector's process-wide choices, decided in one place for the sweep, `fleet poll` and the console.
 
-They come from the environment (FLEET_SDR_CACHE_DIR, FLEET_IPMI_BIND, FLEET_PYGHMI_UNPATCHED) until `Settings`
-carries them; the collector itself never reads the environment, so moving them to settings changes only this file.
+They are settings (fleet.toml or FLEET_SDR_CACHE_DIR, FLEET_IPMI_BIND, FLEET_PYGHMI_UNPATCHED), validated when
+loaded; the collector itself never reads the environment nor the settings, it is handed these.
 """
 
 from __future__ import annotations
 
-import os
-
 from fleet.collectors.targets import IpmiOptions
-from fleet.config import Settings
+from fleet.config import Settings, load_settings
 
 
 def ipmi_options(settings: Settings | None = None) -> IpmiOptions:
-    env = os.environ
-    return IpmiOptions(
-        sdr_cache_dir=env.get("FLEET_SDR_CACHE_DIR") or None,
-        bind=env.get("FLEET_IPMI_BIND") or None,
-        wakeup_fix=env.get("FLEET_PYGHMI_UNPATCHED") != "1",
-    )
+    s = settings or load_settings()
+    return IpmiOptions(sdr_cache_dir=s.sdr_cache_dir, bind=s.ipmi_bind, wakeup_fix=not s.pyghmi_unpatched)
