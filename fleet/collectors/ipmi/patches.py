@@ -63,7 +63,6 @@ PATCHED: dict[str, tuple[str, ...]] = {
         "select",
         "iothread",
         "_io_graball",
-        "bmc_handlers",
     ),
     "Session": (
         "awaitresponse",
@@ -77,6 +76,7 @@ PATCHED: dict[str, tuple[str, ...]] = {
         "onlogon",
         "waiting_sessions",
         "keepalive_sessions",
+        "bmc_handlers",
     ),
     "instance": (
         "attemptedhash",
