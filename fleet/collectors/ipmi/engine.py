@@ -140,7 +140,12 @@ class Engine:
             while _s.sessionqueue:
                 _s.sessionqueue.popleft().process_pktqueue()  # decrypt, match, call our callbacks
             if time.monotonic() >= self._timers_at:
-                # retries, re-logins and pyghmi's own timeouts: its loop with nothing to wait for
+                # Retries, re-logins and pyghmi's own timeouts: its loop with nothing to wait for. First whatever
+                # arrived meanwhile: a reply already in our socket must never count as lost (on a busy machine a
+                # retransmitted login step restarts the whole handshake).
+                patches.pump(0.0)
+                while _s.sessionqueue:
+                    _s.sessionqueue.popleft().process_pktqueue()
                 _s.Session.wait_for_rsp(timeout=0)
                 self._timers_at = time.monotonic() + _TIMERS_S
         except Exception:  # pyghmi's retry paths can raise for one session; its poll meets its deadline
