@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -125,10 +126,8 @@ class Client:
         """Delete this BMC's session now (the command line's one-shot poll)."""
         cached = _sessions.pop(self._key, None)
         if cached and cached[1]:
-            try:
+            with contextlib.suppress(RedfishFailure):  # else the BMC expires it on its own
                 await self._send("DELETE", cached[1], headers={"X-Auth-Token": cached[0]})
-            except RedfishFailure:
-                pass  # the BMC expires it on its own
         self._token = None
 
     async def aclose(self) -> None:

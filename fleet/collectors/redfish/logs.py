@@ -79,6 +79,13 @@ def _numeric(entry: dict[str, Any]) -> int | None:
     return int(sid) if sid.isdigit() else None
 
 
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def _by_time(entry: dict[str, Any]) -> tuple[int, datetime]:
+    return 0, _time(entry.get("Created")) or _EPOCH
+
+
 def new_entries(entries: list[dict[str, Any]], cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict]:
     """The entries after `cursor`, oldest first, and the cursor to keep."""
     ids = [_numeric(e) for e in entries]

@@ -11,7 +11,7 @@ import unicodedata
 from typing import Any
 
 from fleet.health.model import Kind, State
-from fleet.health.slots import slot_kind, slot_key
+from fleet.health.slots import slot_key, slot_kind
 
 _HEALTH = {"OK": State.OK, "Warning": State.WARNING, "Critical": State.CRITICAL}
 # States in which the part is not there or not in use on purpose: reported, never a failing part by themselves.

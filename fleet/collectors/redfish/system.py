@@ -99,7 +99,7 @@ async def storage(client: Client, system: dict[str, Any], parts: ChassisParts) -
         if arrays:
             found_ctls = arrays
             disks = await asyncio.gather(
-                *(client.members(((a.get("Links") or {}).get("PhysicalDrives"))) for a in arrays)
+                *(client.members((a.get("Links") or {}).get("PhysicalDrives")) for a in arrays)
             )
             found_drives = [d for ds in disks for d in ds]
     controllers(parts, found_ctls)
