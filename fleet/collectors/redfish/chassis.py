@@ -12,7 +12,7 @@ import asyncio
 from typing import Any
 
 from fleet.collectors.redfish.client import Client, path_of
-from fleet.collectors.redfish.names import clean, part_number, state_of, unit_slot
+from fleet.collectors.redfish.names import clean, part_number, state_of, unit_slots
 from fleet.health.model import InventoryItem, Kind, Reading, State
 
 
@@ -86,8 +86,8 @@ class ChassisParts:
     # --- older form ----------------------------------------------------------------------------------------------
 
     def power(self, data: dict[str, Any]) -> None:
-        for i, psu in enumerate(data.get("PowerSupplies") or []):
-            slot = unit_slot(psu, Kind.PSU, i, "PSU")
+        psus = [p for p in data.get("PowerSupplies") or [] if isinstance(p, dict)]
+        for psu, slot in zip(psus, unit_slots(psus, Kind.PSU, "PSU"), strict=True):
             watts = _num(psu.get("LastPowerOutputWatts") or psu.get("PowerOutputWatts"))
             self._part(psu, Kind.PSU, slot, watts, "W" if watts is not None else None)
         for v in data.get("Voltages") or []:
@@ -98,8 +98,8 @@ class ChassisParts:
             self._part({**bat, "Name": bat.get("Name") or "Smart Storage Battery"}, Kind.BATTERY, slot, None, None)
 
     def thermal(self, data: dict[str, Any]) -> None:
-        for i, fan in enumerate(data.get("Fans") or []):
-            slot = unit_slot(fan, Kind.FAN, i, "FAN")
+        fans = [f for f in data.get("Fans") or [] if isinstance(f, dict)]
+        for fan, slot in zip(fans, unit_slots(fans, Kind.FAN, "FAN"), strict=True):
             value = _num(fan.get("Reading") if "Reading" in fan else fan.get("ReadingRPM"))
             unit = fan.get("ReadingUnits") or ("RPM" if "ReadingRPM" in fan else None)
             self._part(fan, Kind.FAN, slot, value, "%" if unit == "Percent" else unit)
@@ -112,25 +112,31 @@ class ChassisParts:
         psus, bats = await asyncio.gather(
             client.members(data.get("PowerSupplies")), client.members(data.get("Batteries"))
         )
-        for i, psu in enumerate(psus):
-            metrics = psu.get("Metrics") if isinstance(psu.get("Metrics"), dict) else {}
-            watts = _num(((metrics or {}).get("OutputPowerWatts") or {}).get("Reading"))
-            self._part(psu, Kind.PSU, unit_slot(psu, Kind.PSU, i, "PSU"), watts, "W" if watts is not None else None)
+        for psu, slot in zip(psus, unit_slots(psus, Kind.PSU, "PSU"), strict=True):
+            self._part(psu, Kind.PSU, slot, None, None)
         for i, bat in enumerate(bats):
             self._part(bat, Kind.BATTERY, "BAT" if len(bats) == 1 else f"BAT{i + 1}", None, None)
 
     async def thermal_subsystem(self, client: Client, data: dict[str, Any]) -> None:
-        for i, fan in enumerate(await client.members(data.get("Fans"))):
+        fans = await client.members(data.get("Fans"))
+        for fan, slot in zip(fans, unit_slots(fans, Kind.FAN, "FAN"), strict=True):
             speed = fan.get("SpeedPercent") if isinstance(fan.get("SpeedPercent"), dict) else {}
             rpm = _num((speed or {}).get("SpeedRPM"))
             value, unit = (rpm, "RPM") if rpm is not None else (_num((speed or {}).get("Reading")), "%")
-            self._part(fan, Kind.FAN, unit_slot(fan, Kind.FAN, i, "FAN"), value, unit)
+            self._part(fan, Kind.FAN, slot, value, unit)
 
     async def sensors(self, client: Client, link: Any) -> None:
         """Temperatures from the Sensors collection, for a chassis without the older Thermal resource."""
         for s in await client.members(link):
-            if s.get("ReadingType") == "Temperature":
+            if _is_temperature(s):
                 self._sensor(_thresholds_flat(s), Kind.TEMPERATURE, _num(s.get("Reading")), "C")
+
+
+def _is_temperature(sensor: dict[str, Any]) -> bool:
+    # ReadingType is optional in the schema and DMTF's own mockup leaves it out: units and names tell too.
+    if sensor.get("ReadingType") or sensor.get("ReadingUnits"):
+        return sensor.get("ReadingType") == "Temperature" or sensor.get("ReadingUnits") == "Cel"
+    return "temp" in f"{sensor.get('Id')} {sensor.get('Name')}".lower()
 
 
 def _thresholds_flat(sensor: dict[str, Any]) -> dict[str, Any]:

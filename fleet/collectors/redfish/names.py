@@ -110,7 +110,7 @@ def dimm_slots(items: list[dict[str, Any]]) -> list[str]:
             out.append(f"DIMM_{p[1]}{p[2]}" if unique_channels else f"P{p[0]} DIMM {p[1]}{p[2]}")
         else:
             out.append(_plain_dimm(it, i))
-    return _unique(out, items)
+    return _unique(out, items, "DIMM")
 
 
 def _plain_dimm(item: dict[str, Any], index: int) -> str:
@@ -141,20 +141,27 @@ def disk_slots(items: list[dict[str, Any]]) -> list[str]:
             out.append("Disk " + ":".join(str(int(n)) for n in re.findall(r"\d+", m[1])))
         else:
             out.append(f"Disk {i}")
-    return _unique(out, items)
+    return _unique(out, items, "Disk")
 
 
-def _unique(slots: list[str], items: list[dict[str, Any]]) -> list[str]:
-    """Two parts never share a slot key: on a clash the later ones get their Redfish Id appended."""
+def _unique(slots: list[str], items: list[dict[str, Any]], word: str) -> list[str]:
+    """Two parts never share a slot key: on a clash the later one is named by its Redfish Id ("Fan CPU1")."""
     seen: set[str] = set()
     out = []
-    for s, it in zip(slots, items, strict=True):
-        key = slot_key(s)
-        if key in seen:
-            s = f"{s} ({it.get('Id') or len(seen)})"
+    for i, (s, it) in enumerate(zip(slots, items, strict=True)):
+        if slot_key(s) in seen:
+            s = f"{word} {clean(it.get('Id') or it.get('MemberId') or '', 40) or i}"
+            while slot_key(s) in seen:
+                s += "'"
         seen.add(slot_key(s))
         out.append(s)
     return out
+
+
+def unit_slots(items: list[dict[str, Any]], kind: Kind, prefix: str) -> list[str]:
+    """unit_slot for every PSU or fan of a chassis, distinct."""
+    word = "Fan" if kind is Kind.FAN else "PSU bay"
+    return _unique([unit_slot(it, kind, i, prefix) for i, it in enumerate(items)], items, word)
 
 
 def part_number(item: dict[str, Any]) -> str | None:
