@@ -144,15 +144,16 @@ def disk_slots(items: list[dict[str, Any]]) -> list[str]:
     return _unique(out, items, "Disk")
 
 
-def _unique(slots: list[str], items: list[dict[str, Any]], word: str) -> list[str]:
-    """Two parts never share a slot key: on a clash the later one is named by its Redfish Id ("Fan CPU1")."""
+def _unique(slots: list[str], items: list[dict[str, Any]], word: str, shared: set[int] | None = None) -> list[str]:
+    """Two parts never share a slot key: on a clash the later one is named by its Redfish Id ("Fan (CPU1)"), a form
+    no slot pattern matches, so its key stays its own. `shared`: positions allowed to share a key on purpose."""
     seen: set[str] = set()
     out = []
     for i, (s, it) in enumerate(zip(slots, items, strict=True)):
-        if slot_key(s) in seen:
-            s = f"{word} {clean(it.get('Id') or it.get('MemberId') or '', 40) or i}"
-            while slot_key(s) in seen:
-                s += "'"
+        if slot_key(s) in seen and i not in (shared or set()):
+            s = f"{word} ({clean(it.get('Id') or it.get('MemberId') or '', 40) or i})"
+            if slot_key(s) in seen:
+                s = f"{s} ({i})"
         seen.add(slot_key(s))
         out.append(s)
     return out
@@ -161,7 +162,9 @@ def _unique(slots: list[str], items: list[dict[str, Any]], word: str) -> list[st
 def unit_slots(items: list[dict[str, Any]], kind: Kind, prefix: str) -> list[str]:
     """unit_slot for every PSU or fan of a chassis, distinct."""
     word = "Fan" if kind is Kind.FAN else "PSU bay"
-    return _unique([unit_slot(it, kind, i, prefix) for i, it in enumerate(items)], items, word)
+    # Rotors of one fan module ("Sys Fan 1A", "Sys Fan 1B") are one part by their names: they share the slot.
+    named = {i for i, it in enumerate(items) if slot_kind(str(it.get("Name") or it.get("FanName") or "")) is kind}
+    return _unique([unit_slot(it, kind, i, prefix) for i, it in enumerate(items)], items, word, named)
 
 
 def part_number(item: dict[str, Any]) -> str | None:
