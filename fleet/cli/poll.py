@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from fleet.cli import app
-from fleet.collectors.targets import IpmiTarget, SnmpTarget
+from fleet.collectors.targets import IpmiTarget, RedfishTarget, SnmpTarget
 from fleet.errors import InputError
 from fleet.health.model import EXIT_UNKNOWN, PollResult, exit_status
 from fleet.sweep.secrets import Secret, read_secret_env, read_secret_file
@@ -27,9 +27,11 @@ def _secret(env: str | None, file: str | None, what: str) -> Secret | None:
 @app.command()
 def poll(
     host: Annotated[str, typer.Argument(help="Controller address (name or IP).")],
-    protocol: Annotated[str, typer.Option("--protocol", help="ipmi or snmp.")] = "ipmi",
-    port: Annotated[int | None, typer.Option(help="UDP port (default 623 for IPMI, 161 for SNMP).")] = None,
-    user: Annotated[str, typer.Option(help="IPMI user name.")] = "admin",
+    protocol: Annotated[str, typer.Option("--protocol", help="ipmi, snmp or redfish.")] = "ipmi",
+    port: Annotated[
+        int | None, typer.Option(help="Port (default 623/udp for IPMI, 161/udp for SNMP, 443/tcp for Redfish).")
+    ] = None,
+    user: Annotated[str, typer.Option(help="IPMI or Redfish user name.")] = "admin",
     password_env: Annotated[str | None, typer.Option(help="Environment variable holding the password.")] = None,
     password_file: Annotated[str | None, typer.Option(help="Owner-only file holding the password.")] = None,
     community_env: Annotated[
@@ -43,6 +45,16 @@ def poll(
     v3_priv_protocol: Annotated[str, typer.Option(help="aes128, aes192, aes256.")] = "aes128",
     cipher_suite: Annotated[
         list[int] | None, typer.Option(help="IPMI cipher suite(s) to try in order (default 17 then 3).")
+    ] = None,
+    insecure: Annotated[
+        bool, typer.Option("--insecure", help="Redfish: do not verify the BMC's TLS certificate.")
+    ] = False,
+    ca_file: Annotated[
+        str | None, typer.Option("--ca-file", help="Redfish: verify the BMC's certificate against this CA bundle.")
+    ] = None,
+    cert_sha256: Annotated[
+        str | None,
+        typer.Option("--cert-sha256", help="Redfish: accept only the certificate with this SHA-256 fingerprint."),
     ] = None,
     timeout: Annotated[float, typer.Option(help="Deadline for the whole poll, seconds.")] = 10.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the PollResult as JSON.")] = False,
@@ -86,13 +98,47 @@ def poll(
             ),
             timeout=timeout,
         )
+    elif protocol == "redfish":
+        result = _poll_redfish(host, port, user, _secret(password_env, password_file, "password"), insecure, ca_file,
+                               cert_sha256, timeout)  # fmt: skip
     else:
-        raise InputError(f"unknown protocol {protocol!r} (ipmi or snmp)")
+        raise InputError(f"unknown protocol {protocol!r} (ipmi, snmp or redfish)")
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         print_poll(result)
     return exit_status(result)
+
+
+def _poll_redfish(
+    host: str,
+    port: int | None,
+    user: str,
+    password: Secret | None,
+    insecure: bool,
+    ca_file: str | None,
+    cert_sha256: str | None,
+    timeout: float,
+) -> PollResult:
+    from pathlib import Path
+
+    from fleet.collectors.redfish import poll_redfish_sync
+    from fleet.collectors.redfish.tls import normalise_fingerprint
+
+    if password is None:
+        raise InputError("Redfish needs --password-env VAR or --password-file FILE")
+    if sum(map(bool, (insecure, ca_file, cert_sha256))) > 1:
+        raise InputError("give one of --insecure, --ca-file, --cert-sha256")
+    if ca_file and not Path(ca_file).is_file():
+        raise InputError(f"--ca-file {ca_file}: no such file")
+    try:
+        pin = normalise_fingerprint(cert_sha256) if cert_sha256 else None
+    except ValueError as exc:
+        raise InputError(f"--cert-sha256: {exc}") from None
+    target = RedfishTarget(
+        host=host, port=port or 443, user=user, password=password, verify=not insecure, ca_file=ca_file, cert_sha256=pin
+    )
+    return poll_redfish_sync(target, timeout=timeout)
 
 
 def print_poll(result: PollResult) -> None:

@@ -22,12 +22,22 @@ from fleet.clock import Clock, parse_time, utcnow
 from fleet.errors import InputError
 from fleet.store import audit
 from fleet.store.db import read_session, write_session
-from fleet.store.models import Component, Customer, PartModel, Server, ServerModel, Site, Stock
+from fleet.store.models import (
+    CONTROLLER_PROTOCOLS,
+    Component,
+    Customer,
+    PartModel,
+    Server,
+    ServerModel,
+    Site,
+    Stock,
+)
 
 SERVER_COLUMNS = [
     "hostname", "asset_tag", "serial", "model", "site", "rack", "unit", "customer", "plan", "backup_option",
     "monthly_fee_cents", "billing", "controller_host", "controller_port", "controller_protocol", "controller_user",
-    "credential_ref", "web_port", "dns_port", "status",
+    "credential_ref", "web_port", "dns_port", "status", "controller_tls_verify", "controller_ca_file",
+    "controller_cert_sha256",
 ]  # fmt: skip
 COMPONENT_COLUMNS = ["hostname", "slot", "part_number", "serial", "installed_at"]
 STOCK_COLUMNS = ["site", "part_number", "bin", "on_hand", "reserved", "reorder_level"]
@@ -82,6 +92,25 @@ def _choice(row: dict[str, str], key: str, choices: tuple[str, ...], default: st
 def _text(row: dict[str, str], key: str) -> str | None:
     raw = (row.get(key) or "").strip()
     return raw or None
+
+
+DEFAULT_PORTS = {"ipmi": 623, "snmp": 161, "redfish": 443}
+
+
+def _tls(row: dict[str, str]) -> dict[str, Any]:
+    """A Redfish server's TLS columns: verify (default yes), a CA bundle, or a pinned SHA-256 fingerprint."""
+    raw = (row.get("controller_tls_verify") or "").strip()
+    pin = _text(row, "controller_cert_sha256")
+    if pin:
+        hexed = pin.replace(":", "").lower()
+        if len(hexed) != 64 or any(c not in "0123456789abcdef" for c in hexed):
+            raise RowError("controller_cert_sha256 must be a SHA-256 fingerprint (64 hex digits)")
+        pin = hexed
+    return {
+        "controller_tls_verify": True if raw == "" else _bool(row, "controller_tls_verify"),
+        "controller_ca_file": _text(row, "controller_ca_file"),
+        "controller_cert_sha256": pin,
+    }
 
 
 def read_rows(path: Path, kind: str) -> list[tuple[int, dict[str, str]]]:
@@ -186,7 +215,8 @@ def _servers(session: Session, path: Path, rows: list, actor: str, now: datetime
         if ref and not ref.startswith(("env:", "file:")):
             # A password pasted here would end up in clear in the database.
             raise RowError("credential_ref must be a reference (env:VAR or file:PATH#entry), never a secret")
-        port = _int(row, "controller_port", 623, 1)
+        protocol = _choice(row, "controller_protocol", CONTROLLER_PROTOCOLS, "ipmi")
+        port = _int(row, "controller_port", DEFAULT_PORTS.get(protocol, 623), 1)
         if port is not None and port > 65535:
             raise RowError(f"controller_port out of range: {port}")
         return {
@@ -198,7 +228,7 @@ def _servers(session: Session, path: Path, rows: list, actor: str, now: datetime
             "monthly_fee_cents": _int(row, "monthly_fee_cents", 0),
             "billing": _choice(row, "billing", ("monthly", "annual"), "monthly"),
             "controller_host": _text(row, "controller_host"), "controller_port": port,
-            "controller_protocol": _choice(row, "controller_protocol", ("ipmi", "snmp", "none"), "ipmi"),
+            "controller_protocol": protocol, **_tls(row),
             "controller_user": _text(row, "controller_user"), "credential_ref": ref,
             "web_port": _int(row, "web_port", None, 1), "dns_port": _int(row, "dns_port", None, 1),
             "status": _choice(row, "status", ("active", "down", "maintenance", "decommissioned"), "active"),
@@ -353,6 +383,7 @@ def _server_rows(session: Session) -> Iterable[list[Any]]:
             customers.get(s.customer_id) if s.customer_id else None, s.plan, "yes" if s.backup_option else "no",
             s.monthly_fee_cents, s.billing, s.controller_host, s.controller_port, s.controller_protocol,
             s.controller_user, s.credential_ref, s.web_port, s.dns_port, s.status,
+            "yes" if s.controller_tls_verify else "no", s.controller_ca_file, s.controller_cert_sha256,
         ]  # fmt: skip
 
 

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import time
 from collections.abc import Iterable
@@ -117,6 +118,8 @@ class Client:
             location = rsp.headers.get("Location")
             if location and "://" in location:
                 location = "/" + location.split("://", 1)[1].split("/", 1)[-1]
+            if not _sessions:
+                _register_exit()
             _sessions[self._key] = (token, location, self.target)
             self._token = token
         else:
@@ -208,6 +211,18 @@ def expand_supported(root: dict[str, Any]) -> bool:
     """The service root says it expands one level of subordinate resources (`$expand=.($levels=1)`)."""
     q = (root.get("ProtocolFeaturesSupported") or {}).get("ExpandQuery") or {}
     return bool(q.get("Levels")) and bool(q.get("NoLinks") or q.get("ExpandAll"))
+
+
+_exit_registered = False
+
+
+def _register_exit() -> None:
+    """A one-shot sweep (cron) ends its process after one round: its sessions are deleted then, not left to fill the
+    BMCs' session tables until they time out (iLO keeps a handful per user)."""
+    global _exit_registered
+    if not _exit_registered:
+        atexit.register(lambda: asyncio.run(close_sessions()) if _sessions else None)
+        _exit_registered = True
 
 
 async def close_sessions(timeout: float = 3.0) -> int:
