@@ -87,9 +87,9 @@ class Client:
                 return await self._http.request(method, path, timeout=httpx.Timeout(left), **kwargs)
             except httpx.TimeoutException:
                 raise RedfishFailure("timeout") from None
+            except PinMismatch:  # raised by our own handshake check, before anything was sent
+                raise RedfishFailure("protocol: TLS certificate does not match the pinned fingerprint") from None
             except httpx.ConnectError as exc:
-                if isinstance(exc.__cause__, PinMismatch) or "fingerprint" in str(exc):
-                    raise RedfishFailure("protocol: TLS certificate does not match the pinned fingerprint") from None
                 if "CERTIFICATE_VERIFY_FAILED" in str(exc) or "certificate" in str(exc).lower():
                     raise RedfishFailure("protocol: TLS certificate not trusted (pin it or give --ca-file)") from None
                 raise RedfishFailure("unreachable") from None
