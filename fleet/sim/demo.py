@@ -26,6 +26,25 @@ from fleet.store.migrate import upgrade
 from fleet.store.models import Server
 
 DEMO_INTERVAL_S = 20.0  # sweeps in the demo come faster than the SLA's 5 minutes, so the story moves
+REDFISH_PORT = 16443  # 443 + 16000, as the sample's other controllers
+REDFISH_EVERY = 8  # one server in this many is read over Redfish (the newest racks have IPMI switched off)
+
+
+def use_redfish(engine: Engine, pin: str, *, every: int = REDFISH_EVERY) -> int:
+    """Turn every `every`-th IPMI server of the sample into a Redfish one, its BMC's certificate pinned."""
+    from sqlmodel import select
+
+    from fleet.store.db import write_session
+
+    n = 0
+    with write_session(engine) as session:
+        servers = session.exec(select(Server).where(Server.controller_protocol == "ipmi").order_by(Server.id)).all()  # type: ignore[arg-type]
+        for server in servers[::every]:
+            server.controller_protocol, server.controller_port = "redfish", REDFISH_PORT
+            server.controller_cert_sha256 = pin
+            session.add(server)
+            n += 1
+    return n
 
 
 class Demo:
@@ -46,7 +65,7 @@ class Demo:
         self.background = background  # sweep in a thread of its own (off: the caller sweeps, as benchmarks do)
         self.engine: Engine | None = None
         self.settings: Settings | None = None
-        self.sims: list[SimProcess] = []
+        self.sims: dict[str, SimProcess] = {}
         self.sweeps = 0
         self.last_error: str | None = None
         self._stop = threading.Event()
@@ -61,6 +80,10 @@ class Demo:
         self.engine = make_engine(str(self.folder / "inventory.db"))
         upgrade(self.engine)
         load_sample(self.engine)
+        from fleet.sim.tlscert import self_signed
+
+        cert, key, pin = self_signed(self.folder)
+        use_redfish(self.engine, pin)
         password, community = secrets.token_urlsafe(16), secrets.token_urlsafe(12)
         # The sample's credential references name these variables.
         os.environ["FLEET_DEMO_BMC_PASSWORD"] = password
@@ -69,12 +92,13 @@ class Demo:
             load_settings(), outbox=str(self.folder / "outbox"), poll_timeout_s=10.0, sweep_concurrency=self.concurrency
         )
         url = self.engine.url.render_as_string(hide_password=False)
-        # One process for the BMCs and one for the SNMP agents: on a small machine a single simulator process is
-        # the bottleneck of the demo's sweep, and real controllers never share one either.
-        self.sims = [
-            SimProcess(url, users={"admin": password}, community=community, protocol=p).start()
-            for p in ("ipmi", "snmp")
-        ]
+        # One process per protocol: on a small machine a single simulator process is the bottleneck of the demo's
+        # sweep, and real controllers never share one either.
+        tls = (str(cert), str(key))
+        self.sims = {
+            p: SimProcess(url, users={"admin": password}, community=community, protocol=p, tls=tls).start()
+            for p in ("ipmi", "snmp", "redfish")
+        }
         if self.background:
             self._thread = threading.Thread(target=self._sweeper, name="demo-sweep", daemon=True)
             self._thread.start()
@@ -109,7 +133,9 @@ class Demo:
             return
         from fleet.health.slots import slot_key
 
-        sim = self.sims[0 if server.controller_protocol == "ipmi" else 1]
+        sim = self.sims.get(server.controller_protocol)
+        if sim is None:
+            return
         # The simulator names slots its own way ("Disk 1", "PSU2"): match on the same key faults use.
         for name in sim.problems(server.controller_host, port=server.controller_port):
             if slot_key(name) == slot_key(slot):
@@ -121,7 +147,7 @@ class Demo:
         if self._thread is not None:
             # A sweep in flight is not waited for: quitting the demo should feel instant; the thread is a daemon.
             self._thread.join(timeout=2)
-        for sim in self.sims:
+        for sim in self.sims.values():
             sim.stop()
         if self.engine is not None:
             self.engine.dispose()

@@ -29,9 +29,9 @@ STORY: tuple[tuple[str, Problem, bool], ...] = (
 def inject_demo_faults(fleet: SimFleet, *, every: int = 7) -> list[Change]:
     """Inject the story on every `every`-th server (a distinct server per fault); returns what was injected."""
     # Spread over the fleet first; the other servers when the spread ones run out.
-    spread = fleet.views.servers[::every]
+    spread = fleet.servers[::every]
     spread_keys = {s.key for s in spread}
-    candidates = spread + [s for s in fleet.views.servers if s.key not in spread_keys]
+    candidates = spread + [s for s in fleet.servers if s.key not in spread_keys]
     used: set[str] = set()
     changes: list[Change] = []
     for kind, problem, whole_server in STORY:

@@ -44,10 +44,12 @@ _TEXT_SLOT = (
         lambda m: f"DIMM_{chr(64 + int(m[1]))}{m[2]}",
     ),
     (re.compile(r"\bdimm[\s_]*([a-z]?\d+)", re.I), Kind.DIMM, lambda m: f"DIMM_{m[1].upper()}"),
-    (re.compile(r"\bpower supply\s*(?:bay\s*)?(\d+)", re.I), Kind.PSU, lambda m: f"PSU{m[1]}"),
+    (re.compile(r"\b(?:power supply\s*(?:bay\s*)?|psu\s*)(\d+)", re.I), Kind.PSU, lambda m: f"PSU{m[1]}"),
     (re.compile(r"\bfan\s*(\d+)", re.I), Kind.FAN, lambda m: f"FAN{m[1]}"),
     (re.compile(r"\bbox:?\s*(\d+),?\s*bay:?\s*(\d+)", re.I), Kind.DISK, lambda m: f"Disk {m[1]}:{m[2]}"),
+    (re.compile(r"\b(?:disk|drive|hdd|ssd)\s*(\d+)\b", re.I), Kind.DISK, lambda m: f"Disk {m[1]}"),
     (re.compile(r"\b(?:cpu|proc(?:essor)?)\s*(\d+)", re.I), Kind.CPU, lambda m: f"CPU{m[1]}"),
+    (re.compile(r"\b(?:bat|battery|bbu)\b", re.I), Kind.BATTERY, lambda m: "BAT"),
 )
 
 
