@@ -15,6 +15,7 @@ import json
 import secrets
 import ssl
 from typing import Any
+from urllib.parse import unquote
 
 from fleet.sim.faults import MachineState
 from fleet.sim.redfish_tree import SESSIONS, R, SimTree
@@ -82,6 +83,7 @@ class SimRedfish:
 
     def handle(self, method: str, target: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], Any]:
         path, _, query = target.partition("?")
+        query = unquote(query)
         path = path.rstrip("/") or "/"
         if method == "POST" and path == SESSIONS:
             try:

@@ -8,6 +8,7 @@ single byte of a request (and so before any password or session token) is writte
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ssl
 from typing import Any
@@ -35,15 +36,22 @@ def fingerprint(der: bytes) -> str:
 
 
 def ssl_context(target: RedfishTarget) -> ssl.SSLContext | bool:
-    """What httpx gets as `verify`."""
+    """What httpx gets as `verify`. Contexts are shared: building one loads the system CA store, which cost more CPU
+    than a whole poll when every poll of a 200-BMC sweep built its own."""
+    if target.scheme != "https":
+        return False
     if target.cert_sha256 or not target.verify:
-        ctx = ssl.create_default_context()
+        return _context(None, verify=False)
+    return _context(target.ca_file, verify=True)
+
+
+@functools.cache
+def _context(ca_file: str | None, *, verify: bool) -> ssl.SSLContext:
+    ctx = ssl.create_default_context(cafile=ca_file)
+    if not verify:
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE  # pinned: the fingerprint check below replaces chain and name checks
-        return ctx
-    if target.ca_file:
-        return ssl.create_default_context(cafile=target.ca_file)
-    return ssl.create_default_context()
+    return ctx
 
 
 class _PinnedStream(httpcore.AsyncNetworkStream):
