@@ -76,7 +76,7 @@ async def _poll_redfish(jobs: Sequence[PollJob], *, timeout: float, concurrency:
     # Redfish needs no worker processes: 200 BMCs are 200 sockets on this loop. The sweep's concurrency bounds the
     # IPMI workers; Redfish gets at least as many slots as the SNMP side.
     out = await poll_redfish_many(
-        [j.target for j in jobs],  # type: ignore[misc]
+        [t for j in jobs if isinstance(t := j.target, RedfishTarget)],
         timeout=timeout,
         concurrency=max(concurrency, 50),
         cursors=[j.cursor for j in jobs],
@@ -89,5 +89,6 @@ async def _poll_snmp(jobs: Sequence[PollJob], *, timeout: float, concurrency: in
         return {}
     from fleet.collectors.snmp import poll_snmp_many
 
-    out = await poll_snmp_many([j.target for j in jobs], timeout=timeout, concurrency=concurrency)  # type: ignore[arg-type]
+    targets = [t for j in jobs if isinstance(t := j.target, SnmpTarget)]
+    out = await poll_snmp_many(targets, timeout=timeout, concurrency=concurrency)
     return {j.key: r for j, r in zip(jobs, out, strict=True)}
