@@ -60,6 +60,10 @@ class ImportResult:
     updated: int = 0
 
 
+# (line number, row) pairs of a CSV file, header excluded.
+Rows = list[tuple[int, dict[str, str]]]
+
+
 def _int(row: dict[str, str], key: str, default: int | None = None, minimum: int | None = 0) -> int | None:
     raw = (row.get(key) or "").strip()
     if raw == "":
@@ -113,7 +117,7 @@ def _tls(row: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def read_rows(path: Path, kind: str) -> list[tuple[int, dict[str, str]]]:
+def read_rows(path: Path, kind: str) -> Rows:
     """(line number, row) pairs; a file that is not a usable CSV is one clear error."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -131,7 +135,7 @@ def read_rows(path: Path, kind: str) -> list[tuple[int, dict[str, str]]]:
     missing = REQUIRED[kind] - set(header)
     if missing:
         raise InputError(f"{path}:1: missing column(s): {', '.join(sorted(missing))}")
-    rows: list[tuple[int, dict[str, str]]] = []
+    rows: Rows = []
     errors: list[str] = []
     try:
         for row in reader:
@@ -158,7 +162,9 @@ def import_csv(engine: Engine, kind: str, path: Path, *, actor: str = "import", 
         return applier(session, path, rows, actor, clock())
 
 
-def _collect(path: Path, rows: Iterable[tuple[int, dict[str, str]]], check: Callable[[int, dict[str, str]], Any]):
+def _collect(
+    path: Path, rows: Iterable[tuple[int, dict[str, str]]], check: Callable[[int, dict[str, str]], Any]
+) -> list[Any]:
     """Run `check` on every row; report all bad rows at once, or return the checked values."""
     good: list[Any] = []
     errors: list[str] = []
@@ -176,7 +182,7 @@ def _lookup(session: Session, model: Any, column: Any) -> dict[str, Any]:
     return {getattr(obj, column): obj for obj in session.exec(select(model)).all()}
 
 
-def _servers(session: Session, path: Path, rows: list, actor: str, now: datetime) -> ImportResult:
+def _servers(session: Session, path: Path, rows: Rows, actor: str, now: datetime) -> ImportResult:
     models = _lookup(session, ServerModel, "name")
     sites = _lookup(session, Site, "code")
     customers = _lookup(session, Customer, "name")
@@ -249,7 +255,7 @@ def _servers(session: Session, path: Path, rows: list, actor: str, now: datetime
     return result
 
 
-def _components(session: Session, path: Path, rows: list, actor: str, now: datetime) -> ImportResult:
+def _components(session: Session, path: Path, rows: Rows, actor: str, now: datetime) -> ImportResult:
     servers = _lookup(session, Server, "hostname")
     parts = _lookup(session, PartModel, "part_number")
     installed = {
@@ -305,7 +311,7 @@ def _components(session: Session, path: Path, rows: list, actor: str, now: datet
     return result
 
 
-def _stock(session: Session, path: Path, rows: list, actor: str, now: datetime) -> ImportResult:
+def _stock(session: Session, path: Path, rows: Rows, actor: str, now: datetime) -> ImportResult:
     sites = _lookup(session, Site, "code")
     parts = _lookup(session, PartModel, "part_number")
     existing = {(s.site_id, s.part_model_id): s for s in session.exec(select(Stock)).all()}

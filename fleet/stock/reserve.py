@@ -17,15 +17,6 @@ from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.errors import FleetError, NotFound
-from fleet.stock.reorder import (
-    KindHistory,
-    dispersion,
-    failure_rate,
-    lead_time_demand,
-    order_quantity,
-    reorder_level,
-    service_target,
-)
 from fleet.store import audit
 from fleet.store.models import (
     Component,
@@ -35,7 +26,6 @@ from fleet.store.models import (
     PartSubstitute,
     Reservation,
     Server,
-    ServerModel,
     Site,
     Stock,
     Transfer,
@@ -43,7 +33,6 @@ from fleet.store.models import (
 
 NO_SPARE_IN_REACH = "critical, no spare in reach"
 OPEN_TRANSFER_STATES = ("proposed", "in_transit")
-YEAR_SECONDS = 365.25 * 24 * 3600
 
 
 def list_stock(session: Session, *, site: str | None = None) -> list[tuple[Stock, Site, PartModel]]:
@@ -54,7 +43,7 @@ def list_stock(session: Session, *, site: str | None = None) -> list[tuple[Stock
     )
     if site:
         q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(Site.code, PartModel.part_number)).all())  # type: ignore[arg-type]
+    return list(session.exec(q.order_by(Site.code, PartModel.part_number)).all())
 
 
 def stock_dict(stock: Stock, site: Site, part: PartModel) -> dict[str, Any]:
@@ -443,231 +432,3 @@ def release_for_fault(session: Session, fault_id: int, *, now: datetime, actor: 
                      entity_id=transfer.id, before=before_t, after=audit.snapshot(transfer))  # fmt: skip
     session.flush()
     return released
-
-
-# --- transfers ---------------------------------------------------------------------------------------------------
-
-
-def _open_transfer(session: Session, transfer_id: int) -> Transfer:
-    transfer = session.exec(select(Transfer).where(Transfer.id == transfer_id).with_for_update()).first()
-    if transfer is None:
-        raise NotFound(f"no transfer {transfer_id}")
-    if transfer.state not in OPEN_TRANSFER_STATES:
-        raise FleetError(f"transfer {transfer_id} is already {transfer.state}")
-    return transfer
-
-
-def ship_transfer(session: Session, transfer_id: int, *, now: datetime, actor: str) -> Transfer:
-    """proposed -> in_transit. The unit stays counted (and reserved) at the source until it is received."""
-    transfer = _open_transfer(session, transfer_id)
-    if transfer.state != "proposed":
-        raise FleetError(f"transfer {transfer_id} is already {transfer.state}")
-    before = audit.snapshot(transfer)
-    transfer.state = "in_transit"
-    session.add(transfer)
-    audit.record(session, at=now, actor=actor, action="transfer.ship", entity="transfer", entity_id=transfer.id,
-                 before=before, after=audit.snapshot(transfer))  # fmt: skip
-    return transfer
-
-
-def receive_transfer(session: Session, transfer_id: int, *, now: datetime, actor: str) -> Transfer:
-    """The part arrived: it leaves the source's shelf and lands on the destination's, still reserved for its fault."""
-    transfer = _open_transfer(session, transfer_id)
-    source = session.exec(
-        select(Stock).where(Stock.site_id == transfer.from_site_id, Stock.part_model_id == transfer.part_model_id)
-    ).first()
-    if source is None or source.id is None:
-        raise FleetError(f"transfer {transfer_id}: the source site has no stock of that part")
-    res = None
-    if transfer.fault_id is not None:
-        res = next((r for r in active_reservations(session, transfer.fault_id) if r.stock_id == source.id), None)
-    before_src = stock_snapshot(session, source.id)
-    if res is not None:
-        moved = take_reserved(session, source.id, transfer.quantity)
-    else:
-        moved = try_reserve(session, source.id) and take_reserved(session, source.id, transfer.quantity)
-    if not moved:
-        raise FleetError(f"transfer {transfer_id}: the source site has no unit left to send")
-    dest = session.exec(
-        select(Stock).where(Stock.site_id == transfer.to_site_id, Stock.part_model_id == transfer.part_model_id)
-    ).first()
-    if dest is None:
-        dest = Stock(site_id=transfer.to_site_id, part_model_id=transfer.part_model_id, bin="RECEIVING")
-        session.add(dest)
-        session.flush()
-    assert dest.id is not None
-    before_dst = stock_snapshot(session, dest.id)
-    # An increment in SQL, not read-modify-write in Python: two arrivals at once must both count.
-    held = transfer.quantity if res is not None else 0
-    session.exec(
-        update(Stock)
-        .where(col(Stock.id) == dest.id)
-        .values(on_hand=col(Stock.on_hand) + transfer.quantity, reserved=col(Stock.reserved) + held)
-        .execution_options(synchronize_session=False)
-    )
-    _refresh_stock(session, dest.id)
-    if res is not None:
-        res.stock_id = dest.id
-        session.add(res)
-    before_t = audit.snapshot(transfer)
-    transfer.state = "received"
-    transfer.received_at = now
-    session.add(transfer)
-    session.flush()
-    audit.record(session, at=now, actor=actor, action="stock.ship", entity="stock", entity_id=source.id,
-                 before=before_src, after=stock_snapshot(session, source.id))  # fmt: skip
-    audit.record(session, at=now, actor=actor, action="stock.receive", entity="stock", entity_id=dest.id,
-                 before=before_dst, after=stock_snapshot(session, dest.id))  # fmt: skip
-    audit.record(session, at=now, actor=actor, action="transfer.receive", entity="transfer", entity_id=transfer.id,
-                 before=before_t, after=audit.snapshot(transfer))  # fmt: skip
-    return transfer
-
-
-# --- reorder levels ----------------------------------------------------------------------------------------------
-
-
-def kind_history(session: Session, *, now: datetime) -> dict[str, KindHistory]:
-    """Per part kind: failures (faults resolved by a swap), component-years of exposure, failures per month.
-
-    Exposure counts components with a known install time, up to their removal or now. Months run from the first
-    such install to the last complete calendar month before now.
-    """
-    exposure: dict[str, float] = {}
-    first: dict[str, datetime] = {}
-    rows = session.exec(
-        select(PartModel.kind, Component.installed_at, Component.removed_at)
-        .join(PartModel, col(PartModel.id) == col(Component.part_model_id))
-        .where(col(Component.installed_at).is_not(None))
-    ).all()
-    for kind, installed, removed in rows:
-        assert installed is not None
-        end = min(removed or now, now)
-        if end > installed:
-            exposure[kind] = exposure.get(kind, 0.0) + (end - installed).total_seconds() / YEAR_SECONDS
-        first[kind] = min(first.get(kind, installed), installed)
-    failures: dict[str, list[datetime]] = {}
-    for kind, at in session.exec(select(Fault.kind, Fault.notified_at).where(Fault.resolution == "swapped")).all():
-        failures.setdefault(kind, []).append(at)
-    result: dict[str, KindHistory] = {}
-    for kind in set(exposure) | set(failures):
-        months = _month_keys(first[kind], now) if kind in first else []
-        index = {m: i for i, m in enumerate(months)}
-        counts = [0] * len(months)
-        for at in failures.get(kind, []):
-            i = index.get((at.year, at.month))
-            if i is not None:
-                counts[i] += 1
-        result[kind] = KindHistory(
-            failures=len(failures.get(kind, [])),
-            component_years=exposure.get(kind, 0.0),
-            monthly_counts=tuple(counts),
-        )
-    return result
-
-
-def _month_keys(start: datetime, now: datetime) -> list[tuple[int, int]]:
-    """Calendar months from start's month to the last complete month before now."""
-    keys = []
-    y, m = start.year, start.month
-    while (y, m) < (now.year, now.month):
-        keys.append((y, m))
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return keys
-
-
-@dataclass(frozen=True)
-class ReorderLine:
-    site: str
-    part_number: str
-    kind: str
-    installed: int
-    afr: float
-    afr_source: str
-    lead_time_days: float
-    demand: float  # expected failures during the lead time
-    model: str  # poisson | negative-binomial
-    dispersion: float | None
-    target: float
-    level: int  # max(computed level, the stock row's manual reorder_level)
-    on_hand: int
-    reserved: int
-    available: int
-    order: int
-
-    @property
-    def low(self) -> bool:
-        return self.available < self.level
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dict(self.__dict__)
-        d["low"] = self.low
-        return d
-
-
-def reorder_lines(session: Session, *, now: datetime, settings: Settings, site: str | None = None) -> list[ReorderLine]:
-    """The reorder level of every (site, part model) that has stock or an installed base, and what to order."""
-    sites = {s.id: s for s in session.exec(select(Site)).all()}
-    parts = {p.id: p for p in session.exec(select(PartModel)).all()}
-    stocks = {(s.site_id, s.part_model_id): s for s in session.exec(select(Stock)).all()}
-    # Installed base: parts in service, in servers whose model lists the part as compatible.
-    base: dict[tuple[int, int], int] = {}
-    for site_id, part_id in session.exec(
-        select(Server.site_id, Component.part_model_id)
-        .join(Server, col(Server.id) == col(Component.server_id))
-        .join(
-            PartCompat,
-            (col(PartCompat.part_model_id) == col(Component.part_model_id))
-            & (col(PartCompat.server_model_id) == col(Server.model_id)),
-        )
-        .where(col(Component.removed_at).is_(None))
-    ).all():
-        base[(site_id, part_id)] = base.get((site_id, part_id), 0) + 1
-    # The server models each part serves at each site decide whether its failure can take a server down.
-    served: dict[tuple[int, int], set[tuple[int, str]]] = {}
-    for site_id, part_id, psu_count, raid_level in session.exec(
-        select(Server.site_id, PartCompat.part_model_id, ServerModel.psu_count, ServerModel.raid_level)
-        .join(ServerModel, col(ServerModel.id) == col(Server.model_id))
-        .join(PartCompat, col(PartCompat.server_model_id) == col(ServerModel.id))
-        .where(Server.status != "decommissioned")
-    ).all():
-        served.setdefault((site_id, part_id), set()).add((psu_count, raid_level))
-    history = kind_history(session, now=now)
-
-    lines = []
-    for site_id, part_id in sorted(set(stocks) | set(base)):
-        where, part = sites[site_id], parts[part_id]
-        if site and where.code != site:
-            continue
-        hist = history.get(part.kind)
-        afr, source = failure_rate(part.kind, part.afr, hist, settings)
-        disp = dispersion(hist.monthly_counts) if hist else None
-        installed = base.get((site_id, part_id), 0)
-        demand = lead_time_demand(installed, afr, part.lead_time_days)
-        target = service_target(part.kind, sorted(served.get((site_id, part_id), set())), settings)
-        stock = stocks.get((site_id, part_id))
-        manual = stock.reorder_level if stock else 0
-        level = max(reorder_level(demand, target, disp), manual)
-        on_hand = stock.on_hand if stock else 0
-        reserved = stock.reserved if stock else 0
-        available = on_hand - reserved
-        lines.append(
-            ReorderLine(
-                site=where.code,
-                part_number=part.part_number,
-                kind=part.kind,
-                installed=installed,
-                afr=afr,
-                afr_source=source,
-                lead_time_days=part.lead_time_days,
-                demand=demand,
-                model="negative-binomial" if disp else "poisson",
-                dispersion=disp,
-                target=target,
-                level=level,
-                on_hand=on_hand,
-                reserved=reserved,
-                available=available,
-                order=order_quantity(level, available),
-            )
-        )
-    return sorted(lines, key=lambda line: (line.site, line.part_number))

@@ -31,7 +31,7 @@ def snmp(tmp_path_factory: pytest.TempPathFactory, community: str) -> NetSnmp:
 
 
 def target(fleet: SimFleet, index: int) -> str:
-    server = fleet.views.servers[index]
+    server = fleet.servers[index]
     return f"udp:{server.host}:{server.port}"
 
 

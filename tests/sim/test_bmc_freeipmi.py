@@ -11,7 +11,7 @@ from tests.sim.conftest import SERIALS, need
 
 def freeipmi(tool: str, fleet: SimFleet, tmp: Path, password: str, *args: str) -> str:
     binary = need(tool, "freeipmi-tools")
-    server = fleet.views.servers[0]
+    server = fleet.servers[0]
     conf = tmp / "freeipmi.conf"  # the password goes in a private config file, never on the command line
     conf.write_text(f"username admin\npassword {password}\n", encoding="utf-8")
     conf.chmod(0o600)

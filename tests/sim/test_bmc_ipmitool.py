@@ -123,7 +123,7 @@ def test_wrong_password_and_unknown_user_are_refused(big: Ipmitool) -> None:
 
 
 def test_each_bmc_has_its_own_layout(fleet: SimFleet, password: str) -> None:
-    small = fleet.views.servers[1]
+    small = fleet.servers[1]
     rows = sdr_rows(Ipmitool(small.host, small.port, password)("sdr", "elist"))
     assert len([n for n in rows if n.startswith("PSU")]) == small.layout.psu_count
     assert len([n for n in rows if n.startswith("FAN")]) == small.layout.fan_count

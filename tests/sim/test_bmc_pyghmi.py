@@ -12,7 +12,7 @@ from tests.sim.conftest import SERIALS
 
 
 def client(fleet: SimFleet, index: int, password: str) -> command.Command:
-    server = fleet.views.servers[index]
+    server = fleet.servers[index]
     # pyghmi wants bytes credentials (its RAKP code concatenates them with bytes).
     return command.Command(bmc=server.host, userid=b"admin", password=password.encode(), port=server.port)
 
@@ -55,6 +55,6 @@ def test_two_layouts_are_not_mixed_up_by_the_sdr_cache(clean: SimFleet, password
 
 
 def test_wrong_password_is_an_authentication_error(fleet: SimFleet) -> None:
-    server = fleet.views.servers[0]
+    server = fleet.servers[0]
     with pytest.raises(IpmiException, match="password"):
         command.Command(bmc=server.host, userid=b"admin", password=b"wrong-password", port=server.port)

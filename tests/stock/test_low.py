@@ -9,8 +9,8 @@ from datetime import timedelta
 from sqlmodel import select
 
 from fleet.config import Settings
+from fleet.stock.levels import reorder_lines
 from fleet.stock.reorder import HISTORY_MIN_COMPONENT_YEARS
-from fleet.stock.reserve import reorder_lines
 from fleet.store.db import make_engine, write_session
 from fleet.store.models import Site, Stock
 from tests.stock import helpers as h

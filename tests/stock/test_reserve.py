@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,8 @@ from sqlmodel import select
 
 from fleet.config import Settings
 from fleet.errors import FleetError, NotFound
-from fleet.stock.reserve import NO_SPARE_IN_REACH, receive_transfer, release_for_fault, reserve_for_fault, ship_transfer
+from fleet.stock.reserve import NO_SPARE_IN_REACH, release_for_fault, reserve_for_fault
+from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
 from fleet.store.models import Audit, Fault, PartModel, Reservation, ServerModel, Stock, Transfer
 from fleet.swaps.work import complete_swap
@@ -67,7 +67,7 @@ def test_reserves_the_spare_at_the_servers_site_once(engine):
     row = stock_row(engine, w["stock"])
     assert (row.on_hand, row.reserved) == (3, 1)
     entries = audits(engine, "stock.reserve")
-    assert len(entries) == 1 and json.loads(entries[0].after)["reserved"] == 1
+    assert len(entries) == 1 and entries[0].after["reserved"] == 1
 
 
 def test_the_last_unit_goes_to_one_fault_only(engine):
