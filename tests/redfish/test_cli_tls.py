@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.redfish.conftest import CORPUS, Served, self_signed, serve, stop, wai
 
 pytestmark = pytest.mark.redfish
 PASSWORD = "s3cret-not-on-the-command-line"
+STATE = tempfile.mkdtemp(prefix="fleet-redfish-check-")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +33,8 @@ def bmc(tmp_path_factory: pytest.TempPathFactory, corpus_dir: Path) -> Iterator[
 
 def fleet(port: int, *args: str) -> subprocess.CompletedProcess[str]:
     cmd = [sys.executable, "-m", "fleet", "poll", "127.0.0.1", "--protocol", "redfish", "--port", str(port)]
-    env = {**os.environ, "BMC_PASSWORD": PASSWORD}
+    # The check keeps its log cursor in a state file: a folder of this test run's own, not the user's.
+    env = {**os.environ, "BMC_PASSWORD": PASSWORD, "XDG_STATE_HOME": STATE}
     cmd += ["--user", "fleet", "--password-env", "BMC_PASSWORD", "--timeout", "30", *args]
     return subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=90, env=env)
 
@@ -66,10 +69,12 @@ def test_self_signed_certificate_is_refused_unless_told(bmc) -> None:
 
 def test_bad_arguments_are_one_line_and_unknown(bmc) -> None:
     served, cert, _pin = bmc
+    # A monitoring plugin's answer: the status word and the reason on the first line of stdout.
     both = fleet(served.port, "--insecure", "--ca-file", str(cert))
-    assert both.returncode == 3 and both.stderr.startswith("fleet: give one of") and "Traceback" not in both.stderr
+    assert both.returncode == 3 and both.stdout.startswith("UNKNOWN") and "give one of" in both.stdout
+    assert "Traceback" not in both.stdout + both.stderr
     bad_pin = fleet(served.port, "--cert-sha256", "abc")
-    assert bad_pin.returncode == 3 and "64 hex digits" in bad_pin.stderr
+    assert bad_pin.returncode == 3 and "64 hex digits" in bad_pin.stdout.splitlines()[0]
 
 
 def test_nothing_listening_is_unreachable_not_a_failure() -> None:

@@ -35,7 +35,7 @@ ALLOWED: dict[str, dict[tuple[str, str], tuple[State, str]]] = {
 COUNTS = {
     "csm-DL325": {"psu": 2, "fan": 8, "dimm": 16, "cpu": 1},
     "csm-XL675d_A100": {"psu": 6, "fan": 15, "dimm": 32, "cpu": 2, "disk": 2},
-    "csm-Gigabyte": {"psu": 2, "dimm": 16, "cpu": 2, "disk": 1},
+    "csm-Gigabyte": {"psu": 0, "dimm": 16, "cpu": 2, "disk": 1},  # two PSU entries with nothing but "nil"
     "csm-Intel": {"psu": 2, "fan": 6, "dimm": 6, "cpu": 2},
     "dmtf-public-rackmount1": {"psu": 1, "fan": 2, "dimm": 4, "cpu": 2},
     "dmtf-public-localstorage": {"psu": 1, "fan": 2, "dimm": 4, "cpu": 2, "disk": 4},
@@ -74,7 +74,7 @@ def test_tree_is_read_with_no_alarm_beyond_non_ok(results: dict[str, PollResult]
 @pytest.mark.parametrize("tree", TREES)
 def test_rules_find_faults_only_where_non_ok_says(results: dict[str, PollResult], tree: str) -> None:
     result = results[tree]
-    psus = COUNTS[tree]["psu"]
+    psus = COUNTS[tree]["psu"] or 2
     # The server as the inventory knows it: the bays that hold a PSU, the DIMMs that are populated.
     installed = [Installed(r.slot, r.kind) for r in result.readings if r.slot and r.state is not State.ABSENT]
     findings = assess(result, Layout(psu_count=psus, fan_count=COUNTS[tree].get("fan", 0)), installed, now=_NOW)

@@ -76,7 +76,7 @@ def test_one_sweep_reads_ipmi_snmp_and_redfish(engine: Engine, tmp_path: Path, m
         with read_session(engine) as s:
             rf = s.exec(select(Server).where(Server.controller_protocol == "redfish")).one()
             faults = s.exec(select(Fault).where(Fault.resolved_at.is_(None))).all()
-            cursor = json.loads(rf.poll_cursor or "{}")
+            cursor = rf.poll_cursor or {}  # a JSON column
         assert [(f.server_id, f.slot, f.severity) for f in faults] == [(rf.id, "PSU2", "non-critical")]
         assert cursor["log_paths"] == ["/redfish/v1/Managers/1/LogServices/SEL/Entries"]
         assert "token" not in json.dumps(cursor).lower()  # a session token is a credential: never in the database

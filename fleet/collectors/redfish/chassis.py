@@ -43,6 +43,15 @@ def sensor_state(item: dict[str, Any], value: float | None) -> tuple[State, str 
     return State.OK, None
 
 
+# A sensor in one of these states is not measuring on purpose (DMTF's "CPU2 Temp" of an empty socket is Disabled).
+_NOT_IN_USE = {"Disabled", "StandbyOffline", "Absent"}
+
+
+def _placeholder(item: dict[str, Any]) -> bool:
+    """An array entry with nothing in it but its name: no status, no identity, no reading."""
+    return not (set(item) - {"@odata.id", "MemberId", "Name", "Oem"})
+
+
 def _inventory(item: dict[str, Any], slot: str, kind: Kind) -> InventoryItem | None:
     serial = clean(item.get("SerialNumber") or "", 60) or None
     pn = part_number(item)
@@ -64,9 +73,9 @@ class ChassisParts:
         self.inventory: list[InventoryItem] = []
 
     def _part(self, item: dict[str, Any], kind: Kind, slot: str, value: float | None, unit: str | None) -> None:
+        if _placeholder(item):
+            return  # AMI MegaRAC lists PSU bays it knows nothing about: {"MemberId": "0", "Name": "nil"}
         state, detail = sensor_state(item, value) if kind is Kind.FAN else state_of(item.get("Status"))
-        if kind is Kind.PSU and state is State.UNKNOWN and clean(item.get("Name")) == "nil":
-            detail = "bay listed without status"  # AMI MegaRAC lists PSU bays it knows nothing about
         name = clean(item.get("Name") or item.get("FanName") or slot, 80)
         if name in ("nil", "HpeServerPowerSupply", ""):
             name = slot  # AMI and HPE give every PSU the same name: the slot says which one it is
@@ -78,8 +87,8 @@ class ChassisParts:
 
     def _sensor(self, item: dict[str, Any], kind: Kind, value: float | None, unit: str) -> None:
         state, detail = sensor_state(item, value)
-        if state is State.ABSENT:
-            return  # a sensor of an empty socket or bay: not a part, nothing to say
+        if state is State.ABSENT or (item.get("Status") or {}).get("State") in _NOT_IN_USE:
+            return  # a sensor of an empty socket, or one switched off: not a part, nothing to say
         name = clean(item.get("Name") or item.get("Id") or "sensor", 80)
         self.readings.append(Reading(name, kind, "", state, value, unit, detail))
 
