@@ -23,9 +23,9 @@ PIN = "AB:" * 31 + "CD"
 def test_redfish_servers_import_with_their_tls_settings_and_export_back(engine, tmp_path: Path) -> None:
     make_fleet(engine, servers=1)
     csv = tmp_path / "servers.csv"
-    csv.write_text(HEADER
-                   + f"rf1.par1,AT-RF1,SN-RF1,PowerEdge R640,PAR1,R01,10,127.0.0.5,redfish,env:BMC_PW,,,{PIN}\n"
-                   + "rf2.par1,AT-RF2,SN-RF2,PowerEdge R640,PAR1,R01,12,127.0.0.6,redfish,env:BMC_PW,no,,\n")  # fmt: skip
+    pinned_row = f"rf1.par1,AT-RF1,SN-RF1,PowerEdge R640,PAR1,R01,10,127.0.0.5,redfish,env:BMC_PW,,,{PIN}\n"
+    insecure_row = "rf2.par1,AT-RF2,SN-RF2,PowerEdge R640,PAR1,R01,12,127.0.0.6,redfish,env:BMC_PW,no,,\n"
+    csv.write_text(HEADER + pinned_row + insecure_row)
     assert import_csv(engine, "servers", csv).created == 2
     with read_session(engine) as s:
         rows = {x.hostname: x for x in s.exec(select(Server))}
