@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, UniqueConstraint, text, true
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, UniqueConstraint, false, text, true
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -394,6 +394,10 @@ class SweepRun(SQLModel, table=True):
     finished_at: datetime | None = TZ(default=None)
     site_code: str | None = None
     worker: str | None = None
+    # Where the run's process lives: a run whose process is gone is marked abandoned by the next sweep.
+    host: str | None = None
+    pid: int | None = None
+    abandoned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     servers: int = 0
     polled: int = 0
     unreachable: int = 0

@@ -31,6 +31,7 @@ from fleet.store.history import record_readings
 from fleet.store.models import Fault, Server, Site, SweepRun
 from fleet.sweep.credentials import target_for
 from fleet.sweep.ipmi_options import ipmi_options
+from fleet.sweep.runs import mark_abandoned, this_process
 
 log = logging.getLogger("fleet.sweep.run")
 
@@ -132,7 +133,11 @@ def run_sweep(
     interval = timedelta(minutes=settings.monitoring_interval_min)
     report = SweepReport(started_at=started.isoformat(), site=site, worker=worker)
     with write_session(engine) as session:
-        run = SweepRun(started_at=started, site_code=site, worker=worker)
+        abandoned = mark_abandoned(session, started)
+        if abandoned:
+            log.warning("sweep runs %s ended without finishing (process gone): marked abandoned", abandoned)
+        host, pid = this_process()
+        run = SweepRun(started_at=started, site_code=site, worker=worker, host=host, pid=pid)
         session.add(run)
         session.flush()
         run_id = run.id
@@ -231,16 +236,16 @@ def run_sweep(
     report.finished_at = finished.isoformat()
     report.duration_s = round(time.monotonic() - t0, 3)
     with write_session(engine) as session:
-        stored = session.get(SweepRun, run_id)
-        assert stored is not None
-        stored.finished_at = finished
-        stored.servers, stored.polled, stored.unreachable = report.servers, report.polled, len(report.unreachable)
-        stored.faults_opened, stored.faults_resolved = report.faults_opened, report.faults_resolved
-        stored.status = report.status
+        done = session.get(SweepRun, run_id)
+        assert done is not None
+        done.finished_at = finished
+        done.servers, done.polled, done.unreachable = report.servers, report.polled, len(report.unreachable)
+        done.faults_opened, done.faults_resolved = report.faults_opened, report.faults_resolved
+        done.status = report.status
         # The stored copy leaves out the list of swept hosts: 105,120 runs a year at 5 minutes would make it the
         # largest thing in the database; the JSON report written for cron keeps it.
-        stored.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
-        session.add(stored)
+        done.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
+        session.add(done)
     return report
 
 

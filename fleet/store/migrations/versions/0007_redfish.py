@@ -1,7 +1,7 @@
 """Redfish controllers: 'redfish' as a controller protocol, and the server's TLS settings (verify, CA, pinned cert)
 
 Revision ID: 0007
-Revises: 0008
+Revises: 0010
 Create Date: 2026-11-29
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
