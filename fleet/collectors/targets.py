@@ -38,3 +38,17 @@ class SnmpTarget:
     v3_auth_protocol: str = "sha256"  # sha, sha224, sha256, sha384, sha512
     v3_priv_protocol: str = "aes128"  # aes128, aes192, aes256
     context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RedfishTarget:
+    host: str
+    port: int = 443
+    user: str = "admin"
+    password: Secret = Secret("")  # noqa: RUF009 - immutable
+    # TLS: the BMC's certificate is verified against the system CAs (or `ca_file`) unless `cert_sha256` pins one
+    # certificate by its SHA-256 fingerprint (BMCs ship self-signed ones) or `verify` is False (`--insecure`).
+    verify: bool = True
+    ca_file: str | None = None
+    cert_sha256: str | None = None
+    scheme: str = "https"  # "http" only for simulators and tests on loopback
