@@ -42,6 +42,13 @@ log = logging.getLogger(__name__)
 LOGIN_RETRY_MIN_S = 0.5  # a login pyghmi gave up is tried again only when at least this much deadline is left
 _IDLE_WAIT_S = 0.25  # longest single wait of a caller whose polls another thread drives
 _TIMERS_S = 0.05  # pyghmi's retry timers (0.5 s and up) are served at least this often: at most 50 ms late
+# Admission control: while replies wait on our side longer than this (a recent average, from the kernel's receive
+# timestamp to the poll getting the reply), no new poll starts. A client short of CPU would otherwise let waits reach
+# pyghmi's 0.5 s retry timer: requests sent twice, login handshakes restarted, more traffic for the same CPU. A held
+# poll loses nothing (its deadline starts when it is admitted); a poll already in flight is never held.
+ADMIT_LAG_MAX_S = 0.15
+_LAG_STALE_S = 0.5  # a lag measured longer ago than this no longer holds admission (no reply came since)
+_LAG_WEIGHT = 0.1  # weight of each reply in the recent average
 
 
 @dataclass(eq=False)
@@ -89,6 +96,9 @@ class Engine:
         self.read_hook: Callable[[float, float], None] | None = None
         self.peak_in_flight = 0
         self._timers_at = 0.0
+        self._lag = 0.0  # recent average of how long a reply waited on our side
+        self._lag_at = 0.0  # when the last reply was handled
+        self.admissions_held = 0  # steps in which admission control held new polls back (for tests and benchmarks)
 
     # ------------------------------------------------------------ the caller's side
 
@@ -155,6 +165,12 @@ class Engine:
     def _admit(self) -> None:
         with self._mutex:
             batches = list(self._batches)
+        if not self._active:
+            self._lag = 0.0  # nothing in flight: nothing to fall behind on
+        elif self._lag > ADMIT_LAG_MAX_S and time.monotonic() - self._lag_at < _LAG_STALE_S:
+            if any(b.waiting for b in batches):
+                self.admissions_held += 1
+            return  # the loop is behind: finish what is in flight first
         for batch in batches:
             # jobs for a BMC already in flight (the same BMC in two batches) wait: one session per BMC
             skipped: list[Job] = []
@@ -243,9 +259,12 @@ class Engine:
 
     def _on_reply(self, job: Job, sess: Any, reply: dict[str, Any]) -> None:
         patches.end_command(sess)
+        now = time.monotonic()
+        waited = now - getattr(sess, "fleet_arrived", now)
+        self._lag += _LAG_WEIGHT * (waited - self._lag)
+        self._lag_at = now
         if self.read_hook is not None:
-            now = time.monotonic()
-            self.read_hook(now - job.sent_at, now - getattr(sess, "fleet_arrived", now))
+            self.read_hook(now - job.sent_at, waited)
         self._ready.append((job, "reply", reply))
 
     def _send(self, job: Job, reply: Reply | None) -> None:
