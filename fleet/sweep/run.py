@@ -154,7 +154,7 @@ def run_sweep(
         # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
         # the sweep goes rather than at its end. A share is a few rounds of the pool, so it stays busy.
         share = max(concurrency * 4, BATCH)
-        stored: set[int] = set()
+        done: set[int] = set()
         polled = 0
         for i in range(0, len(jobs), share):
             part = jobs[i : i + share]
@@ -164,14 +164,14 @@ def run_sweep(
             with write_session(engine) as session:
                 for job in part:
                     _store_one(session, job.key, got[job.key], now, settings, report, interval)
-                    stored.add(job.key)
+                    done.add(job.key)
                 polled += sum(1 for r in got.values() if r.reachable and not r.error)
                 _record_progress_in(session, run_id, len(hosts), polled)
             if progress:
-                progress(len(stored), len(hosts))
+                progress(len(done), len(hosts))
         report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
         now = clock()
-        rest = [sid for sid in hosts if sid not in stored]  # servers whose credentials did not resolve
+        rest = [sid for sid in hosts if sid not in done]  # servers whose credentials did not resolve
         for i in range(0, len(rest), BATCH):
             with write_session(engine) as session:
                 for sid in rest[i : i + BATCH]:
