@@ -29,11 +29,20 @@ from fleet.views.timeline import Timeline, load_timeline
 
 def severity(critical: bool) -> Text:
     # Words, not only colour: NO_COLOR terminals and colour-blind eyes read the same thing.
-    return Text("CRIT", style="bold red") if critical else Text("minor", style="yellow")
+    return _SEVERITY[critical]
+
+
+_SEVERITY = {True: Text("CRIT", style="bold red"), False: Text("minor", style="yellow")}
+_HEALTH_STYLE = {"critical": "bold red", "warning": "yellow", "ok": "green"}
+_HEALTH: dict[str, Text] = {}
 
 
 def health_cell(h: str) -> Text:
-    return Text(h, style={"critical": "bold red", "warning": "yellow", "ok": "green"}.get(h, "dim"))
+    """One shared cell per state (cells are never changed in place: the table copies what it draws)."""
+    cell = _HEALTH.get(h)
+    if cell is None:
+        cell = _HEALTH[h] = Text(h, style=_HEALTH_STYLE.get(h, "dim"))
+    return cell
 
 
 def short(hostname: str) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import pty
+import re
 import signal
 import struct
 import subprocess
@@ -102,6 +103,12 @@ def _fleet_demo_in_a_terminal(tmp_path: Path) -> tuple[subprocess.Popen[bytes], 
     return proc, main
 
 
+def _critical_on_screen(seen: bytes) -> bool:
+    """The dashboard's first line says how many servers are critical; the terminal's escapes taken out."""
+    text = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", seen)
+    return re.search(rb"servers: [1-9][0-9]* critical", text) is not None
+
+
 def _read_until(fd: int, needle: bytes, timeout: float) -> bytes:
     seen = b""
     deadline = time.monotonic() + timeout
@@ -151,8 +158,14 @@ def _session(sid: int) -> list[str]:
 def test_fleet_demo_in_a_terminal_quits_mid_sweep_at_once(tmp_path, how):
     proc, fd = _fleet_demo_in_a_terminal(tmp_path)
     try:
-        seen = _read_until(fd, b"polled", timeout=90)  # the console is up and the first sweep is running
+        # README's first command: the console comes up and shows faults within a minute (here: critical servers
+        # on the dashboard's first line), while the first sweep is still running.
+        t = time.monotonic()
+        seen = _read_until(fd, b"polled", timeout=90)
         assert b"polled" in seen, seen[-500:]
+        while not _critical_on_screen(seen) and time.monotonic() - t < 60:
+            seen += _read_until(fd, b"\x1b", timeout=1)
+        assert _critical_on_screen(seen), "no critical server on screen within a minute"
         if how == "q":
             os.write(fd, b"q")
         else:
