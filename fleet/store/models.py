@@ -403,3 +403,14 @@ class Audit(SQLModel, table=True):
     entity_id: int | None = None
     before: dict[str, Any] | None = JSONDict()
     after: dict[str, Any] | None = JSONDict()
+
+
+class CheckCursor(SQLModel, table=True):
+    """`fleet poll --db`: where the check last stopped reading a controller's event log. Its own row per
+    controller, apart from the sweep's Server.poll_cursor: a check must not hide events from the sweep."""
+
+    __tablename__ = "check_cursor"
+    key: str = Field(primary_key=True, max_length=300)  # protocol:host:port
+    # positions only (SEL record id and times, cipher suite), never a credential
+    cursor: dict[str, Any] = Field(sa_type=JSONColumn)
+    updated_at: datetime = TZ()
