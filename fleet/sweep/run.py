@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -153,11 +154,13 @@ def run_sweep(
         tp = time.monotonic()
         # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
         # the sweep goes rather than at its end. A share is a few rounds of the pool, so it stays busy.
-        share = max(concurrency * 4, BATCH)
+        share = max(concurrency * 4, 32)
+        leading = sum(1 for j in jobs if j.key in first)  # the `first` servers are a share of their own
+        cuts = [0, *([leading] if leading else []), *range(leading + share, len(jobs), share), len(jobs)]
         done: set[int] = set()
         polled = 0
-        for i in range(0, len(jobs), share):
-            part = jobs[i : i + share]
+        for a, b in pairwise(cuts):
+            part = jobs[a:b]
             got = poll_jobs(part, timeout=timeout, concurrency=concurrency, ipmi_options=options)
             results.update(got)
             now = clock()
