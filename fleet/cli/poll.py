@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,18 @@ from fleet.errors import FleetError, InputError
 from fleet.health.model import EXIT_UNKNOWN, PollResult, exit_status
 
 DEFAULT_TIMEOUT = 10.0
+
+
+# fleet/config.py's names, repeated so that a check can tell without importing pydantic (most of a check's start-up)
+# that there is nothing to load; tests/core/test_startup.py keeps them equal to config's.
+CONFIG_ENV, DEFAULT_CONFIG, ENV_PREFIX = "FLEET_CONFIG", "fleet.toml", "FLEET_"
+
+
+def settings_are_defaults() -> bool:
+    """No settings file and no FLEET_* variable: the settings are their defaults, valid by construction."""
+    if os.environ.get(CONFIG_ENV) or os.path.isfile(DEFAULT_CONFIG):
+        return False
+    return not any(name.upper().startswith(ENV_PREFIX) for name in os.environ)
 
 
 class UsageError(Exception):
@@ -75,12 +88,16 @@ def _poll_ipmi(args: argparse.Namespace, port: int, timeout: float, cursor: dict
     if 0 in suites:
         raise InputError("cipher suite 0 sends no authentication; it is never used")
     from fleet.collectors.lazy import defer_pyghmi_oem
-    from fleet.sweep.ipmi_options import ipmi_options
+    from fleet.collectors.targets import IpmiOptions, IpmiTarget
 
-    options = ipmi_options()  # settings: the client socket's address, the SDR cache (fleet/config.py)
+    if settings_are_defaults():
+        options = IpmiOptions()  # the settings' defaults (tests/core/test_startup.py keeps the two equal)
+    else:
+        from fleet.sweep.ipmi_options import ipmi_options
+
+        options = ipmi_options()  # the client socket's address, the SDR cache (fleet/config.py)
     defer_pyghmi_oem()
     from fleet.collectors.ipmi import poll_ipmi
-    from fleet.collectors.targets import IpmiTarget
 
     target = IpmiTarget(host=args.host, port=port, user=args.user, password=password, cipher_suites=suites)
     return poll_ipmi(target, timeout=timeout, cursor=cursor, options=options)
@@ -233,9 +250,10 @@ def _cursors(db: str | None) -> Any:
 def run(argv: Sequence[str]) -> tuple[str, int]:
     """The output and exit status of `fleet poll ARGV`; raises only UsageError and FleetError."""
     args, extra = build_parser().parse_known_args(list(argv))
-    from fleet.config import load_settings
+    if not settings_are_defaults():
+        from fleet.config import load_settings
 
-    load_settings()  # a bad fleet.toml or FLEET_* value is an UNKNOWN answer before anything is polled
+        load_settings()  # a bad fleet.toml or FLEET_* value is an UNKNOWN answer before anything is polled
     if extra:
         # option names only: what follows an unknown option may be a secret typed on the command line
         names = sorted({a.split("=", 1)[0] for a in extra if a.startswith("-")})
