@@ -194,7 +194,7 @@ def run_sweep(
         share = max(concurrency * 4, 32)
         leading = sum(1 for j in jobs if j.key in first)  # the `first` servers are a share of their own
         cuts = [0, *([leading] if leading else []), *range(leading + share, len(jobs), share), len(jobs)]
-        done: set[int] = set()
+        stored_ids: set[int] = set()
         polled = 0
         for a, b in pairwise(cuts):
             part = jobs[a:b]
@@ -204,14 +204,14 @@ def run_sweep(
             with write_session(engine) as session:
                 for job in part:
                     _store_one(session, job.key, got[job.key], now, settings, report, interval)
-                    done.add(job.key)
+                    stored_ids.add(job.key)
                 polled += sum(1 for r in got.values() if r.reachable and not r.error)
                 _record_progress_in(session, run_id, len(hosts), polled)
             if progress:
-                progress(len(done), len(hosts))
+                progress(len(stored_ids), len(hosts))
         report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
         now = clock()
-        rest = [sid for sid in hosts if sid not in done]  # servers whose credentials did not resolve
+        rest = [sid for sid in hosts if sid not in stored_ids]  # servers whose credentials did not resolve
         for i in range(0, len(rest), BATCH):
             with write_session(engine) as session:
                 for sid in rest[i : i + BATCH]:
