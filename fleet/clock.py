@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 Clock = Callable[[], datetime]
 
@@ -41,3 +42,18 @@ def parse_time(text: str, clock: Clock = utcnow) -> datetime:
     except ValueError as exc:
         raise ValueError(f"not an ISO 8601 time: {text!r}") from exc
     return ensure_utc(dt)
+
+
+@overload
+def iso(dt: datetime) -> str: ...
+@overload
+def iso(dt: None) -> None: ...
+@overload
+def iso(dt: datetime | None) -> str | None: ...
+def iso(dt: datetime | None) -> str | None:
+    """The one way a time is written for machines (every JSON document, report and export): ISO 8601 in UTC with
+    `Z`, e.g. 2026-11-29T12:43:00Z (fractions of a second only when the time has them). People see site-local time
+    instead: fleet.views.timefmt.site_time."""
+    if dt is None:
+        return None
+    return ensure_utc(dt).isoformat().replace("+00:00", "Z")

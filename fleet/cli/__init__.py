@@ -41,7 +41,7 @@ def _root(
 
 def _register() -> None:
     # Imported for their side effect of adding commands to `app`.
-    from fleet.cli import data, faults, poll, stock, swaps, swapwork, sweep  # noqa: F401
+    from fleet.cli import data, faults, poll, report, stock, swaps, swapwork, sweep  # noqa: F401
 
 
 _register()

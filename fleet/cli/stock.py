@@ -8,17 +8,18 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
-from fleet.clock import utcnow
+from fleet.clock import iso, utcnow
 from fleet.config import load_settings
-from fleet.stock.levels import reorder_lines
-from fleet.stock.reserve import list_stock, release_for_fault, reserve_for_fault, stock_dict
+from fleet.stock.reserve import SpareStatus, release_for_fault, reserve_for_fault
 from fleet.stock.rma import advance_rma, list_rmas, rma_dict
 from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
+from fleet.views.faults import fault_site_timezone
+from fleet.views.stock import StockLine, stock_lines
+from fleet.views.timefmt import site_time
 
 spare_app = typer.Typer(help="Reserve or release the spare of a fault.")
 transfer_app = typer.Typer(help="Move spares between sites.")
@@ -27,7 +28,9 @@ app.add_typer(spare_app, name="spare")
 app.add_typer(transfer_app, name="transfer")
 app.add_typer(rma_app, name="rma")
 
-LowOption = Annotated[bool, typer.Option("--low", help="Only what is under its reorder level, with what to order.")]
+LowOption = Annotated[
+    bool, typer.Option("--low", help="Only the low lines (at or under their reorder level), with the level's math.")
+]
 
 
 def cli_actor(name: str | None = None) -> str:
@@ -42,38 +45,36 @@ def cli_actor(name: str | None = None) -> str:
 
 @app.command()
 def stock(db: DbOption = None, site: SiteOption = None, low: LowOption = False, as_json: JsonOption = False) -> None:
-    """Spare stock per site and part: on hand, reserved, available, reorder level (--low: what to order)."""
+    """Spare stock per site and part, low lines first: on hand, reserved, available, reorder level, what to order."""
     engine = open_db(db)
-    if low:
-        _stock_low(engine, site, as_json)
-        return
-    with read_session(engine) as session:
-        rows = [stock_dict(*r) for r in list_stock(session, site=site)]
-    if as_json:
-        emit_json({"stock": rows})
-        return
-    table = Table("site", "part", "kind", "bin", "on hand", "reserved", "avail", "reorder", box=None)
-    for r in rows:
-        style = "bold red" if r["available"] == 0 else ("yellow" if r["low"] else None)
-        table.add_row(r["site"], r["part_number"], r["kind"], r["bin"], str(r["on_hand"]), str(r["reserved"]),
-                      str(r["available"]), str(r["reorder_level"]), style=style)  # fmt: skip
-    Console().print(table if rows else "no stock recorded")
-
-
-def _stock_low(engine: Engine, site: str | None, as_json: bool) -> None:
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
-        lines = [x for x in reorder_lines(session, now=now, settings=settings, site=site) if x.low]
+        lines = stock_lines(session, now=now, settings=settings, site=site, low_only=low)
     if as_json:
-        emit_json({"generated_at": now.isoformat(), "low": [x.to_dict() for x in lines]})
+        if low:
+            emit_json({"generated_at": iso(now), "low": [x.to_json_with_math() for x in lines]})
+        else:
+            emit_json({"generated_at": iso(now), "stock": [x.to_json() for x in lines]})
         return
-    table = Table("site", "part", "kind", "installed", "demand", "target", "level", "avail", "order", box=None)
+    Console().print(_stock_table(lines, low) if lines else ("nothing low" if low else "no stock recorded"))
+
+
+def _stock_table(lines: list[StockLine], low: bool) -> Table:
+    if low:
+        table = Table("site", "part", "kind", "installed", "demand", "target", "level", "avail", "order", box=None)
+        for x in lines:
+            r = x.reorder
+            table.add_row(x.site, x.part_number, x.kind, str(r.installed), f"{r.demand:.2f}", f"{r.target:.0%}",
+                          str(x.reorder_level), str(x.available), str(x.order),
+                          style="bold red" if x.available <= 0 else "yellow")  # fmt: skip
+        return table
+    table = Table("site", "part", "kind", "bin", "on hand", "reserved", "avail", "reorder", "order", box=None)
     for x in lines:
-        table.add_row(x.site, x.part_number, x.kind, str(x.installed), f"{x.demand:.2f}", f"{x.target:.0%}",
-                      str(x.level), str(x.available), str(x.order),
-                      style="bold red" if x.available <= 0 else "yellow")  # fmt: skip
-    Console().print(table if lines else "nothing under its reorder level")
+        style = "bold red" if x.low and x.available <= 0 else ("yellow" if x.low else None)
+        table.add_row(x.site, x.part_number, x.kind, x.bin or "-", str(x.on_hand), str(x.reserved),
+                      str(x.available), str(x.reorder_level), str(x.order) if x.order else "", style=style)  # fmt: skip
+    return table
 
 
 @spare_app.command("reserve")
@@ -82,13 +83,14 @@ def spare_reserve(fault_id: int, db: DbOption = None, as_json: JsonOption = Fals
     engine = open_db(db)
     with write_session(engine) as session:
         outcome = reserve_for_fault(session, fault_id, now=utcnow(), settings=load_settings(), actor=cli_actor())
+        tz = fault_site_timezone(session, fault_id)
     if as_json:
         emit_json(outcome.to_dict())
         return
-    if outcome.status == "reserved":
+    if outcome.status == SpareStatus.RESERVED:
         print(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}")
-    elif outcome.status == "transfer":
-        eta = outcome.eta.isoformat(timespec="minutes") if outcome.eta else "?"
+    elif outcome.status == SpareStatus.TRANSFER:
+        eta = site_time(outcome.eta, tz) if outcome.eta else "?"
         print(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}, transfer {outcome.transfer_id} "
               f"proposed, arrives {eta}")  # fmt: skip
     else:

@@ -22,7 +22,7 @@ from fleet.clock import Clock, parse_time, utcnow
 from fleet.errors import InputError
 from fleet.store import audit
 from fleet.store.db import read_session, write_session
-from fleet.store.models import Component, Customer, PartModel, Server, ServerModel, Site, Stock
+from fleet.store.models import Component, Customer, PartModel, Plan, Server, ServerModel, Site, Stock
 
 SERVER_COLUMNS = [
     "hostname", "asset_tag", "serial", "model", "site", "rack", "unit", "customer", "plan", "backup_option",
@@ -193,7 +193,7 @@ def _servers(session: Session, path: Path, rows: list, actor: str, now: datetime
             "hostname": host, "asset_tag": tag, "serial": serial, "model_id": model.id, "site_id": site.id,
             "rack": _text(row, "rack"), "unit": _int(row, "unit", None, 1),
             "customer_id": customer.id if customer else None,
-            "plan": _choice(row, "plan", ("dedicated", "vm", "vps", "shared"), "dedicated"),
+            "plan": _choice(row, "plan", tuple(p.value for p in Plan), Plan.DEDICATED),
             "backup_option": _bool(row, "backup_option"),
             "monthly_fee_cents": _int(row, "monthly_fee_cents", 0),
             "billing": _choice(row, "billing", ("monthly", "annual"), "monthly"),

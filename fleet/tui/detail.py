@@ -11,10 +11,11 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from fleet.health.model import Severity
 from fleet.tui.livetable import LiveTable
 from fleet.tui.views import health_cell, severity
 from fleet.views.server import ServerDetail
-from fleet.views.timefmt import age, local
+from fleet.views.timefmt import age, site_time
 
 
 class ServerScreen(Screen[None]):
@@ -60,18 +61,18 @@ class ServerScreen(Screen[None]):
         )
         self.query_one("#detail-sensors", LiveTable).sync(
             [(s.name, (s.name, s.kind, s.slot, health_cell(s.state) if s.state != "absent" else s.state,
-                       "" if s.value is None else f"{s.value:g} {s.unit or ''}".strip(), local(s.changed_at, tz)))
+                       "" if s.value is None else f"{s.value:g} {s.unit or ''}".strip(), site_time(s.changed_at, tz)))
              for s in d.sensors]
         )  # fmt: skip
         self.query_one("#detail-components", LiveTable).sync(
-            [(c.slot, (c.slot, c.part_number, c.kind, c.serial or "?", local(c.installed_at, tz, "%Y-%m-%d")))
+            [(c.slot, (c.slot, c.part_number, c.kind, c.serial or "?", site_time(c.installed_at, tz)))
              for c in d.components]
         )  # fmt: skip
         self.query_one("#detail-faults", LiveTable).sync(
-            [(str(f.id), (str(f.id), f.slot, f.problem, severity(f.severity == "critical"), f.state,
-                          local(f.notified_at, tz, "%m-%d %H:%M"), f.acknowledged_by or "-"))
+            [(str(f.id), (str(f.id), f.slot, f.problem, severity(f.severity == Severity.CRITICAL), f.state,
+                          site_time(f.notified_at, tz), f.acknowledged_by or "-"))
              for f in d.faults]
         )  # fmt: skip
         self.query_one("#detail-history", LiveTable).sync(
-            [(str(i), (local(h.at, tz, "%m-%d %H:%M"), h.what)) for i, h in enumerate(d.history)]
+            [(str(i), (site_time(h.at, tz), h.what)) for i, h in enumerate(d.history)]
         )

@@ -1,4 +1,4 @@
-"""How times read on a console: countdowns to a deadline, the age of data, local wall-clock time per site.
+"""How times read for people: countdowns to a deadline, the age of data, wall-clock time at the site with its zone.
 
 Pure functions over aware datetimes; `now` is always passed in, so a frozen clock gives the same text every time.
 """
@@ -35,12 +35,14 @@ def age(since: datetime | None, now: datetime) -> str:
     return f"{seconds // 86400}d"
 
 
-def local(dt: datetime | None, tz: str, fmt: str = "%a %H:%M") -> str:
-    """A UTC instant as wall-clock time in the site's (or customer's) zone; UTC when the zone is unknown."""
+def site_time(dt: datetime | None, tz: str | None, *, day: bool = True) -> str:
+    """The one way a time is written for people (command line, console, customer mail): wall-clock time in the site's
+    (or the customer's) zone with the zone's abbreviation: 'Sun 29 Nov 07:43 EST', or '07:43 EST' with day=False.
+    UTC when the zone is unknown; '' without a time."""
     if dt is None:
         return ""
     try:
-        zone = ZoneInfo(tz)
+        zone = ZoneInfo(tz or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    return dt.astimezone(zone).strftime(fmt)
+    return dt.astimezone(zone).strftime("%a %d %b %H:%M %Z" if day else "%H:%M %Z")
