@@ -167,4 +167,4 @@ def _join(fault: Fault, *, critical: bool, at: datetime) -> None:
     critical_from_start = fault.critical_since is None or fault.critical_since <= fault.detected_at
     if (critical or critical_from_start) and at < fault.notified_at:
         fault.notified_at = at
-        fault.critical_since = min(fault.critical_since or at, at)
+        fault.critical_since = at if fault.critical_since is None else min(fault.critical_since, at)

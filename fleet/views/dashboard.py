@@ -25,7 +25,7 @@ class SiteSummary:
     name: str
     timezone: str
     health: dict[str, int]  # every key of HEALTHS, zero when none
-    faults: dict[str, int]  # {"critical": n, "non-critical": n}, open faults only
+    faults: dict[str, int]  # open faults per severity (every Severity value, zero when none)
     unacknowledged: int
     swaps_due: int
     stock_alerts: int
