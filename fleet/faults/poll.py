@@ -112,7 +112,7 @@ def _ecc_history(
     (once: a poll applied twice does not count its events twice) and left to the rules to count."""
     q = select(SensorChange).where(
         SensorChange.server_id == server_id,
-        SensorChange.name.startswith(ECC_PREFIX),  # type: ignore[attr-defined]
+        col(SensorChange.name).startswith(ECC_PREFIX),
         SensorChange.at > now - window,
     )
     rows = list(session.exec(q))

@@ -66,7 +66,7 @@ class EnumText(TypeDecorator[E]):
 
 
 def EnumField(enum: type[StrEnum], default: Any = ..., **kw: Any) -> Any:
-    return Field(default=default, sa_type=EnumText(enum), **kw)  # type: ignore[call-overload]
+    return Field(default=default, sa_type=EnumText(enum), **kw)
 
 
 # --- states: one definition each, beside their tables --------------------------------------------------------------
