@@ -103,7 +103,7 @@ def open_ticket(
     key = slot_key(slot)
     candidates = [f for f in open_faults(session, server.id) if slot_key(f.slot) == key]
     # The part's own health fault first, then the most severe, then the oldest.
-    candidates.sort(key=lambda f: (FAMILY.get(f.problem) != "health", f.severity.rank, f.notified_at))
+    candidates.sort(key=lambda f: (FAMILY.get(f.problem) != "health", Severity(f.severity).rank, f.notified_at))
     ticket = Ticket(server_id=server.id, slot=slot.strip(), text=text.strip(), critical=critical, opened_at=at,
                     opened_by=by)  # fmt: skip
     if candidates:

@@ -165,7 +165,7 @@ def work_queue(
                 bin=bin_,
                 old_serial=old.serial if old else None,
                 critical=swap.critical,
-                state=swap.state,
+                state=SwapState(swap.state),
                 technician=tech_names.get(swap.technician_id),
                 planned_start=swap.planned_start,
                 target_at=swap.target_at,
