@@ -3,11 +3,12 @@
 A line is low when what is available (on hand - reserved) is at or below its reorder level. At, not only below: the
 reorder point must still keep the service level *after* the reservation that brings the line down to it, so the
 order goes out as the shelf reaches the level, not one unit later (with one unit on the shelf and a level of one,
-`<` ordered nothing and the site then held none for the whole lead time).
+`<` ordered nothing and the site then held none for the whole lead time). A level of 0 asks for no stock at all
+(no demand worth a spare: no installed base), so an empty shelf there is not low.
 """
 
 from __future__ import annotations
 
 
 def is_low(available: int, level: int) -> bool:
-    return available <= level
+    return level > 0 and available <= level
