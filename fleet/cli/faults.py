@@ -6,15 +6,15 @@ from datetime import datetime
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.table import Column, print_table
 from fleet.clock import iso, parse_time, utcnow
 from fleet.config import load_settings
 from fleet.errors import InputError
 from fleet.faults import RESOLUTIONS, acknowledge, open_ticket, resolve
+from fleet.stock.reserve import SpareStatus
 from fleet.store.db import read_session, write_session
 from fleet.views.faults import fault_rows
 from fleet.views.timefmt import site_time
@@ -56,12 +56,23 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
     if as_json:
         emit_json({"generated_at": iso(now), "faults": [r.to_json() for r in rows]})
         return
-    table = Table("id", "server", "site", "slot", "problem", "severity", "ack", "notified (site time)", box=None)
-    for r in rows:
-        problem = r.problem + (" (flapping)" if r.flapping else "")
-        table.add_row(str(r.id), r.hostname, r.site, r.slot, problem, r.severity, r.ack,
-                      site_time(r.notified_at, r.site_tz), style="bold red" if r.critical else None)  # fmt: skip
-    Console().print(table if rows else "no open faults")
+    print_table(FAULT_COLUMNS, [
+        (r.id, r.hostname, r.severity, r.ack, r.slot, r.problem + (" (flapping)" if r.flapping else ""), r.site,
+         site_time(r.notified_at, r.site_tz))
+        for r in rows
+    ], empty="no open faults", styles=["bold red" if r.critical else None for r in rows])  # fmt: skip
+
+
+FAULT_COLUMNS = (
+    Column("id", identifier=True, right=True),
+    Column("server", identifier=True),
+    Column("severity"),
+    Column("ack"),
+    Column("slot", identifier=True),
+    Column("problem", drop=2),
+    Column("site", drop=3),
+    Column("notified (site time)", drop=1),
+)
 
 
 @faults_app.command("ack")
@@ -99,7 +110,7 @@ def faults_resolve(
 
 @ticket_app.command("open")
 def ticket_open(
-    server: Annotated[str, typer.Option("--server", help="Hostname of the server.")],
+    server: Annotated[str, typer.Option("--server", help="Hostname of the server (a unique prefix is enough).")],
     slot: Annotated[str, typer.Option("--slot", help="The part's slot: PSU2, FAN3, Disk 0:1:4, DIMM_A1 ...")],
     text: Annotated[str, typer.Option("--text", help="What the ticket says.")],
     critical: Annotated[bool, typer.Option("--critical", help="The server is down because of the part.")] = False,
@@ -116,14 +127,28 @@ def ticket_open(
     now = utcnow()
     when = _time(at)
     with write_session(engine) as session:
-        res = open_ticket(session, server, slot, text, critical=critical, at=when, now=now, by=by)
+        res = open_ticket(session, server, slot, text, critical=critical, at=when, now=now, by=by, settings=settings)
         assert res.fault.id is not None
         [row] = fault_rows(session, now=now, settings=settings, fault_id=res.fault.id)
         ticket_id = res.ticket.id
+    spare = res.spare.to_dict() if res.spare is not None else None
     if as_json:
-        emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row.to_json()})
+        emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row.to_json(), "spare": spare})
         return
     verb = "joined" if res.joined else "opened"
     print(f"ticket {ticket_id}: {verb} fault {row.id} ({row.hostname} {row.slot}, {row.severity}, "
           f"notified {site_time(row.notified_at, row.site_tz)}, "
           f"acknowledge by {site_time(row.ack_due_at, row.site_tz)})")  # fmt: skip
+    if spare is not None:
+        print(f"fault {row.id}: spare {spare_line(spare)}")
+
+
+def spare_line(spare: dict[str, object]) -> str:
+    """What a critical fault's spare reservation came to, in words."""
+    if spare["status"] == SpareStatus.RESERVED:
+        text = f"{spare['part_number']} reserved at {spare['site']}"
+    elif spare["status"] == SpareStatus.TRANSFER:
+        text = f"{spare['part_number']} reserved at {spare['site']}, transfer {spare['transfer_id']} proposed"
+    else:
+        text = "none compatible at any site"
+    return text + (f" ({spare['flag']})" if spare.get("flag") else "")

@@ -6,11 +6,10 @@ import getpass
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.table import Column, print_table
 from fleet.clock import iso, utcnow
 from fleet.config import load_settings
 from fleet.stock.reserve import SpareStatus, release_for_fault, reserve_for_fault
@@ -18,7 +17,7 @@ from fleet.stock.rma import advance_rma, list_rmas, rma_dict
 from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
 from fleet.views.faults import fault_site_timezone
-from fleet.views.stock import StockLine, stock_lines
+from fleet.views.stock import stock_lines
 from fleet.views.timefmt import site_time
 
 spare_app = typer.Typer(help="Reserve or release the spare of a fault.")
@@ -57,24 +56,46 @@ def stock(db: DbOption = None, site: SiteOption = None, low: LowOption = False, 
         else:
             emit_json({"generated_at": iso(now), "stock": [x.to_json() for x in lines]})
         return
-    Console().print(_stock_table(lines, low) if lines else ("nothing low" if low else "no stock recorded"))
-
-
-def _stock_table(lines: list[StockLine], low: bool) -> Table:
     if low:
-        table = Table("site", "part", "kind", "installed", "demand", "target", "level", "avail", "order", box=None)
-        for x in lines:
-            r = x.reorder
-            table.add_row(x.site, x.part_number, x.kind, str(r.installed), f"{r.demand:.2f}", f"{r.target:.0%}",
-                          str(x.reorder_level), str(x.available), str(x.order),
-                          style="bold red" if x.available <= 0 else "yellow")  # fmt: skip
-        return table
-    table = Table("site", "part", "kind", "bin", "on hand", "reserved", "avail", "reorder", "order", box=None)
-    for x in lines:
-        style = "bold red" if x.low and x.available <= 0 else ("yellow" if x.low else None)
-        table.add_row(x.site, x.part_number, x.kind, x.bin or "-", str(x.on_hand), str(x.reserved),
-                      str(x.available), str(x.reorder_level), str(x.order) if x.order else "", style=style)  # fmt: skip
-    return table
+        print_table(LOW_COLUMNS, [
+            (x.site, x.part_number, x.order, x.available, x.reorder_level, f"{x.reorder.target:.0%}",
+             f"{x.reorder.demand:.2f}", x.reorder.installed, x.kind)
+            for x in lines
+        ], empty="nothing low", styles=["bold red" if x.available <= 0 else "yellow" for x in lines])  # fmt: skip
+        return
+    print_table(STOCK_COLUMNS, [
+        (x.site, x.part_number, "LOW" if x.low else "", x.available, x.on_hand, x.reserved, x.reorder_level,
+         x.order or "", x.bin or "-", x.kind)
+        for x in lines
+    ], empty="no stock recorded", styles=[
+        "bold red" if x.low and x.available <= 0 else ("yellow" if x.low else None) for x in lines])  # fmt: skip
+
+
+STOCK_COLUMNS = (
+    Column("site", identifier=True),
+    Column("part", identifier=True),
+    Column("low"),
+    Column("avail", right=True),
+    Column("on hand", right=True),
+    Column("reserved", right=True, drop=2),
+    Column("reorder", right=True, drop=1),
+    Column("order", right=True, drop=4),
+    Column("bin", identifier=True),
+    Column("kind", drop=3),
+)
+
+
+LOW_COLUMNS = (
+    Column("site", identifier=True),
+    Column("part", identifier=True),
+    Column("order", right=True),
+    Column("avail", right=True),
+    Column("level", right=True),
+    Column("target", right=True, drop=2),
+    Column("demand", right=True, drop=3),
+    Column("installed", right=True, drop=4),
+    Column("kind", drop=1),
+)
 
 
 @spare_app.command("reserve")
@@ -139,11 +160,22 @@ def rma_list(
     if as_json:
         emit_json({"rmas": rows})
         return
-    table = Table("id", "state", "part", "serial", "server", "fault", "opened", box=None)
-    for r in rows:
-        table.add_row(str(r["id"]), r["state"], r["part_number"] or "-", r["serial"] or "-", r["server"] or "-",
-                      str(r["fault_id"] or "-"), (r["opened_at"] or "")[:16])  # fmt: skip
-    Console().print(table if rows else "no open RMAs")
+    print_table(RMA_COLUMNS, [
+        (r["id"], r["state"], r["part_number"] or "-", r["serial"] or "-", r["server"] or "-", r["fault_id"] or "-",
+         (r["opened_at"] or "")[:16])
+        for r in rows
+    ], empty="no open RMAs")  # fmt: skip
+
+
+RMA_COLUMNS = (
+    Column("id", identifier=True, right=True),
+    Column("state"),
+    Column("part", identifier=True),
+    Column("serial", identifier=True),
+    Column("server", identifier=True, drop=2),
+    Column("fault", right=True, drop=1),
+    Column("opened", drop=3),
+)
 
 
 @rma_app.command("ship")

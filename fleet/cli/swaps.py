@@ -6,11 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 from sqlmodel import select
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.table import Column, print_table
 from fleet.clock import iso, utcnow
 from fleet.config import load_settings
 from fleet.store.db import read_session, write_session
@@ -18,6 +19,7 @@ from fleet.store.models import Site
 from fleet.swaps.proposals import agree_window, decline_window
 from fleet.swaps.rounds import plan_swaps
 from fleet.views.queue import work_queue
+from fleet.views.text import plain
 from fleet.views.timefmt import site_time
 
 swap_app = typer.Typer(help="Plan, start and finish part swaps.")
@@ -38,23 +40,37 @@ def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = Fa
     if as_json:
         emit_json({"generated_at": iso(now), "swaps": [r.to_json() for r in rows]})
         return
-    table = Table("id", "server", "site", "slot", "state", "tech", "start", "limit", "!", box=None)
+    # Times on the site's clock with its zone; notes under the table (after the rows, in both forms).
     notes = []
     for r in rows:
-        flags = ("E" if r.escalated else "") + ("B" if r.warning else "") + ("N" if r.note else "")
-        style = "bold red" if r.escalated or (r.note and r.critical) else None
-        table.add_row(str(r.swap_id), r.hostname, r.site, r.slot, r.state, r.technician or "-",
-                      site_time(r.planned_start, r.site_tz) or "-", site_time(r.hard_limit_at, r.site_tz) or "-",
-                      flags, style=style)  # fmt: skip
         for text in (f"ESCALATED: {r.escalated}" if r.escalated else None, r.warning, r.note):
             if text:
                 notes.append(f"#{r.swap_id} {text}")
-    console = Console()
-    console.print(table if rows else "no open swaps")
+    print_table(SWAP_COLUMNS, [
+        (r.swap_id, r.hostname, r.state, site_time(r.hard_limit_at, r.site_tz) or "-",
+         ("E" if r.escalated else "") + ("B" if r.warning else "") + ("N" if r.note else ""), r.slot,
+         r.technician or "-", site_time(r.planned_start, r.site_tz) or "-", r.site)
+        for r in rows
+    ], empty="no open swaps", styles=[
+        "bold red" if r.escalated or (r.note and r.critical) else None for r in rows])  # fmt: skip
     if notes:
+        console = Console(highlight=False)
         console.print("E escalated, B no backup, N note:")
         for line in notes:
-            console.print(f"  {line}", highlight=False)
+            console.print(Text(f"  {plain(line)}"))
+
+
+SWAP_COLUMNS = (
+    Column("id", identifier=True, right=True),
+    Column("server", identifier=True),
+    Column("state"),
+    Column("limit"),
+    Column("!"),
+    Column("slot", identifier=True),
+    Column("tech", drop=2),
+    Column("start", drop=1),
+    Column("site", drop=3),
+)
 
 
 @swap_app.command("plan")

@@ -5,9 +5,9 @@ hand; `common`: what both share. The clocks a fault starts are the SLA's: fleet.
 for people and JSON) is fleet.views.faults.
 """
 
-from fleet.faults.common import find_component, get_fault, open_faults
+from fleet.faults.common import check_slot, find_component, get_fault, layout_of, open_faults, server_slots
 from fleet.faults.people import RESOLUTIONS, TicketResult, acknowledge, open_ticket, resolve
-from fleet.faults.poll import ApplyResult, apply_poll, installed_of, layout_of, rule_params
+from fleet.faults.poll import ApplyResult, apply_poll, installed_of, rule_params
 
 __all__ = [
     "RESOLUTIONS",
@@ -15,6 +15,7 @@ __all__ = [
     "TicketResult",
     "acknowledge",
     "apply_poll",
+    "check_slot",
     "find_component",
     "get_fault",
     "installed_of",
@@ -23,4 +24,5 @@ __all__ = [
     "open_ticket",
     "resolve",
     "rule_params",
+    "server_slots",
 ]

@@ -10,7 +10,8 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from fleet.errors import NotFound
+from fleet.errors import InputError, NotFound
+from fleet.health.layout import Layout, describe_slots, layout_slots
 from fleet.health.model import Severity
 from fleet.health.slots import slot_key
 from fleet.store import audit
@@ -20,7 +21,9 @@ from fleet.store.models import (
     Fault,
     FaultState,
     Resolution,
+    SensorState,
     Server,
+    ServerModel,
     Swap,
     SwapState,
 )
@@ -43,6 +46,44 @@ def find_component(session: Session, server_id: int, slot: str) -> Component | N
     key = slot_key(slot)
     q = select(Component).where(Component.server_id == server_id, col(Component.removed_at).is_(None))
     return next((c for c in session.exec(q) if slot_key(c.slot) == key), None)
+
+
+def layout_of(model: ServerModel) -> Layout:
+    return Layout(
+        psu_count=model.psu_count,
+        fan_count=model.fan_count,
+        fan_zones=model.fan_zones,
+        disk_slots=model.disk_slots,
+        raid_level=model.raid_level,
+        raid_battery=model.raid_battery,
+        dimm_slots=model.dimm_slots,
+    )
+
+
+def server_slots(session: Session, server: Server) -> list[str]:
+    """Every slot name this server has: its model's layout, the parts recorded in it, and what its controller
+    reported (sensors, open faults), in that order, one name per slot key."""
+    assert server.id is not None
+    model = session.get(ServerModel, server.model_id)
+    names = layout_slots(layout_of(model)) if model is not None else []
+    names += [c.slot for c in session.exec(select(Component).where(Component.server_id == server.id,
+                                                                    col(Component.removed_at).is_(None)))]  # fmt: skip
+    names += [s.slot for s in session.exec(select(SensorState).where(SensorState.server_id == server.id)) if s.slot]
+    names += [f.slot for f in open_faults(session, server.id)]
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(slot_key(name), name)
+    return list(seen.values())
+
+
+def check_slot(session: Session, server: Server, slot: str) -> str:
+    """The slot as this server names it; InputError listing the valid ones when it has no such slot."""
+    slots = server_slots(session, server)
+    key = slot_key(slot)
+    found = next((name for name in slots if slot_key(name) == key), None)
+    if found is None:
+        raise InputError(f"{server.hostname} has no slot {slot.strip()!r}; its slots: {describe_slots(slots)}")
+    return found
 
 
 def lock_server(session: Session, server_id: int) -> None:

@@ -10,16 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from fleet.errors import InputError, NotFound
-from fleet.faults.common import close, escalate, find_component, get_fault, lock_server, open_faults
+from fleet.config import Settings
+from fleet.errors import InputError
+from fleet.faults.common import check_slot, close, escalate, find_component, get_fault, lock_server, open_faults
 from fleet.health.model import Kind, Severity
 from fleet.health.rules import FAMILY
 from fleet.health.slots import slot_key, slot_kind
 from fleet.store import audit
+from fleet.store.lookup import find_server
 from fleet.store.models import Fault, FaultSource, FaultState, Resolution, Server, Ticket
+
+if TYPE_CHECKING:
+    from fleet.stock.reserve import SpareOutcome
 
 RESOLUTIONS = tuple(r.value for r in Resolution)
 
@@ -29,6 +35,7 @@ class TicketResult:
     ticket: Ticket
     fault: Fault
     joined: bool  # True: the ticket joined a fault that was already open
+    spare: SpareOutcome | None = None  # a critical fault's spare reserved at once, or the no-spare flag
 
 
 def acknowledge(session: Session, fault_id: int, *, by: str, now: datetime, at: datetime | None = None) -> Fault:
@@ -85,9 +92,13 @@ def open_ticket(
     at: datetime | None,
     now: datetime,
     by: str = "support",
+    settings: Settings | None = None,
 ) -> TicketResult:
     """Record a support ticket about a part. It joins the open fault of that slot if there is one (see the module's
-    clock rules), else opens one."""
+    clock rules), else opens one.
+
+    The slot must be one the server has (InputError listing them otherwise: nothing is written). With `settings`, a
+    fault that is critical after the ticket gets its spare reserved at once (or the no-spare flag)."""
     at = at or now
     if at > now:
         raise InputError(f"the ticket time {at.isoformat()} is in the future")
@@ -95,10 +106,9 @@ def open_ticket(
         raise InputError("which slot? give --slot (e.g. PSU2, Disk 0:1:4)")
     if not text.strip():
         raise InputError("the ticket needs a --text")
-    server = session.exec(select(Server).where(Server.hostname == hostname)).first()
-    if server is None:
-        raise NotFound(f"no server {hostname!r}")
+    server = find_server(session, hostname)
     assert server.id is not None
+    slot = check_slot(session, server, slot)
     lock_server(session, server.id)
     key = slot_key(slot)
     candidates = [f for f in open_faults(session, server.id) if slot_key(f.slot) == key]
@@ -124,7 +134,12 @@ def open_ticket(
         session, at=now, actor=by, action="ticket.open", entity="ticket", entity_id=ticket.id,
         after=audit.snapshot(ticket),
     )  # fmt: skip
-    return TicketResult(ticket=ticket, fault=fault, joined=bool(candidates))
+    spare = None
+    if settings is not None and fault.severity == Severity.CRITICAL and fault.id is not None:
+        from fleet.stock.reserve import reserve_for_fault  # stock imports nothing of faults; this keeps it that way
+
+        spare = reserve_for_fault(session, fault.id, now=now, settings=settings, actor=by)
+    return TicketResult(ticket=ticket, fault=fault, joined=bool(candidates), spare=spare)
 
 
 def _ticket_fault(

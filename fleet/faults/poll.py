@@ -22,8 +22,8 @@ from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.errors import NotFound
-from fleet.faults.common import close, escalate, lock_server, open_faults
-from fleet.health.layout import Installed, Layout
+from fleet.faults.common import close, escalate, layout_of, lock_server, open_faults
+from fleet.health.layout import Installed
 from fleet.health.model import Kind, PollResult, Severity, State
 from fleet.health.rules import (
     FAMILY,
@@ -74,18 +74,6 @@ class ApplyResult:
 
 
 # --- from the database to the rules' plain data ------------------------------------------------------------------
-
-
-def layout_of(model: ServerModel) -> Layout:
-    return Layout(
-        psu_count=model.psu_count,
-        fan_count=model.fan_count,
-        fan_zones=model.fan_zones,
-        disk_slots=model.disk_slots,
-        raid_level=model.raid_level,
-        raid_battery=model.raid_battery,
-        dimm_slots=model.dimm_slots,
-    )
 
 
 def installed_of(session: Session, server_id: int) -> list[Installed]:
