@@ -38,7 +38,8 @@ def test_the_1h_4h_and_acknowledge_arithmetic_is_in_one_module() -> None:
 
 
 def test_state_sets_and_plans_are_defined_once() -> None:
-    for literal in ('"awaiting_customer"', '"in_transit"', '"in_progress"', '"acknowledged"', '"vps"', '"shared"'):
+    for literal in ('"awaiting_customer"', '"in_transit"', '"in_progress"', '"acknowledged"', '"vps"'):
         assert where(re.escape(literal)) == {"store/models.py"}, literal
+    assert where(r'plan\b.*"(dedicated|vm|vps|shared)"') == set()  # scope: fleet.sla.clocks.in_scope
     assert where(r"(ACTIVE|REPLANNABLE)\w* = ") == {"store/models.py"}
     assert where(r'"non-critical"') <= {"health/model.py", "collectors/snmp/profiles/lenovo.py"}
