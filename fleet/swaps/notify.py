@@ -19,9 +19,9 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from fleet.clock import site_time
 from fleet.config import Settings
 from fleet.errors import FleetError
-from fleet.views.timefmt import site_time
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ def proposal_mail(
         "",
     ]
     for n, o in enumerate(offers, 1):
-        # Times as people read them everywhere (fleet.views.timefmt): the customer's wall clock and zone.
+        # Times as people read them everywhere (fleet.clock.site_time): the customer's wall clock and zone.
         end = site_time(o.end, customer_tz.key, day=False)
         body.append(f"  {n}. {site_time(o.start, customer_tz.key)} - {end}   (window {o.window_id})")
     body += ["", f"Please answer by {site_time(answer_by, customer_tz.key)}, quoting the window number."]

@@ -6,7 +6,10 @@ Pure functions over aware datetimes; `now` is always passed in, so a frozen cloc
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fleet.clock import site_time
+
+__all__ = ["age", "countdown", "site_time"]  # site_time: defined with the machines' format in fleet.clock
 
 
 def countdown(deadline: datetime | None, now: datetime) -> str:
@@ -33,16 +36,3 @@ def age(since: datetime | None, now: datetime) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
-
-
-def site_time(dt: datetime | None, tz: str | None, *, day: bool = True) -> str:
-    """The one way a time is written for people (command line, console, customer mail): wall-clock time in the site's
-    (or the customer's) zone with the zone's abbreviation: 'Sun 29 Nov 07:43 EST', or '07:43 EST' with day=False.
-    UTC when the zone is unknown; '' without a time."""
-    if dt is None:
-        return ""
-    try:
-        zone = ZoneInfo(tz or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return dt.astimezone(zone).strftime("%a %d %b %H:%M %Z" if day else "%H:%M %Z")
