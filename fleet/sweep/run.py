@@ -233,16 +233,16 @@ def run_sweep(
     report.finished_at = iso(finished)
     report.duration_s = round(time.monotonic() - t0, 3)
     with write_session(engine) as session:
-        stored = session.get(SweepRun, run_id)
-        assert stored is not None
-        stored.finished_at = finished
-        stored.servers, stored.polled, stored.unreachable = report.servers, report.polled, len(report.unreachable)
-        stored.faults_opened, stored.faults_resolved = report.faults_opened, report.faults_resolved
-        stored.status = report.status
-        # The stored copy leaves out the list of swept hosts: 105,120 runs a year at 5 minutes would make it the
+        row = session.get(SweepRun, run_id)
+        assert row is not None
+        row.finished_at = finished
+        row.servers, row.polled, row.unreachable = report.servers, report.polled, len(report.unreachable)
+        row.faults_opened, row.faults_resolved = report.faults_opened, report.faults_resolved
+        row.status = report.status
+        # The row copy leaves out the list of swept hosts: 105,120 runs a year at 5 minutes would make it the
         # largest thing in the database; the JSON report written for cron keeps it.
-        stored.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
-        session.add(stored)
+        row.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
+        session.add(row)
     return report
 
 
