@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
 from fleet.cli.table import Column, print_table
 from fleet.clock import iso, parse_time, utcnow
 from fleet.config import load_settings
@@ -48,7 +48,7 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
     """Open faults, critical first, with whether the one-hour acknowledgement is due or overdue."""
     if ctx.invoked_subcommand is not None:
         return
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
@@ -90,7 +90,7 @@ def faults_ack(
         fault = acknowledge(session, fault_id, by=by, now=now, at=_time(at))
         who = fault.acknowledged_by
         [row] = fault_rows(session, now=now, settings=settings, fault_id=fault_id)
-    print(f"fault {fault_id} acknowledged by {who} at {site_time(row.acknowledged_at, row.site_tz)}")
+    say(f"fault {fault_id} acknowledged by {who} at {site_time(row.acknowledged_at, row.site_tz)}")
 
 
 @faults_app.command("resolve")
@@ -105,7 +105,7 @@ def faults_resolve(
     with write_session(engine) as session:
         fault = resolve(session, fault_id, resolution=resolution, now=utcnow(), actor=by)
         state = fault.state
-    print(f"fault {fault_id} {state} ({resolution})")
+    say(f"fault {fault_id} {state} ({resolution})")
 
 
 @ticket_app.command("open")
@@ -136,11 +136,11 @@ def ticket_open(
         emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row.to_json(), "spare": spare})
         return
     verb = "joined" if res.joined else "opened"
-    print(f"ticket {ticket_id}: {verb} fault {row.id} ({row.hostname} {row.slot}, {row.severity}, "
+    say(f"ticket {ticket_id}: {verb} fault {row.id} ({row.hostname} {row.slot}, {row.severity}, "
           f"notified {site_time(row.notified_at, row.site_tz)}, "
           f"acknowledge by {site_time(row.ack_due_at, row.site_tz)})")  # fmt: skip
     if spare is not None:
-        print(f"fault {row.id}: spare {spare_line(spare)}")
+        say(f"fault {row.id}: spare {spare_line(spare)}")
 
 
 def spare_line(spare: dict[str, object]) -> str:

@@ -10,7 +10,7 @@ from rich.text import Text
 from sqlmodel import select
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
 from fleet.cli.table import Column, print_table
 from fleet.clock import iso, utcnow
 from fleet.config import load_settings
@@ -32,7 +32,7 @@ WindowOption = Annotated[int, typer.Option("--window", help="The window id quote
 @app.command()
 def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
     """Open swaps, nearest hard limit first; customers who have not answered are marked ESCALATED."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
@@ -78,7 +78,7 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     """Plan critical swaps inside the SLA and mail customers windows for non-critical ones.
 
     Exit status 0; 1 when a critical swap cannot meet its hard limit (the reason is in its note)."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with write_session(engine) as session:
@@ -88,20 +88,19 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     if as_json:
         emit_json({"generated_at": iso(now), **data})
     else:
-        console = Console()
         for c in result.critical:
             state = "LATE" if c.late else ("after target" if c.after_target else "on time")
-            console.print(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
+            say(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
                           f"{site_time(c.start, zones.get(c.site)) or '-'} {state}"
                           + (f" - {c.reason}" if c.reason else ""))  # fmt: skip
         for p in result.proposals:
             where = p.sent_to or "no mail"
-            console.print(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
+            say(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
                           + (f" - {p.note}" if p.note else ""))  # fmt: skip
         if result.escalated:
-            console.print(f"escalated to staff (customer has not answered): swaps {result.escalated}")
+            say(f"escalated to staff (customer has not answered): swaps {result.escalated}")
         if not (result.critical or result.proposals or result.escalated):
-            console.print("nothing to plan")
+            say("nothing to plan")
     if result.late:
         raise typer.Exit(1)
 
@@ -115,7 +114,7 @@ def swap_agree(swap_id: int, window: WindowOption, db: DbOption = None, actor: A
     with write_session(engine) as session:
         planned = agree_window(session, swap_id, window, now=now, settings=settings, actor=actor)
         ids = [s.id for s in planned]
-    Console().print(f"window {window} agreed; swaps {ids} planned in it")
+    say(f"window {window} agreed; swaps {ids} planned in it")
 
 
 @swap_app.command("decline")
@@ -124,4 +123,4 @@ def swap_decline(swap_id: int, window: WindowOption, db: DbOption = None, actor:
     engine = open_db(db)
     with write_session(engine) as session:
         decline_window(session, swap_id, window, now=utcnow(), actor=actor)
-    Console().print(f"window {window} declined")
+    say(f"window {window} declined")
