@@ -97,10 +97,17 @@ def claim_due(session: Session, *, site: str | None, due_by: datetime, limit: in
     return list(session.exec(q).all())
 
 
-def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, PollResult]]:
-    """Targets for the servers whose credentials resolve; a ready-made failed result for the others."""
+def build_jobs(
+    servers: Sequence[Server], session: Session | None = None
+) -> tuple[list[PollJob], dict[int, PollResult]]:
+    """Targets for the servers whose credentials resolve; a ready-made failed result for the others.
+
+    With a session, an IPMI server whose recorded part serials disagree with the inventory its controller last
+    reported gets its FRU read again on this poll (after a swap, say), whatever its age.
+    """
     jobs: list[PollJob] = []
     failed: dict[int, PollResult] = {}
+    recorded = _recorded_serials(session, servers) if session is not None else {}
     for s in servers:
         assert s.id is not None
         try:
@@ -112,8 +119,33 @@ def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, Poll
             )
             continue
         cursor = dict(s.poll_cursor) if s.poll_cursor else None
+        if cursor and s.controller_protocol == "ipmi" and recorded.get(s.id):
+            from fleet.collectors.ipmi.fruplan import force_read, serials_disagree
+
+            if serials_disagree(cursor, recorded[s.id]):
+                cursor = force_read(cursor)
         jobs.append(PollJob(key=s.id, target=target, cursor=cursor))
     return jobs, failed
+
+
+def _recorded_serials(session: Session, servers: Sequence[Server]) -> dict[int, dict[str, str]]:
+    """server id -> {slot key: serial} of the parts installed, for the IPMI servers among `servers`."""
+    from fleet.health.slots import slot_key
+    from fleet.store.models import Component
+
+    ids = [s.id for s in servers if s.controller_protocol == "ipmi" and s.poll_cursor and s.id is not None]
+    out: dict[int, dict[str, str]] = {}
+    for i in range(0, len(ids), 500):
+        rows = session.exec(
+            select(Component.server_id, Component.slot, Component.serial).where(
+                Component.server_id.in_(ids[i : i + 500]),  # type: ignore[attr-defined]
+                Component.removed_at.is_(None),  # type: ignore[union-attr]
+                Component.serial.is_not(None),  # type: ignore[union-attr]
+            )
+        ).all()
+        for server_id, slot, serial in rows:
+            out.setdefault(server_id, {})[slot_key(slot)] = serial
+    return out
 
 
 def run_sweep(
@@ -150,10 +182,10 @@ def run_sweep(
     if worker is None:
         with read_session(engine) as session:
             servers = due_servers(session, site=site)
-        # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
-        servers.sort(key=lambda s: s.id not in first)
+            # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
+            servers.sort(key=lambda s: s.id not in first)
+            jobs, results = build_jobs(servers, session)
         hosts = {s.id: s.hostname for s in servers if s.id is not None}
-        jobs, results = build_jobs(servers)
         _record_progress(engine, run_id, len(hosts), 0)
         tp = time.monotonic()
         # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
@@ -195,7 +227,7 @@ def run_sweep(
                 if not batch:
                     break
                 hosts.update({s.id: s.hostname for s in batch if s.id is not None})
-                jobs, batch_results = build_jobs(batch)
+                jobs, batch_results = build_jobs(batch, session)
                 if not hold_locks:
                     # SQLite has one writer lock for the whole file: holding it through a poll would stall every
                     # console. Mark the batch claimed and commit first (a killed worker's batch waits a round).
@@ -381,7 +413,7 @@ def poll_server(
         if server is None:
             raise FleetError(f"no server {server_id}", exit_code=4)
         hostname = server.hostname
-        jobs, results = build_jobs([server])
+        jobs, results = build_jobs([server], session)
     results.update(poll_jobs(jobs, timeout=settings.poll_timeout_s, concurrency=1, ipmi_options=ipmi_options(settings)))
     report = SweepReport(started_at=clock().isoformat())
     interval = timedelta(minutes=settings.monitoring_interval_min)
