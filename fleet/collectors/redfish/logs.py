@@ -38,7 +38,6 @@ _SENSOR_KIND = {
     "drive slot (bay)": Kind.DISK,
     "battery": Kind.BATTERY,
 }
-# (what a message says, the part kind it names, the slot name built from the match)
 _TEXT_SLOT: tuple[tuple[re.Pattern[str], Kind, Callable[[re.Match[str]], str]], ...] = (
     (
         re.compile(r"\bproc(?:essor)?\s*(\d+)\s*dimm\s*(\d+)", re.I),
