@@ -140,13 +140,14 @@ def _recorded_serials(session: Session, servers: Sequence[Server]) -> dict[int, 
     for i in range(0, len(ids), 500):
         rows = session.exec(
             select(Component.server_id, Component.slot, Component.serial).where(
-                Component.server_id.in_(ids[i : i + 500]),  # type: ignore[attr-defined]
-                Component.removed_at.is_(None),  # type: ignore[union-attr]
-                Component.serial.is_not(None),  # type: ignore[union-attr]
+                col(Component.server_id).in_(ids[i : i + 500]),
+                col(Component.removed_at).is_(None),
+                col(Component.serial).is_not(None),
             )
         ).all()
         for server_id, slot, serial in rows:
-            out.setdefault(server_id, {})[slot_key(slot)] = serial
+            if serial is not None:  # the query leaves none out; the type does not know it
+                out.setdefault(server_id, {})[slot_key(slot)] = serial
     return out
 
 

@@ -49,7 +49,8 @@ def read_extra(path: str) -> list[tuple[str, str]]:
 def working_defaults(
     host: str, port: int, pairs: list[tuple[str, str]], timeout: float, options: IpmiOptions | None = None
 ) -> list[str]:
-    """The user names whose given password opens a session (each tried once, in order)."""
+    """The user names whose given password opens a session (each tried once, in order): a poll with them that the
+    BMC answers (the collector reports a refused login as "auth", a silent BMC as "timeout")."""
     from fleet.collectors.ipmi import poll_ipmi
     from fleet.collectors.secret import Secret
     from fleet.collectors.targets import IpmiTarget
@@ -60,8 +61,7 @@ def working_defaults(
         if user in tried:  # one attempt per account per audit
             continue
         tried.add(user)
-        # a read-only poll is the login: it succeeds only if the password works, and logs out when done
         result = poll_ipmi(IpmiTarget(host, port, user, Secret(password)), timeout=timeout, options=options)
-        if result.error is None:
+        if result.reachable and result.error is None:
             found.append(user)
     return found
