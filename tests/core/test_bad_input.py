@@ -206,8 +206,9 @@ def _as_other_user() -> tuple[int, int] | None:
 DROP = """
 import os, sys
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
-from fleet.cli import main
-import fleet.cli.faults, fleet.faults, fleet.store.migrate, sqlalchemy.dialects.sqlite, sqlite3, alembic.command
+from fleet.cli import _register, main
+_register(None)  # every command module
+import fleet.cli.root, fleet.faults, fleet.store.migrate, sqlalchemy.dialects.sqlite, sqlite3, alembic.command
 if uid >= 0:
     os.setgroups([]); os.setgid(gid); os.setuid(uid)
 main(sys.argv[3:])
