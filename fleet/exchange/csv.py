@@ -23,14 +23,26 @@ from fleet.errors import InputError
 from fleet.exchange.records import Fields, Record, protect, read_records
 from fleet.store import audit
 from fleet.store.db import read_session, write_session
-from fleet.store.models import Component, Customer, PartModel, Server, ServerModel, Site, Stock
+from fleet.store.models import (
+    CONTROLLER_PROTOCOLS,
+    Component,
+    Customer,
+    PartModel,
+    Plan,
+    Server,
+    ServerModel,
+    Site,
+    Stock,
+)
 from fleet.views.text import plain
 
 SERVER_COLUMNS = [
     "hostname", "asset_tag", "serial", "model", "site", "rack", "unit", "customer", "plan", "backup_option",
     "monthly_fee_cents", "billing", "controller_host", "controller_port", "controller_protocol", "controller_user",
-    "credential_ref", "web_port", "dns_port", "status",
+    "credential_ref", "web_port", "dns_port", "status", "controller_tls_verify", "controller_ca_file",
+    "controller_cert_sha256",
 ]  # fmt: skip
+DEFAULT_PORTS = {"ipmi": 623, "snmp": 161, "redfish": 443}
 COMPONENT_COLUMNS = ["hostname", "slot", "part_number", "serial", "installed_at"]
 STOCK_COLUMNS = ["site", "part_number", "bin", "on_hand", "reserved", "reorder_level"]
 COLUMNS = {"servers": SERVER_COLUMNS, "components": COMPONENT_COLUMNS, "stock": STOCK_COLUMNS}
@@ -163,19 +175,35 @@ def _servers(session: Session, path: Path, records: Iterable[Record], actor: str
 
 def _server_values(f: Fields) -> dict[str, Any]:
     """The server columns that need no lookup: one line each, so a new column is one more line."""
+    protocol = f.choice("controller_protocol", CONTROLLER_PROTOCOLS, "ipmi")
     return {
         "rack": f.text("rack", required=True), "unit": f.int("unit", None, 1),
-        "plan": f.choice("plan", ("dedicated", "vm", "vps", "shared"), "dedicated"),
+        "plan": f.choice("plan", tuple(p.value for p in Plan), Plan.DEDICATED),
         "backup_option": f.bool("backup_option"),
         "monthly_fee_cents": f.int("monthly_fee_cents", 0),
         "billing": f.choice("billing", ("monthly", "annual"), "monthly"),
         "controller_host": f.text("controller_host", required=True),
-        "controller_port": f.int("controller_port", 623, 1, 65535),
-        "controller_protocol": f.choice("controller_protocol", ("ipmi", "snmp", "none"), "ipmi"),
+        "controller_port": f.int("controller_port", DEFAULT_PORTS.get(protocol or "", 623), 1, 65535),
+        "controller_protocol": protocol,
+        "controller_tls_verify": f.bool("controller_tls_verify") if f.text("controller_tls_verify") else True,
+        "controller_ca_file": f.text("controller_ca_file"),
+        "controller_cert_sha256": _fingerprint(f),
         "controller_user": f.text("controller_user"),
         "web_port": f.int("web_port", None, 1, 65535), "dns_port": f.int("dns_port", None, 1, 65535),
         "status": f.choice("status", ("active", "down", "maintenance", "decommissioned"), "active"),
     }  # fmt: skip
+
+
+def _fingerprint(f: Fields) -> str | None:
+    """A Redfish BMC's pinned certificate: 64 hex digits (colons allowed), kept without colons in lower case."""
+    raw = f.text("controller_cert_sha256")
+    if not raw:
+        return None
+    hexed = raw.replace(":", "").lower()
+    if len(hexed) != 64 or any(c not in "0123456789abcdef" for c in hexed):
+        f.fail("controller_cert_sha256 must be a SHA-256 fingerprint (64 hex digits)")
+        return None
+    return hexed
 
 
 def _components(session: Session, path: Path, records: Iterable[Record], actor: str, now: datetime) -> ImportResult:
@@ -328,6 +356,7 @@ def _server_rows(session: Session) -> Iterable[list[Any]]:
             customers.get(s.customer_id) if s.customer_id else None, s.plan, "yes" if s.backup_option else "no",
             s.monthly_fee_cents, s.billing, s.controller_host, s.controller_port, s.controller_protocol,
             s.controller_user, s.credential_ref, s.web_port, s.dns_port, s.status,
+            "yes" if s.controller_tls_verify else "no", s.controller_ca_file, s.controller_cert_sha256,
         ]  # fmt: skip
 
 

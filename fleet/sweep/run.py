@@ -20,15 +20,17 @@ from typing import Any
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from fleet.clock import Clock, utcnow
+from fleet.clock import Clock, iso, utcnow
 from fleet.collectors.dispatch import PollJob, poll_jobs
 from fleet.config import Settings
 from fleet.errors import FleetError
 from fleet.faults import apply_poll
-from fleet.health.model import PollResult
+from fleet.health.model import PollResult, Severity
+from fleet.stock.reserve import SpareOutcome, SpareStatus, reserve_for_fault
 from fleet.store.db import read_session, write_session
 from fleet.store.history import record_readings
 from fleet.store.models import Fault, Server, Site, SweepRun
+from fleet.swaps.rounds import plan_swaps
 from fleet.sweep.credentials import target_for
 from fleet.sweep.ipmi_options import ipmi_options
 from fleet.sweep.runs import mark_abandoned, this_process
@@ -97,10 +99,17 @@ def claim_due(session: Session, *, site: str | None, due_by: datetime, limit: in
     return list(session.exec(q).all())
 
 
-def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, PollResult]]:
-    """Targets for the servers whose credentials resolve; a ready-made failed result for the others."""
+def build_jobs(
+    servers: Sequence[Server], session: Session | None = None
+) -> tuple[list[PollJob], dict[int, PollResult]]:
+    """Targets for the servers whose credentials resolve; a ready-made failed result for the others.
+
+    With a session, an IPMI server whose recorded part serials disagree with the inventory its controller last
+    reported gets its FRU read again on this poll (after a swap, say), whatever its age.
+    """
     jobs: list[PollJob] = []
     failed: dict[int, PollResult] = {}
+    recorded = _recorded_serials(session, servers) if session is not None else {}
     for s in servers:
         assert s.id is not None
         try:
@@ -112,8 +121,33 @@ def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, Poll
             )
             continue
         cursor = dict(s.poll_cursor) if s.poll_cursor else None
+        if cursor and s.controller_protocol == "ipmi" and recorded.get(s.id):
+            from fleet.collectors.ipmi.fruplan import force_read, serials_disagree
+
+            if serials_disagree(cursor, recorded[s.id]):
+                cursor = force_read(cursor)
         jobs.append(PollJob(key=s.id, target=target, cursor=cursor))
     return jobs, failed
+
+
+def _recorded_serials(session: Session, servers: Sequence[Server]) -> dict[int, dict[str, str]]:
+    """server id -> {slot key: serial} of the parts installed, for the IPMI servers among `servers`."""
+    from fleet.health.slots import slot_key
+    from fleet.store.models import Component
+
+    ids = [s.id for s in servers if s.controller_protocol == "ipmi" and s.poll_cursor and s.id is not None]
+    out: dict[int, dict[str, str]] = {}
+    for i in range(0, len(ids), 500):
+        rows = session.exec(
+            select(Component.server_id, Component.slot, Component.serial).where(
+                Component.server_id.in_(ids[i : i + 500]),  # type: ignore[attr-defined]
+                Component.removed_at.is_(None),  # type: ignore[union-attr]
+                Component.serial.is_not(None),  # type: ignore[union-attr]
+            )
+        ).all()
+        for server_id, slot, serial in rows:
+            out.setdefault(server_id, {})[slot_key(slot)] = serial
+    return out
 
 
 def run_sweep(
@@ -131,7 +165,7 @@ def run_sweep(
     t0 = time.monotonic()
     started = clock()
     interval = timedelta(minutes=settings.monitoring_interval_min)
-    report = SweepReport(started_at=started.isoformat(), site=site, worker=worker)
+    report = SweepReport(started_at=iso(started), site=site, worker=worker)
     with write_session(engine) as session:
         abandoned = mark_abandoned(session, started)
         if abandoned:
@@ -150,10 +184,10 @@ def run_sweep(
     if worker is None:
         with read_session(engine) as session:
             servers = due_servers(session, site=site)
-        # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
-        servers.sort(key=lambda s: s.id not in first)
+            # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
+            servers.sort(key=lambda s: s.id not in first)
+            jobs, results = build_jobs(servers, session)
         hosts = {s.id: s.hostname for s in servers if s.id is not None}
-        jobs, results = build_jobs(servers)
         _record_progress(engine, run_id, len(hosts), 0)
         tp = time.monotonic()
         # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
@@ -195,7 +229,7 @@ def run_sweep(
                 if not batch:
                     break
                 hosts.update({s.id: s.hostname for s in batch if s.id is not None})
-                jobs, batch_results = build_jobs(batch)
+                jobs, batch_results = build_jobs(batch, session)
                 if not hold_locks:
                     # SQLite has one writer lock for the whole file: holding it through a poll would stall every
                     # console. Mark the batch claimed and commit first (a killed worker's batch waits a round).
@@ -233,7 +267,7 @@ def run_sweep(
     report.swaps_planned = _plan(engine, settings, now, site)
     _final_status(engine, report, ids)
     finished = clock()
-    report.finished_at = finished.isoformat()
+    report.finished_at = iso(finished)
     report.duration_s = round(time.monotonic() - t0, 3)
     with write_session(engine) as session:
         done = session.get(SweepRun, run_id)
@@ -297,28 +331,31 @@ def _store_one(
 
 
 def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:
-    from fleet.stock.reserve import reserve_for_fault
-
     outcome = reserve_for_fault(session, fault_id, now=now, settings=settings, actor="sweep")
-    kind = getattr(outcome, "kind", None) or getattr(outcome, "status", None)
-    if getattr(outcome, "reservation_id", None) or kind == "reserved":
-        report.spares_reserved += 1
-    elif getattr(outcome, "transfer_id", None) or kind == "transfer":
-        report.transfers_proposed += 1
-    if getattr(outcome, "no_spare_in_reach", False):
-        report.no_spare_in_reach.append(fault_id)
+    count_spare(report, outcome)
+
+
+def count_spare(report: SweepReport, outcome: SpareOutcome) -> None:
+    """What the spare search did for one fault, in the report: a unit reserved at the server's site, or one reserved
+    elsewhere with a transfer proposed (counted once, when it happened: an escalated fault that already held its
+    spare adds nothing); and every critical fault whose spare cannot be there before the hard limit."""
+    if not outcome.existing:
+        if outcome.status == SpareStatus.RESERVED:
+            report.spares_reserved += 1
+        elif outcome.status == SpareStatus.TRANSFER:
+            report.transfers_proposed += 1
+    if not outcome.in_reach:
+        report.no_spare_in_reach.append(outcome.fault_id)
 
 
 def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -> int:
-    from fleet.swaps.rounds import plan_swaps
-
     with write_session(engine) as session:
         if session.get_bind().dialect.name == "postgresql":
             # Several workers finish a round at about the same time: one plans at a time, so no fault ever gets
             # two swaps (SQLite already serialises writers).
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
         result = plan_swaps(session, now=now, settings=settings, site=site, actor="sweep")
-    return int(getattr(result, "planned", 0) or 0)
+    return result.planned_now
 
 
 def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) -> None:
@@ -329,8 +366,8 @@ def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) ->
             .where(col(Fault.resolved_at).is_(None))
         ).all()
     swept = set(server_ids)
-    crit = sorted({h for f, h in open_faults if f.server_id in swept and f.severity == "critical"})
-    warn = sorted({h for f, h in open_faults if f.server_id in swept and f.severity != "critical"} - set(crit))
+    crit = sorted({h for f, h in open_faults if f.server_id in swept and f.severity == Severity.CRITICAL})
+    warn = sorted({h for f, h in open_faults if f.server_id in swept} - set(crit))
     report.critical_servers, report.warning_servers = crit, warn
     if crit:
         report.status = 2
@@ -381,9 +418,9 @@ def poll_server(
         if server is None:
             raise FleetError(f"no server {server_id}", exit_code=4)
         hostname = server.hostname
-        jobs, results = build_jobs([server])
+        jobs, results = build_jobs([server], session)
     results.update(poll_jobs(jobs, timeout=settings.poll_timeout_s, concurrency=1, ipmi_options=ipmi_options(settings)))
-    report = SweepReport(started_at=clock().isoformat())
+    report = SweepReport(started_at=iso(clock()))
     interval = timedelta(minutes=settings.monitoring_interval_min)
     now = clock()
     with write_session(engine) as session:
