@@ -125,7 +125,7 @@ async def _settle(pilot, until, timeout: float = 15.0) -> None:
 
 
 def _table_text(app) -> str:
-    """What the tables paint: every line rendered, as the terminal would receive its characters."""
+    """What the tables draw: the text of every line they render (what reaches the terminal), not the data given."""
     lines = []
     for table in app.screen.query(LiveTable):
         for y in range(table.size.height):
