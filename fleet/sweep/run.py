@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -193,25 +194,27 @@ def run_sweep(
         tp = time.monotonic()
         # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
         # the sweep goes rather than at its end. A share is a few rounds of the pool, so it stays busy.
-        share = max(concurrency * 4, BATCH)
-        stored: set[int] = set()
+        share = max(concurrency * 4, 32)
+        leading = sum(1 for j in jobs if j.key in first)  # the `first` servers are a share of their own
+        cuts = [0, *([leading] if leading else []), *range(leading + share, len(jobs), share), len(jobs)]
+        stored_ids: set[int] = set()
         polled = 0
-        for i in range(0, len(jobs), share):
-            part = jobs[i : i + share]
+        for a, b in pairwise(cuts):
+            part = jobs[a:b]
             got = poll_jobs(part, timeout=timeout, concurrency=concurrency, ipmi_options=options)
             results.update(got)
             now = clock()
             with write_session(engine) as session:
                 for job in part:
                     _store_one(session, job.key, got[job.key], now, settings, report, interval)
-                    stored.add(job.key)
+                    stored_ids.add(job.key)
                 polled += sum(1 for r in got.values() if r.reachable and not r.error)
                 _record_progress_in(session, run_id, len(hosts), polled)
             if progress:
-                progress(len(stored), len(hosts))
+                progress(len(stored_ids), len(hosts))
         report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
         now = clock()
-        rest = [sid for sid in hosts if sid not in stored]  # servers whose credentials did not resolve
+        rest = [sid for sid in hosts if sid not in stored_ids]  # servers whose credentials did not resolve
         for i in range(0, len(rest), BATCH):
             with write_session(engine) as session:
                 for sid in rest[i : i + BATCH]:

@@ -31,11 +31,20 @@ from fleet.views.timeline import Timeline, load_timeline
 
 def severity(critical: bool) -> Text:
     # Words, not only colour: NO_COLOR terminals and colour-blind eyes read the same thing.
-    return Text("CRIT", style="bold red") if critical else Text("minor", style="yellow")
+    return _SEVERITY[critical]
+
+
+_SEVERITY = {True: Text("CRIT", style="bold red"), False: Text("minor", style="yellow")}
+_HEALTH_STYLE = {"critical": "bold red", "warning": "yellow", "ok": "green"}
+_HEALTH: dict[str, Text] = {}
 
 
 def health_cell(h: str) -> Text:
-    return Text(h, style={"critical": "bold red", "warning": "yellow", "ok": "green"}.get(h, "dim"))
+    """One shared cell per state (cells are never changed in place: the table copies what it draws)."""
+    cell = _HEALTH.get(h)
+    if cell is None:
+        cell = _HEALTH[h] = Text(h, style=_HEALTH_STYLE.get(h, "dim"))
+    return cell
 
 
 def short(hostname: str) -> str:
@@ -179,6 +188,8 @@ class ServersView(View):
     COLUMNS = (Col("health"), Col("host"), Col("site"), Col("status", 3), Col("model", 2), Col("customer", 1))
 
     def compose(self) -> ComposeResult:
+        self._cells: dict[int, Row] = {}
+        self._cells_of: object = None
         yield LiveTable(self.COLUMNS, id="servers-table")
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> list[ServerRow]:
@@ -187,11 +198,13 @@ class ServersView(View):
     def draw(self, now: datetime, query: str) -> None:
         rows: list[ServerRow] = self.data
         found = filter_rows(rows, query)
+        if self._cells_of is not rows:
+            # The table rows are built once per load, not per keystroke: a key in the filter only picks among them.
+            self._cells = {r.id: (str(r.id), (health_cell(r.health), short(r.hostname), r.site, r.status, r.model,
+                                              r.customer)) for r in rows}  # fmt: skip
+            self._cells_of = rows
         # Every match is a row: the table draws only the rows on screen, so a 10,000-server fleet scrolls whole.
-        self.query_one(LiveTable).sync(
-            [(str(r.id), (health_cell(r.health), short(r.hostname), r.site, r.status, r.model, r.customer))
-             for r in found]
-        )  # fmt: skip
+        self.query_one(LiveTable).sync([self._cells[r.id] for r in found])
         where = f" matching '{query}'" if query else ""
         self.summary = f"{len(found)} of {len(rows)} servers{where}"
 
