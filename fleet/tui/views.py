@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from fleet.config import Settings
+from fleet.store.models import WindowState
 from fleet.tui.livetable import Col, LiveTable
 from fleet.tui.rowdiff import Row
 from fleet.views.dashboard import Dashboard, load_dashboard
@@ -24,7 +25,7 @@ from fleet.views.queue import WorkItem, work_queue
 from fleet.views.servers import ServerRow, filter_rows, list_servers
 from fleet.views.stock import StockBoard, load_stock_board
 from fleet.views.text import plain
-from fleet.views.timefmt import age, countdown, local
+from fleet.views.timefmt import age, countdown, site_time
 from fleet.views.timeline import Timeline, load_timeline
 
 
@@ -110,7 +111,7 @@ class DashboardView(View):
                         id="dash-stock", classes="shared")  # fmt: skip
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> Dashboard:
-        return load_dashboard(session, now=now)
+        return load_dashboard(session, now=now, settings=settings)
 
     def draw(self, now: datetime, query: str) -> None:
         d: Dashboard = self.data
@@ -221,13 +222,13 @@ class QueueView(View):
         yield Static("", id="queue-detail", classes="line")
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> list[WorkItem]:
-        return work_queue(session, technician=technician)
+        return work_queue(session, now=now, settings=settings, technician=technician)
 
     def draw(self, now: datetime, query: str) -> None:
         items: list[WorkItem] = self.data
         rows: list[Row] = []
         for w in items:
-            left = countdown(w.hard_limit_at, now) if w.hard_limit_at else local(w.planned_start, w.site_tz)
+            left = countdown(w.hard_limit_at, now) if w.hard_limit_at else site_time(w.planned_start, w.site_tz)
             cells = (
                 left,
                 severity(w.critical),
@@ -286,7 +287,7 @@ class FaultsView(View):
         yield Static("", id="fault-evidence", classes="line")
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> list[FaultRow]:
-        return fault_rows(session, settings=settings)
+        return fault_rows(session, now=now, settings=settings)
 
     def draw(self, now: datetime, query: str) -> None:
         rows: list[Row] = []
@@ -294,7 +295,7 @@ class FaultsView(View):
             # Unacknowledged: time left of the hour to look at it (negative once it has passed).
             ack = (f.acknowledged_by or "yes") if f.acknowledged else countdown(f.ack_due_at, now)
             problem = f.problem + (" (flapping)" if f.flapping else "")
-            sev = severity(f.severity == "critical")
+            sev = severity(f.critical)
             cells = (sev, ack, countdown(f.hard_limit_at, now), f.state, short(f.hostname), f.slot, f.site, f.source,
                      problem, str(f.id))  # fmt: skip
             if matches(cells, query):
@@ -335,7 +336,7 @@ class StockView(View):
                         classes="short")  # fmt: skip
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> StockBoard:
-        return load_stock_board(session)
+        return load_stock_board(session, now=now, settings=settings)
 
     def draw(self, now: datetime, query: str) -> None:
         b: StockBoard = self.data
@@ -352,7 +353,7 @@ class StockView(View):
         )  # fmt: skip
         self.query_one("#stock-transfers", LiveTable).sync(
             [(str(t.id), (str(t.id), t.part_number, t.from_site, t.to_site, str(t.quantity), t.state,
-                          local(t.eta, "UTC", "%m-%d %H:%MZ")))
+                          site_time(t.eta, t.to_tz)))
              for t in b.transfers]
         )  # fmt: skip
         self.query_one("#stock-rma", LiveTable).sync(
@@ -383,21 +384,21 @@ class ScheduleView(View):
         previous = None
         for s in t.slots:
             who = s.technician or "(unassigned)"
-            start = local(s.start, s.site_tz) or "-"
+            start = site_time(s.start, s.site_tz) or "-"
             cells = (who if who != previous else "", start, str(s.swap_id), short(s.hostname), s.slot,
-                     severity(s.critical), s.state, local(s.hard_limit_at, s.site_tz))  # fmt: skip
+                     severity(s.critical), s.state, site_time(s.hard_limit_at, s.site_tz))  # fmt: skip
             if matches((who, *cells), query):
                 slots.append((str(s.swap_id), cells))
                 previous = who
         self.query_one("#schedule-slots", LiveTable).sync(slots)
         windows: list[Row] = [
-            (str(w.id), (str(w.id), short(w.hostname), w.customer, local(w.start, w.customer_tz, "%a %d %H:%M"),
-                         local(w.end, w.customer_tz, "%H:%M"), w.state))
+            (str(w.id), (str(w.id), short(w.hostname), w.customer, site_time(w.start, w.customer_tz),
+                         site_time(w.end, w.customer_tz, day=False), w.state))
             for w in t.windows
             if matches((w.hostname, w.customer, w.state), query)
         ]  # fmt: skip
         self.query_one("#schedule-windows", LiveTable).sync(windows)
-        agreed = sum(1 for w in t.windows if w.state == "agreed")
+        agreed = sum(1 for w in t.windows if w.state == WindowState.AGREED)
         self.summary = f"{len(slots)} swaps planned · {len(t.windows)} windows, {agreed} agreed"
 
 
@@ -442,7 +443,7 @@ class SlaView(View):
     def draw(self, now: datetime, query: str) -> None:
         report: dict[str, Any] = self.data
         period = report["period"]
-        state = "complete" if period["complete"] else f"so far (to {local(now, 'UTC', '%d %H:%M')} UTC)"
+        state = "complete" if period["complete"] else f"so far (to {site_time(now, 'UTC')})"
         self.query_one("#sla-title", Static).update(f"SLA report {report['month']}, {state}")
         self.query_one(LiveTable).sync([(f"{i}", line) for i, line in enumerate(sla_lines(report))])
         self.summary = f"month {report['month']} · credits {report['credits']['total_cents'] / 100:.2f}"
