@@ -15,12 +15,21 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from fleet.clock import iso
 from fleet.config import Settings
 from fleet.errors import InputError
-from fleet.store.models import Fault, Outage, Server, Site, Swap, SweepRun
+from fleet.health.model import Severity
+from fleet.sla.clocks import (
+    OUT_OF_SCOPE_REASON,
+    SwapOutcome,
+    ack_in_time,
+    ack_status,
+    clock_start,
+    in_scope,
+    swap_outcome,
+)
+from fleet.store.models import Fault, Outage, Resolution, Server, Site, Swap, SwapState, SweepRun
 from fleet.swaps.windows import merge
-
-OUT_OF_SCOPE = ("vps", "shared")  # SLA: does not apply to VPS or shared hosting
 
 Interval = tuple[datetime, datetime]
 
@@ -136,15 +145,14 @@ def _servers(session: Session, site: str | None) -> list[tuple[Server, Site]]:
 
 
 def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> dict[str, Any]:
-    within = timedelta(minutes=settings.ack_within_min)
     ok = late = pending = 0
     for f in faults:
         if f.acknowledged_at is not None:
-            if f.acknowledged_at - f.notified_at <= within:
+            if ack_in_time(f.notified_at, f.acknowledged_at, settings):
                 ok += 1
             else:
                 late += 1
-        elif now > f.notified_at + within:
+        elif ack_status(f, now, settings) == "overdue":
             late += 1
         else:
             pending += 1
@@ -153,25 +161,33 @@ def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> di
             "within_pct": round(100 * ok / decided, 2) if decided else None}  # fmt: skip
 
 
-def _swap_stats(rows: Sequence[tuple[Swap, Fault]], now: datetime, settings: Settings) -> dict[str, Any]:
-    target = timedelta(minutes=settings.critical_target_min)
-    limit = timedelta(minutes=settings.critical_limit_min)
-    in_target = in_limit = late = pending = 0
-    for swap, fault in rows:
-        start = fault.critical_since or fault.notified_at
-        if swap.done_at is None:
-            if now > start + limit:
-                late += 1
-            else:
-                pending += 1
-            continue
-        took = swap.done_at - start
-        in_target += took <= target
-        in_limit += took <= limit
-        late += took > limit
-    return {"critical_swaps": len(rows), "within_target": in_target, "within_limit": in_limit, "late": late,
-            "pending": pending, "target_min": settings.critical_target_min,
-            "limit_min": settings.critical_limit_min}  # fmt: skip
+def _critical_faults(session: Session, ids: list[int | None], start: datetime, end: datetime) -> list[Fault]:
+    """The critical faults whose clock started in the period, whatever closed them (a swap, a hand resolution, a
+    recovery) and whether or not a swap was ever planned; a fault cancelled as not a fault is not one."""
+    rows = session.exec(select(Fault).where(col(Fault.server_id).in_(ids), Fault.severity == Severity.CRITICAL)).all()
+    return [f for f in rows if start <= clock_start(f) < end and f.resolution != Resolution.CANCELLED]
+
+
+def _fixed_at(session: Session, faults: Sequence[Fault]) -> dict[int, datetime | None]:
+    """When each fault's part was back: its swap's done time, else the time the fault was closed, else None."""
+    done = {
+        sw.fault_id: sw.done_at
+        for sw in session.exec(
+            select(Swap).where(col(Swap.fault_id).in_([f.id for f in faults]), Swap.state == SwapState.DONE)
+        ).all()
+    }
+    return {f.id or 0: done.get(f.id or 0) or f.resolved_at for f in faults}
+
+
+def _swap_stats(faults: Sequence[Fault], fixed: dict[int, datetime | None], now: datetime,
+                settings: Settings) -> dict[str, Any]:  # fmt: skip
+    outcomes = [swap_outcome(clock_start(f), fixed.get(f.id or 0), now, settings) for f in faults]
+    in_target = sum(o == SwapOutcome.WITHIN_TARGET for o in outcomes)
+    return {"critical_swaps": len(outcomes), "within_target": in_target,
+            "within_limit": in_target + sum(o == SwapOutcome.WITHIN_LIMIT for o in outcomes),
+            "late": sum(o == SwapOutcome.LATE for o in outcomes),
+            "pending": sum(o == SwapOutcome.PENDING for o in outcomes),
+            "target_min": settings.critical_target_min, "limit_min": settings.critical_limit_min}  # fmt: skip
 
 
 def sla_report(
@@ -181,21 +197,14 @@ def sla_report(
     m_start, m_end = parse_month(month)
     end = min(m_end, now) if m_start <= now else m_end
     servers = _servers(session, site)
-    in_scope = {s.id: (s, st) for s, st in servers if s.plan not in OUT_OF_SCOPE}
-    excluded = [s.hostname for s, _ in servers if s.plan in OUT_OF_SCOPE]
-    ids = list(in_scope)
+    covered = {s.id: (s, st) for s, st in servers if in_scope(s.plan)}
+    excluded = [s.hostname for s, _ in servers if not in_scope(s.plan)]
+    ids = list(covered)
 
     faults = list(session.exec(select(Fault).where(
         col(Fault.server_id).in_(ids), Fault.notified_at >= m_start, Fault.notified_at < m_end)).all())  # fmt: skip
-    swap_rows = [
-        (sw, f)
-        for sw, f in session.exec(
-            select(Swap, Fault)
-            .join(Fault, col(Fault.id) == Swap.fault_id)
-            .where(col(Swap.server_id).in_(ids), Swap.critical == True, Swap.state != "cancelled")  # noqa: E712
-        ).all()
-        if m_start <= (f.critical_since or f.notified_at) < m_end
-    ]
+    critical = _critical_faults(session, ids, m_start, m_end)
+    fixed = _fixed_at(session, critical)
 
     outages = session.exec(
         select(Outage).where(
@@ -214,13 +223,13 @@ def sla_report(
                 continue
             mins = minutes(s, e)
             down_iv[o.server_id].append((s, e))
-            per_server[o.server_id].append({"outage_id": o.id, "start": s.isoformat(), "end": e.isoformat(),
+            per_server[o.server_id].append({"outage_id": o.id, "start": iso(s), "end": iso(e),
                                             "minutes": round(mins, 1), "periods": credit_periods(mins, settings),
                                             "ongoing": o.end_at is None})  # fmt: skip
     avail_rows, credit_rows = [], []
     total_credit = 0
     for sid, pieces in per_server.items():
-        server, st = in_scope[sid]
+        server, st = covered[sid]
         # Overlapping records of one outage (two detectors) must not count the same minute twice.
         down = sum(minutes(s, e) for s, e in merge(down_iv[sid]))
         pct = availability_pct(down, m_start, end)
@@ -247,9 +256,9 @@ def sla_report(
     return {
         "month": month,
         "site": site,
-        "period": {"start": m_start.isoformat(), "end": end.isoformat(), "complete": end == m_end},
+        "period": {"start": iso(m_start), "end": iso(end), "complete": end == m_end},
         "acknowledgement": {**_ack_stats(faults, now, settings), "within_min": settings.ack_within_min},
-        "swaps": _swap_stats(swap_rows, now, settings),
+        "swaps": _swap_stats(critical, fixed, now, settings),
         "availability": {
             "target_pct": settings.network_availability,
             "servers": avail_rows,
@@ -260,11 +269,11 @@ def sla_report(
             "interval_min": settings.monitoring_interval_min,
             "sweeps": len(inside),
             "gaps": [
-                {"start": s.isoformat(), "end": e.isoformat(), "minutes": round(m, 1)}
+                {"start": iso(s), "end": iso(e), "minutes": round(m, 1)}
                 for (s, e), m in zip(gaps, gap_minutes, strict=True)
             ],
             "gap_minutes": round(sum(gap_minutes), 1),
             "longest_gap_minutes": round(max(gap_minutes, default=0.0), 1),
         },
-        "excluded": {"servers": excluded, "reason": "VPS and shared hosting are outside the SLA"},
+        "excluded": {"servers": excluded, "reason": OUT_OF_SCOPE_REASON},
     }

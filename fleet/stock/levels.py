@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from fleet.config import Settings
+from fleet.stock.low import is_low
 from fleet.stock.reorder import (
     KindHistory,
     dispersion,
@@ -23,6 +24,7 @@ from fleet.store.models import (
     Fault,
     PartCompat,
     PartModel,
+    Resolution,
     Server,
     ServerModel,
     Site,
@@ -54,7 +56,9 @@ def kind_history(session: Session, *, now: datetime) -> dict[str, KindHistory]:
             exposure[kind] = exposure.get(kind, 0.0) + (end - installed).total_seconds() / YEAR_SECONDS
         first[kind] = min(first.get(kind, installed), installed)
     failures: dict[str, list[datetime]] = {}
-    for kind, at in session.exec(select(Fault.kind, Fault.notified_at).where(Fault.resolution == "swapped")).all():
+    for kind, at in session.exec(
+        select(Fault.kind, Fault.notified_at).where(Fault.resolution == Resolution.SWAPPED)
+    ).all():
         failures.setdefault(kind, []).append(at)
     result: dict[str, KindHistory] = {}
     for kind in set(exposure) | set(failures):
@@ -104,7 +108,7 @@ class ReorderLine:
 
     @property
     def low(self) -> bool:
-        return self.available < self.level
+        return is_low(self.available, self.level)
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)

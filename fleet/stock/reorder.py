@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fleet.config import Settings
+from fleet.stock.low import is_low
 
 # Failure rates from the fleet's own history are trusted only with this much exposure and this many failures;
 # below that a handful of lucky or unlucky months would swing the rate, so the catalogue/default rate is used.
@@ -268,5 +269,6 @@ def service_target(kind: str, models: Iterable[tuple[int, str]], settings: Setti
 
 
 def order_quantity(level: int, position: int) -> int:
-    """Units to order so the available stock (on hand - reserved) gets back to the level."""
-    return max(0, level - position)
+    """Units to order when the line is low (fleet.stock.low.is_low): enough to bring the available stock (on hand -
+    reserved) back above the level, so one more reservation still leaves the level's service."""
+    return level + 1 - position if is_low(position, level) else 0

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlmodel import Session, select
 
 from fleet.collectors.services import ServiceCheck
+from fleet.sla.clocks import in_scope
 from fleet.store.models import Outage, Server
 
 
@@ -20,7 +21,7 @@ def checks_for(servers: Iterable[Server]) -> list[ServiceCheck]:
     out = []
     for s in servers:
         ports = tuple(p for p in (s.web_port, s.dns_port) if p)
-        if s.id is not None and s.service_host and ports and s.plan in ("dedicated", "vm"):
+        if s.id is not None and s.service_host and ports and in_scope(s.plan):
             out.append(ServiceCheck(s.id, s.service_host, ports))
     return out
 

@@ -138,5 +138,7 @@ def test_service_target_is_critical_when_one_failure_downs_a_server(kind, models
 
 
 def test_order_brings_available_back_to_the_level():
-    assert order_quantity(5, 2) == 3
+    assert order_quantity(5, 2) == 4  # back to 6: above the level of 5
+    assert order_quantity(5, 5) == 1  # at the level is low: one unit
+    assert order_quantity(5, 6) == 0
     assert order_quantity(5, 7) == 0
