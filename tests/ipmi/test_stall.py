@@ -9,11 +9,11 @@ timer); a loop that falls behind shows the same way, and past 0.5 s the request 
 whole handshake restarts).
 
 The issue's goal is "no read slower than its network delay plus 50 ms". On a loaded 2-core machine the engine does
-not meet it (a quiet machine was not available to measure): 200 polls in flight ask for about 0.15-0.25 s of CPU
-per second (150-300 us of pyghmi's crypto and framing per reply), which is all the share a process gets at load
-12-15, so replies queue for the CPU (measured: p50 60-120 ms, p99 400-570 ms, against 5-8 ms p50 scheduling lateness of a control
-process that sleeps most of the time). The gap is written in docs/IPMI.md. What this test holds instead, with a
-margin that survives that load:
+not meet it (a quiet machine was not available to measure): 200 polls in flight ask for about 0.15-0.25 s of CPU per
+second (150-300 us of pyghmi's crypto and framing per reply), which is all the share a process gets at load 12-15,
+so replies queue for the CPU (measured: p50 60-120 ms, p99 400-570 ms, against 5-8 ms p50 scheduling lateness of a
+control process that sleeps most of the time). The gap is written in docs/IPMI.md. What this test holds instead,
+with a margin that survives that load:
 
 - every one of the 200 polls completes (no retry storm, no timeout) with all 200 in flight at once;
 - the median wait is under half of pyghmi's shortest retry timer (0.5 s): 250 ms, about twice the worst median seen
