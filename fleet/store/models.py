@@ -143,12 +143,15 @@ class Server(SQLModel, table=True):
     backup_option: bool = False
     monthly_fee_cents: int = 0
     billing: str = "monthly"  # monthly | annual (the outage credit is computed on the matching fee)
+    # What an annual payer really pays for the year (a discounted annual price); None: twelve monthly fees.
+    annual_fee_cents: int | None = None
     controller_host: str  # address of the BMC / agent (loopback in the sample fleet)
     controller_port: int = 623
     controller_protocol: str = "ipmi"
     controller_user: str | None = None  # not a secret; the secret is behind credential_ref
     credential_ref: str | None = None  # "env:VAR" or "file:/path#entry": never the secret itself
-    # The SLA's web and DNS monitoring: TCP connects to service_host on these ports (no checks without a host).
+    # The SLA's web and DNS monitoring: an HTTP GET and a DNS query to service_host on these ports (no checks
+    # without a host).
     service_host: str | None = None
     web_port: int | None = 80
     dns_port: int | None = None
@@ -354,12 +357,24 @@ class Swap(SQLModel, table=True):
 
 
 class Outage(SQLModel, table=True):
-    __table_args__ = (CheckConstraint("end_at IS NULL OR end_at >= start_at", name="ck_outage_order"),)
+    __table_args__ = (
+        CheckConstraint("end_at IS NULL OR end_at >= start_at", name="ck_outage_order"),
+        # One open outage per server and check: two sweep workers that see the same failure cannot both open it.
+        Index(
+            "uq_outage_open",
+            "server_id",
+            "service",
+            unique=True,
+            sqlite_where=text("end_at IS NULL"),
+            postgresql_where=text("end_at IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     server_id: int = Field(foreign_key="server.id", index=True)
     start_at: datetime = TZ()
     end_at: datetime | None = TZ(default=None)
-    cause: str = "network"  # network | hardware | monitoring-gap
+    cause: str = "network"  # network | hardware | service (fleet.sla.outages.classify)
+    service: str = "web"  # web | dns: the check that failed
     detected_by: str = "monitoring"
 
 
