@@ -57,6 +57,8 @@ class Settings:
     ecc_window_h: int = 24
     poll_timeout_s: float = 10.0
     """Per-host deadline of a poll."""
+    service_timeout_s: float = 5.0
+    """Deadline of one web or DNS check: a slower answer counts as down."""
     sweep_concurrency: int = 64
     customer_answer_within_h: int = 48
     """A customer who has not agreed a window by then is escalated to staff."""

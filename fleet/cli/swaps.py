@@ -150,14 +150,21 @@ def report_sla(
     c.print(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
             f"within {sw['limit_min']} min {sw['within_limit']}, late {sw['late']}, "
             f"pending {sw['pending']}")  # fmt: skip
-    c.print(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
+    if mon["measured_minutes"] <= 0:
+        c.print("network availability: not measured (no sweep ran in this month)")
+    else:
+        c.print(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
     for r in av["servers"]:
-        if not r["met"]:
+        if r["met"] is False:
             c.print(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
+    c.print(f"outages: {len(rep['outages'])} (credited: network only)")
+    for o in rep["outages"]:
+        end = _hhmm(o["end"]) if o["end"] else "open"
+        c.print(f"  {o['server']} {o['service']}: {o['cause']}, {_hhmm(o['start'])} to {end} UTC", markup=False)
     c.print(f"outage credits: {cr['total_cents'] / 100:.2f}")
     for r in cr["servers"]:
         c.print(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
-                + (" (cap)" if r["capped"] else ""))  # fmt: skip
+                + (" (cap)" if r["capped"] else ""), markup=False)  # fmt: skip
     c.print(f"monitoring gaps over {mon['interval_min']} min: {len(mon['gaps'])}, {mon['gap_minutes']} min in all, "
             f"longest {mon['longest_gap_minutes']} min")  # fmt: skip
     if rep["excluded"]["servers"]:
