@@ -17,7 +17,6 @@ import typer
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, SiteOption, open_db
-from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.errors import InputError
 

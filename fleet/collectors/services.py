@@ -43,8 +43,11 @@ async def http_up(host: str, port: int, name: str, timeout: float) -> bool:
             writer.write(f"GET / HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\nUser-Agent: fleet\r\n\r\n".encode())
             await writer.drain()
             status = (await reader.readline()).decode("latin-1").split()
-            return len(status) >= 2 and status[0].startswith("HTTP/") and status[1].isdigit() and (
-                int(status[1]) < HTTP_OK_BELOW
+            return (
+                len(status) >= 2
+                and status[0].startswith("HTTP/")
+                and status[1].isdigit()
+                and (int(status[1]) < HTTP_OK_BELOW)
             )
         finally:
             writer.close()
@@ -68,9 +71,7 @@ async def dns_up(host: str, port: int, name: str, timeout: float) -> bool:
     return answer.rcode() in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN)
 
 
-async def run_checks(
-    checks: Sequence[ServiceCheck], *, timeout: float, concurrency: int
-) -> dict[int, dict[str, bool]]:
+async def run_checks(checks: Sequence[ServiceCheck], *, timeout: float, concurrency: int) -> dict[int, dict[str, bool]]:
     """server id -> {"web": up, "dns": up} for the services each server has."""
     sem = asyncio.Semaphore(max(1, concurrency))
 

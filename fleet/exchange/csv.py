@@ -27,7 +27,7 @@ from fleet.store.models import Component, Customer, PartModel, Server, ServerMod
 SERVER_COLUMNS = [
     "hostname", "asset_tag", "serial", "model", "site", "rack", "unit", "customer", "plan", "backup_option",
     "monthly_fee_cents", "billing", "controller_host", "controller_port", "controller_protocol", "controller_user",
-    "credential_ref", "web_port", "dns_port", "status",
+    "credential_ref", "web_port", "dns_port", "status", "service_host", "annual_fee_cents",
 ]  # fmt: skip
 COMPONENT_COLUMNS = ["hostname", "slot", "part_number", "serial", "installed_at"]
 STOCK_COLUMNS = ["site", "part_number", "bin", "on_hand", "reserved", "reorder_level"]
@@ -202,6 +202,7 @@ def _servers(session: Session, path: Path, rows: list, actor: str, now: datetime
             "controller_user": _text(row, "controller_user"), "credential_ref": ref,
             "web_port": _int(row, "web_port", None, 1), "dns_port": _int(row, "dns_port", None, 1),
             "status": _choice(row, "status", ("active", "down", "maintenance", "decommissioned"), "active"),
+            "service_host": _text(row, "service_host"), "annual_fee_cents": _int(row, "annual_fee_cents", None),
         }  # fmt: skip
 
     values = _collect(path, rows, check)
@@ -352,7 +353,7 @@ def _server_rows(session: Session) -> Iterable[list[Any]]:
             s.hostname, s.asset_tag, s.serial, models[s.model_id], sites[s.site_id], s.rack, s.unit,
             customers.get(s.customer_id) if s.customer_id else None, s.plan, "yes" if s.backup_option else "no",
             s.monthly_fee_cents, s.billing, s.controller_host, s.controller_port, s.controller_protocol,
-            s.controller_user, s.credential_ref, s.web_port, s.dns_port, s.status,
+            s.controller_user, s.credential_ref, s.web_port, s.dns_port, s.status, s.service_host, s.annual_fee_cents,
         ]  # fmt: skip
 
 

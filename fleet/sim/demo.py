@@ -15,17 +15,25 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlmodel import col, select
 
+from fleet.clock import utcnow
 from fleet.config import Settings, load_settings
+from fleet.errors import FleetError
 from fleet.sim.process import SimProcess
-from fleet.store.db import make_engine, read_session
+from fleet.store.db import make_engine, read_session, write_session
 from fleet.store.migrate import upgrade
-from fleet.store.models import Server
+from fleet.store.models import Outage, Server, SweepRun
 
 DEMO_INTERVAL_S = 20.0  # sweeps in the demo come faster than the SLA's 5 minutes, so the story moves
+# The demo's outage script: one server's uplink has been cut for this long when the demo starts (so its credit line
+# shows at once: an outage earns credit after an hour), and another server's web server answers 503.
+NETWORK_CUT_AGO = timedelta(minutes=75)
+WATCHED_BEFORE = timedelta(hours=2)  # the demo starts as if monitoring had swept every 5 minutes for this long
 
 
 class Demo:
@@ -53,6 +61,7 @@ class Demo:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self.on_sweep: Callable[[], None] | None = None
+        self.outages: dict[str, str] = {}
 
     def start(self) -> Demo:
         from fleet.sim.sample import load_sample
@@ -73,8 +82,9 @@ class Demo:
         # the bottleneck of the demo's sweep, and real controllers never share one either.
         self.sims = [
             SimProcess(url, users={"admin": password}, community=community, protocol=p).start()
-            for p in ("ipmi", "snmp")
+            for p in ("ipmi", "snmp", "services")
         ]
+        self.outages = self.script_outages(utcnow())
         if self.background:
             self._thread = threading.Thread(target=self._sweeper, name="demo-sweep", daemon=True)
             self._thread.start()
@@ -98,6 +108,59 @@ class Demo:
                 self.on_sweep()
             self._wake.wait(self.interval_s)
             self._wake.clear()
+
+    def cut_network(self, server_id: int, cut: bool = True) -> str:
+        """The demo's network outage: the server's controller and its services stop answering (or come back)."""
+        assert self.engine is not None
+        with read_session(self.engine) as session:
+            server = session.get(Server, server_id)
+        if server is None or not self.sims:
+            raise FleetError(f"no server {server_id}")
+        self.sims[0 if server.controller_protocol == "ipmi" else 1].cut(
+            server.controller_host, cut, port=server.controller_port
+        )
+        if server.service_host:
+            mode = "down" if cut else "up"
+            self.sims[2].set_services(server.service_host, web=mode, dns=mode)
+        return server.hostname
+
+    def break_web(self, server_id: int, mode: str = "error") -> str:
+        """The demo's service outage: the server's web server answers 503 ("error"), or "up" again."""
+        assert self.engine is not None
+        with read_session(self.engine) as session:
+            server = session.get(Server, server_id)
+        if server is None or not server.service_host or not self.sims:
+            raise FleetError(f"no server {server_id} with services")
+        self.sims[2].set_services(server.service_host, web=mode)
+        return server.hostname
+
+    def script_outages(self, now: datetime) -> dict[str, str]:
+        """The outage part of the demo's story. The first monitored dedicated server's uplink was cut
+        NETWORK_CUT_AGO before the demo started (monitoring swept every 5 minutes over WATCHED_BEFORE and opened
+        its outages then): a network outage with a credit line. The second one's web server fails now: a service
+        outage, shown without credit. Returns {hostname: what happened}."""
+        assert self.engine is not None
+        with read_session(self.engine) as session:
+            picks = session.exec(
+                select(Server)
+                .where(col(Server.service_host).is_not(None), Server.plan == "dedicated",
+                       col(Server.customer_id).is_not(None), Server.status == "active")
+                .order_by(col(Server.id))
+                .limit(2)
+            ).all()  # fmt: skip
+        if len(picks) < 2:
+            return {}
+        cut, web = picks
+        assert cut.id is not None and web.id is not None
+        since = now - NETWORK_CUT_AGO
+        with write_session(self.engine) as session:
+            t = now - WATCHED_BEFORE
+            while t < now:
+                session.add(SweepRun(started_at=t, finished_at=t, worker="demo-history"))
+                t += timedelta(minutes=5)
+            for service in ("web", "dns"):
+                session.add(Outage(server_id=cut.id, service=service, start_at=since, cause="network"))
+        return {self.cut_network(cut.id): "network cut", self.break_web(web.id): "web server fails (503)"}
 
     def repair(self, server_id: int, slot: str, serial: str | None) -> None:
         """What the technician's hands do in the demo: the simulated part is replaced, with its new serial."""
