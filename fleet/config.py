@@ -18,7 +18,8 @@ from fleet.errors import InputError
 
 def _default_swap_minutes() -> dict[str, int]:
     # Typical hands-on time per part kind, including walking to the rack and the bin.
-    return {"psu": 15, "fan": 15, "disk": 30, "dimm": 45, "cpu": 90, "battery": 30, "raid": 60, "nic": 30, "board": 120}
+    return {"psu": 15, "fan": 15, "disk": 30, "dimm": 45, "cpu": 90, "battery": 30, "raid": 60, "nic": 30, "board": 120,
+            "cooling": 30, "power-feed": 60}  # fmt: skip
 
 
 def _default_afr() -> dict[str, float]:

@@ -17,6 +17,8 @@ from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.errors import FleetError, NotFound
+from fleet.health.rules import NO_PART_KINDS
+from fleet.sla.swap_time import swap_duration
 from fleet.store import audit
 from fleet.store.models import (
     Component,
@@ -253,9 +255,12 @@ def reserve_for_fault(
         raise NotFound(f"server {fault.server_id} of fault {fault_id} does not exist")
     deadline = critical_deadline(fault, settings)
 
+    if fault.kind in NO_PART_KINDS:
+        # An inspection (the power feed, the cooling): a technician, no spare, nothing to flag.
+        return SpareOutcome(fault_id=fault_id, status="no-part", deadline=deadline)
     existing = active_reservations(session, fault_id)
     if existing:
-        return _describe_existing(session, fault, server, existing[0], deadline)
+        return _describe_existing(session, fault, server, existing[0], deadline, settings)
 
     parts = matching_parts(session, fault)
     order = {p.id: i for i, p in enumerate(parts)}
@@ -273,16 +278,16 @@ def reserve_for_fault(
         after = reserve_unit(session, stock_id)  # type: ignore[arg-type]
         if after is not None:
             res = _new_reservation(session, stock_id, after, fault, now=now, actor=actor)  # type: ignore[arg-type]
-            site = session.get(Site, server.site_id)
-            return SpareOutcome(
-                fault_id=fault_id,
-                status="reserved",
-                part_number=by_id[part_id].part_number,
-                site=site.code if site else None,
-                reservation_id=res.id,
-                eta=now,
-                deadline=deadline,
-            )
+            return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)
+    if fault.severity == "critical":
+        # The site's units are all held: a critical fault takes one from a non-critical fault at the same site,
+        # which then falls back to a transfer or waits (audited both ways).
+        from fleet.stock.preempt import take_from_noncritical
+
+        taken = take_from_noncritical(session, fault, server, list(order), now=now, settings=settings, actor=actor)
+        if taken is not None:
+            res, part_id = taken
+            return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)
 
     # Elsewhere: the unit that arrives first (then the site with most to spare, then the preferred part).
     to_site = session.get(Site, server.site_id)
@@ -327,7 +332,7 @@ def reserve_for_fault(
         session.flush()
         audit.record(session, at=now, actor=actor, action="transfer.propose", entity="transfer",
                      entity_id=transfer.id, after=audit.snapshot(transfer))  # fmt: skip
-        in_reach = deadline is None or eta < deadline
+        in_reach = deadline is None or eta + swap_duration(fault.kind, settings) <= deadline
         outcome = SpareOutcome(
             fault_id=fault_id,
             status="transfer",
@@ -356,6 +361,27 @@ def reserve_for_fault(
     return outcome
 
 
+def _reserved_here(
+    session: Session,
+    fault: Fault,
+    server: Server,
+    res: Reservation,
+    part_number: str,
+    now: datetime,
+    deadline: datetime | None,
+) -> SpareOutcome:
+    site = session.get(Site, server.site_id)
+    return SpareOutcome(
+        fault_id=fault.id or 0,
+        status="reserved",
+        part_number=part_number,
+        site=site.code if site else None,
+        reservation_id=res.id,
+        eta=now,
+        deadline=deadline,
+    )
+
+
 def _new_reservation(
     session: Session, stock_id: int, after: dict[str, Any], fault: Fault, *, now: datetime, actor: str
 ) -> Reservation:
@@ -375,7 +401,7 @@ def _flag(session: Session, fault: Fault, outcome: SpareOutcome, *, now: datetim
 
 
 def _describe_existing(
-    session: Session, fault: Fault, server: Server, res: Reservation, deadline: datetime | None
+    session: Session, fault: Fault, server: Server, res: Reservation, deadline: datetime | None, settings: Settings
 ) -> SpareOutcome:
     stock = session.get(Stock, res.stock_id)
     assert stock is not None
@@ -395,7 +421,7 @@ def _describe_existing(
         select(Transfer).where(Transfer.fault_id == fault.id, col(Transfer.state).in_(OPEN_TRANSFER_STATES))
     ).first()
     eta = transfer.eta if transfer else None
-    in_reach = deadline is None or (eta is not None and eta < deadline)
+    in_reach = deadline is None or (eta is not None and eta + swap_duration(fault.kind, settings) <= deadline)
     return SpareOutcome(
         status="transfer",
         transfer_id=transfer.id if transfer else None,

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from fleet.config import Settings
+from fleet.sla.swap_time import swap_duration
 from fleet.store.audit import record, snapshot
 from fleet.store.models import Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
 from fleet.swaps.planner import Assignment, Job, Tech, disk_warning, plan
@@ -43,12 +44,6 @@ def deadlines(fault: Fault, settings: Settings) -> tuple[datetime, datetime]:
     start = clock_start(fault)
     target = start + timedelta(minutes=settings.critical_target_min)
     return target, start + timedelta(minutes=settings.critical_limit_min)
-
-
-def swap_duration(kind: str, settings: Settings) -> timedelta:
-    # An unknown part kind gets the longest typical time: better planned too long than too short.
-    minutes = settings.swap_minutes.get(kind, max(settings.swap_minutes.values(), default=60))
-    return timedelta(minutes=minutes)
 
 
 def technician_hours(tech: Technician, site_tz: str, start: datetime, end: datetime) -> list[Interval]:
