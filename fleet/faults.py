@@ -372,6 +372,11 @@ def _still_bad(
     if finding.critical and fault.severity != CRITICAL:
         _escalate(fault, at=now)
         changed.append("fault.escalate")
+    elif not finding.critical and fault.severity == CRITICAL and fault.source == "monitoring":
+        # Redundancy is back (the other PSU of the pair was replaced): the server no longer depends on this part,
+        # so it is non-critical again and its swap is planned at a customer window instead of within 4 hours.
+        _deescalate(session, fault, now=now, actor=actor)
+        changed.append("fault.deescalate")
     if PROBLEM_RANK.get(finding.problem, 0) > PROBLEM_RANK.get(fault.problem, 0):
         fault.problem = finding.problem
         changed.append("fault.update")
@@ -405,6 +410,22 @@ def _escalate(fault: Fault, *, at: datetime) -> None:
     fault.acknowledged_by = None
     if fault.state == "acknowledged":
         fault.state = "open"
+
+
+def _deescalate(session: Session, fault: Fault, *, now: datetime, actor: str) -> None:
+    """Critical -> non-critical: the critical clock stops; a critical swap not yet started is cancelled, so the
+    next planning round proposes windows to the customer."""
+    fault.severity = NON_CRITICAL
+    fault.critical_since = None
+    for swap in session.exec(
+        select(Swap).where(Swap.fault_id == fault.id, Swap.critical == True, Swap.state == "planned")  # noqa: E712
+    ).all():
+        before = audit.snapshot(swap)
+        swap.state = "cancelled"
+        swap.note = "the fault is no longer critical: redundancy is back"
+        session.add(swap)
+        audit.record(session, at=now, actor=actor, action="swap.cancel", entity="swap", entity_id=swap.id,
+                     before=before, after=audit.snapshot(swap))  # fmt: skip
 
 
 def _reads_healthy(fault: Fault, result: PollResult) -> bool:
