@@ -1,4 +1,5 @@
-"""`fleet stock [--low]`, `fleet spare reserve|release`, `fleet transfer ship|receive`, `fleet rma list|ship|credit`."""
+"""`fleet stock [--low]`, `fleet stock order|receive`, `fleet spare reserve|release`, `fleet transfer ship|receive`,
+`fleet rma list|ship|credit`."""
 
 from __future__ import annotations
 
@@ -20,9 +21,13 @@ from fleet.stock.rma import advance_rma, list_rmas, rma_dict
 from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
 
+stock_app = typer.Typer(
+    help="Spare stock per site and part; orders to the supplier.", invoke_without_command=True, no_args_is_help=False
+)
 spare_app = typer.Typer(help="Reserve or release the spare of a fault.")
 transfer_app = typer.Typer(help="Move spares between sites.")
 rma_app = typer.Typer(help="Defective parts going back to the vendor: open -> shipped -> credited.")
+app.add_typer(stock_app, name="stock")
 app.add_typer(spare_app, name="spare")
 app.add_typer(transfer_app, name="transfer")
 app.add_typer(rma_app, name="rma")
@@ -40,9 +45,17 @@ def cli_actor(name: str | None = None) -> str:
         return "cli"
 
 
-@app.command()
-def stock(db: DbOption = None, site: SiteOption = None, low: LowOption = False, as_json: JsonOption = False) -> None:
+@stock_app.callback()
+def stock(
+    ctx: typer.Context,
+    db: DbOption = None,
+    site: SiteOption = None,
+    low: LowOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """Spare stock per site and part: on hand, reserved, available, reorder level (--low: what to order)."""
+    if ctx.invoked_subcommand is not None:
+        return
     engine = open_db(db)
     if low:
         _stock_low(engine, site, as_json)
@@ -68,12 +81,49 @@ def _stock_low(engine: Engine, site: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"generated_at": now.isoformat(), "low": [x.to_dict() for x in lines]})
         return
-    table = Table("site", "part", "kind", "installed", "demand", "target", "level", "avail", "order", box=None)
+    table = Table("site", "part", "kind", "installed", "demand", "target", "level", "avail", "on order", "order",
+                  box=None)  # fmt: skip
     for x in lines:
         table.add_row(x.site, x.part_number, x.kind, str(x.installed), f"{x.demand:.2f}", f"{x.target:.0%}",
-                      str(x.level), str(x.available), str(x.order),
+                      str(x.level), str(x.available), str(x.on_order), str(x.order),
                       style="bold red" if x.available <= 0 else "yellow")  # fmt: skip
     Console().print(table if lines else "nothing under its reorder level")
+
+
+@stock_app.command("order")
+def stock_order(
+    site: Annotated[str, typer.Argument(help="Site code.")],
+    part: Annotated[str, typer.Argument(help="Part number.")],
+    quantity: Annotated[int, typer.Argument(help="Units ordered.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record an order to the supplier: on order, it counts against the reorder level until received."""
+    from fleet.stock.orders import order_dict, place_order
+
+    engine = open_db(db)
+    with write_session(engine) as session:
+        row = order_dict(session, place_order(session, site, part, quantity, now=utcnow(), actor=cli_actor()))
+    if as_json:
+        emit_json(row)
+        return
+    Console().print(f"order {row['order_id']}: {row['quantity']} x {row['part_number']} for {row['site']}",
+                    markup=False)  # fmt: skip
+
+
+@stock_app.command("receive")
+def stock_receive(
+    order_id: Annotated[int, typer.Argument(help="The order's id (fleet stock order prints it).")],
+    db: DbOption = None,
+) -> None:
+    """The supplier's delivery arrived: its units go on the site's shelf."""
+    from fleet.stock.orders import order_dict, receive_order
+
+    engine = open_db(db)
+    with write_session(engine) as session:
+        row = order_dict(session, receive_order(session, order_id, now=utcnow(), actor=cli_actor()))
+    Console().print(f"order {row['order_id']} received: {row['quantity']} x {row['part_number']} at {row['site']}",
+                    markup=False)  # fmt: skip
 
 
 @spare_app.command("reserve")

@@ -268,5 +268,6 @@ def service_target(kind: str, models: Iterable[tuple[int, str]], settings: Setti
 
 
 def order_quantity(level: int, position: int) -> int:
-    """Units to order so the available stock (on hand - reserved) gets back to the level."""
-    return max(0, level - position)
+    """Units to order so the inventory position (available + on order) is above the level again: a line is low at
+    or under its level, so ordering only up to the level would leave it low and the next reservation uncovered."""
+    return max(0, level + 1 - position)

@@ -257,6 +257,24 @@ class Transfer(SQLModel, table=True):
     received_at: datetime | None = TZ(default=None)
 
 
+class SupplierOrder(SQLModel, table=True):
+    """Spares ordered from the supplier for a site: on order (counted against the reorder level) until received."""
+
+    __tablename__ = "supplier_order"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_supplier_order_qty"),
+        CheckConstraint("state IN ('ordered','received','cancelled')", name="ck_supplier_order_state"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    part_model_id: int = Field(foreign_key="part_model.id", index=True)
+    quantity: int
+    state: str = "ordered"
+    ordered_at: datetime = TZ()
+    received_at: datetime | None = TZ(default=None)
+    actor: str = "system"
+
+
 class Rma(SQLModel, table=True):
     """A defective part going back to the vendor: open -> shipped -> credited."""
 

@@ -46,7 +46,9 @@ def test_level_from_installed_base_and_what_to_order(engine):
     expected = poisson_quantile_by_pmf(lam, SETTINGS.stock_target_other)  # redundant PSUs: the 95 % target
     assert (par.installed, par.afr_source, par.model) == (60, "catalogue", "poisson")
     assert par.demand == lam and par.level == expected
-    assert par.low == (expected > 1) and par.order == max(0, expected - 1)
+    # One unit on the shelf at a level of one: low now, not after that unit is used (then the site would hold none
+    # through the lead time). The order brings the position to level + 1.
+    assert expected == 1 and par.low and par.order == expected + 1 - 1
     ams = lines[("AMS1", "PSU-A")]
     assert (ams.installed, ams.level, ams.low) == (0, 0, False)
 
@@ -61,8 +63,9 @@ def test_the_fleets_own_history_replaces_the_catalogue_rate(engine):
         servers = [h.server(s, par, model) for _ in range(60)]
         for srv in servers:
             h.component(s, srv, "Disk 0", disk, installed_at=since)
-        for srv in servers[:6]:
-            f = h.fault(s, srv, "Disk 0", "disk", notified_at=NOW - timedelta(days=100))
+        for n, srv in enumerate(servers[:6]):
+            # The fleet's fault history began with the first of them, when the disks were installed.
+            f = h.fault(s, srv, "Disk 0", "disk", notified_at=since if n == 0 else NOW - timedelta(days=100))
             f.resolved_at, f.resolution, f.state = NOW - timedelta(days=99), "swapped", "resolved"
             s.add(f)
     assert HISTORY_MIN_COMPONENT_YEARS <= 120
@@ -82,7 +85,7 @@ def test_a_manual_reorder_level_is_a_floor(engine):
         s.add(ams)
     with write_session(engine) as s:
         (line,) = reorder_lines(s, now=NOW, settings=SETTINGS, site="AMS1")
-    assert (line.level, line.available, line.low, line.order) == (5, 2, True, 3)
+    assert (line.level, line.available, line.low, line.order) == (5, 2, True, 4)
 
 
 def test_stock_low_json_lists_only_what_is_under_its_level(tmp_path):
@@ -100,5 +103,8 @@ def test_stock_low_json_lists_only_what_is_under_its_level(tmp_path):
     rows = json.loads(out.stdout)["low"]
     lam = 60 * 0.03 * 30 / 365.25
     level = poisson_quantile_by_pmf(lam, SETTINGS.stock_target_other)
-    assert [(r["site"], r["part_number"], r["level"], r["order"]) for r in rows] == [("PAR1", "PSU-A", level, level)]
+    # Nothing on the shelf: order the level and one more; AMS1 (no installed base) needs nothing.
+    assert [(r["site"], r["part_number"], r["level"], r["order"]) for r in rows] == [
+        ("PAR1", "PSU-A", level, level + 1)
+    ]
     assert fleet("stock", "--low", "--db", path, "--site", "AMS1").stdout.strip() == "nothing under its reorder level"
