@@ -62,6 +62,12 @@ class Settings:
     """Deadline of one web or DNS check: a slower answer counts as down."""
     sweep_concurrency: int = 64
     customer_answer_within_h: int = 48
+    answer_before_window_min: int = 60
+    """The customer's answer is due at least this long before the first window offered starts."""
+    degraded_array_within_h: int = 24
+    """A redundant array running degraded (one more failure loses the data): windows offered within this time."""
+    degraded_array_notice_h: float = 2.0
+    """... starting at least this long from now."""
     """A customer who has not agreed a window by then is escalated to staff."""
     windows_to_propose: int = 3
     stock_target_critical: float = 0.99

@@ -318,9 +318,18 @@ def _critical_values(
     }
 
 
+def answer_deadline(proposed_at: datetime, first_window: datetime, settings: Settings) -> datetime:
+    """When the customer's choice is due: `customer_answer_within_h` after the proposal, but always before the first
+    window offered (by `answer_before_window_min`), or that window could pass unanswered."""
+    return min(
+        proposed_at + timedelta(hours=settings.customer_answer_within_h),
+        first_window - timedelta(minutes=settings.answer_before_window_min),
+    )
+
+
 def escalations(session: Session, *, now: datetime, settings: Settings, site: str | None = None) -> dict[int, str]:
-    """Swaps awaiting a customer who has not answered within `customer_answer_within_h` of the first proposal (or
-    for whom no window could be proposed): swap id -> why, for staff to call the customer."""
+    """Swaps awaiting a customer who has not answered by the answer deadline of the first proposal (or for whom no
+    window could be proposed): swap id -> why, for staff to call the customer."""
     q = (
         select(Swap, Fault, Server, Site)
         .join(Fault, col(Fault.id) == Swap.fault_id)
@@ -331,7 +340,6 @@ def escalations(session: Session, *, now: datetime, settings: Settings, site: st
     if site:
         q = q.where(Site.code == site)
     out: dict[int, str] = {}
-    within = timedelta(hours=settings.customer_answer_within_h)
     for swap, fault, server, _st in session.exec(q).all():
         wq = select(MaintenanceWindow).where(
             MaintenanceWindow.server_id == server.id, MaintenanceWindow.proposed_at >= fault.notified_at
@@ -341,7 +349,8 @@ def escalations(session: Session, *, now: datetime, settings: Settings, site: st
             out[swap.id or 0] = "no window proposed that the customer can still choose"
             continue
         first = min(w.proposed_at for w in windows)
-        if now >= first + within:
+        first_window = min(w.start_at for w in windows if w.proposed_at == first)
+        if now >= answer_deadline(first, first_window, settings):
             out[swap.id or 0] = f"customer has not answered since {first.isoformat()}"
     return out
 
