@@ -74,6 +74,7 @@ def worker(ports: list[int], rounds: int) -> dict[str, object]:
 
     from fleet.collectors.ipmi import poll_ipmi
     from fleet.collectors.targets import IpmiTarget
+    from fleet.sweep.ipmi_options import ipmi_options  # FLEET_IPMI_BIND, FLEET_PYGHMI_UNPATCHED: settings
     from fleet.sweep.secrets import Secret
 
     reads: list[float] = []
@@ -88,7 +89,8 @@ def worker(ports: list[int], rounds: int) -> dict[str, object]:
 
     pyghmi_session.Session.raw_command = timed
     targets = [IpmiTarget("127.0.0.1", p, "admin", Secret(PASSWORD), cipher_suites=(3,)) for p in ports]
-    cursors = {t.port: poll_ipmi(t).cursor for t in targets}  # cold round: SDR download, not counted
+    options = ipmi_options()
+    cursors = {t.port: poll_ipmi(t, options=options).cursor for t in targets}  # cold round: SDR download, not counted
     reads.clear()
     polls: list[float] = []
     errors = 0
@@ -96,7 +98,7 @@ def worker(ports: list[int], rounds: int) -> dict[str, object]:
     for _ in range(rounds):
         for t in targets:
             t0 = time.perf_counter()
-            r = poll_ipmi(t, timeout=10, cursor=cursors[t.port])
+            r = poll_ipmi(t, timeout=10, cursor=cursors[t.port], options=options)
             polls.append(time.perf_counter() - t0)
             errors += r.error is not None
             cursors[t.port] = r.cursor
@@ -132,6 +134,7 @@ def main() -> None:
         sys.exit("needs ipmi_sim (openipmi) and ipmitool")
     from fleet.collectors.ipmi import poll_ipmi_many, shutdown_workers
     from fleet.collectors.targets import IpmiTarget
+    from fleet.sweep.ipmi_options import ipmi_options
     from fleet.sweep.secrets import Secret
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -174,12 +177,14 @@ def main() -> None:
                 )
             xargs_wall = time.perf_counter() - t0
             targets = [IpmiTarget("127.0.0.1", p, "admin", Secret(PASSWORD), cipher_suites=(3,)) for p in ports]
-            res = poll_ipmi_many(targets, timeout=10, concurrency=a.concurrency)  # starts workers, fills their caches
+            options = ipmi_options()
+            # starts workers, fills their caches
+            res = poll_ipmi_many(targets, timeout=10, concurrency=a.concurrency, options=options)
             cursors = {(t.host, t.port): r.cursor for t, r in zip(targets, res, strict=True) if r.cursor}
             t0 = time.perf_counter()
             many_errors = 0
             for _ in range(a.rounds):
-                res = poll_ipmi_many(targets, timeout=10, concurrency=a.concurrency, cursors=cursors)
+                res = poll_ipmi_many(targets, timeout=10, concurrency=a.concurrency, cursors=cursors, options=options)
                 many_errors += sum(r.error is not None for r in res)
             many_wall = time.perf_counter() - t0
             shutdown_workers()

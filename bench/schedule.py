@@ -11,7 +11,6 @@ service on a fresh SQLite file (reading faults, writing 1,000 Swap rows and thei
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -43,8 +42,8 @@ def fleet(n_faults: int, n_techs: int, n_sites: int, seed: int, settings: Settin
         code, tz = sites[i % n_sites]
         start, end = SHIFTS[(i // n_sites) % 3]
         days = [(d + i) % 7 for d in range(5)]
-        shifts = json.dumps([{"weekday": d, "start": start, "end": end} for d in days])
-        on_call = json.dumps([{"weekday": (days[-1] + 1) % 7, "start": "00:00", "end": "00:00"}])
+        shifts = [{"weekday": d, "start": start, "end": end} for d in days]
+        on_call = [{"weekday": (days[-1] + 1) % 7, "start": "00:00", "end": "00:00"}]
         techs_spec.append((f"tech{i}", code, tz, shifts, on_call))
     kinds = list(settings.swap_minutes)
     faults_spec = []

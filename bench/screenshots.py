@@ -20,7 +20,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import Engine
 from sqlmodel import col, select
-from textual.widgets import DataTable
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
@@ -85,10 +84,7 @@ async def _settled(app: FleetApp, pilot) -> None:
 
 
 async def _measured(app: FleetApp, pilot) -> None:
-    # A table sizes its columns on idle after rows arrive: shoot only once every table on screen has done so.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(t._require_update_dimensions for t in app.screen.query(DataTable)):
-        await pilot.pause(0.05)
+    # A table measures its columns when its rows arrive (in `sync`); one pause lets the last paint land.
     await pilot.pause(0.2)
 
 

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
-from fleet.health.layout import Installed, Layout
+from fleet.health.layout import Installed, Layout, describe_slots, layout_slots
 from fleet.health.model import Kind, PollResult, State
 from fleet.health.rules import (
     CRITICAL,
@@ -38,7 +38,19 @@ from fleet.health.rules import (
 )
 from fleet.health.slots import slot_key, slot_kind
 from fleet.store import audit
-from fleet.store.models import Component, Fault, PartModel, SensorChange, Server, ServerModel, Site, Swap, Ticket
+from fleet.store.lookup import find_server
+from fleet.store.models import (
+    Component,
+    Fault,
+    PartModel,
+    SensorChange,
+    SensorState,
+    Server,
+    ServerModel,
+    Site,
+    Swap,
+    Ticket,
+)
 
 RESOLUTIONS = ("swapped", "recovered", "cancelled")
 NEEDS_A_PERSON = ("mce", "uncorrectable")  # problems that never resolve by reading healthy again
@@ -81,6 +93,7 @@ class TicketResult:
     ticket: Ticket
     fault: Fault
     joined: bool  # True: the ticket joined a fault that was already open
+    spare: Any = None  # a critical fault's SpareOutcome: its spare reserved at once, or the no-spare flag
 
 
 # --- reading -----------------------------------------------------------------------------------------------------
@@ -189,6 +202,32 @@ def layout_of(model: ServerModel) -> Layout:
     )
 
 
+def server_slots(session: Session, server: Server) -> list[str]:
+    """Every slot name this server has: its model's layout, the parts recorded in it, and what its controller
+    reported (sensors, open faults), in that order, one name per slot key."""
+    assert server.id is not None
+    model = session.get(ServerModel, server.model_id)
+    names = layout_slots(layout_of(model)) if model is not None else []
+    names += [c.slot for c in session.exec(select(Component).where(Component.server_id == server.id,
+                                                                    Component.removed_at.is_(None)))]  # type: ignore[union-attr]  # fmt: skip
+    names += [s.slot for s in session.exec(select(SensorState).where(SensorState.server_id == server.id)) if s.slot]
+    names += [f.slot for f in open_faults(session, server.id)]
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(slot_key(name), name)
+    return list(seen.values())
+
+
+def check_slot(session: Session, server: Server, slot: str) -> str:
+    """The slot as this server names it; InputError listing the valid ones when it has no such slot."""
+    slots = server_slots(session, server)
+    key = slot_key(slot)
+    found = next((name for name in slots if slot_key(name) == key), None)
+    if found is None:
+        raise InputError(f"{server.hostname} has no slot {slot.strip()!r}; its slots: {describe_slots(slots)}")
+    return found
+
+
 def installed_of(session: Session, server_id: int) -> list[Installed]:
     q = (
         select(Component, PartModel)
@@ -213,7 +252,7 @@ def _ecc_history(
     (once: a poll applied twice does not count its events twice) and left to the rules to count."""
     q = select(SensorChange).where(
         SensorChange.server_id == server_id,
-        SensorChange.name.startswith(ECC_PREFIX),  # type: ignore[attr-defined]
+        SensorChange.name.startswith(ECC_PREFIX),
         SensorChange.at > now - window,
     )
     rows = list(session.exec(q))
@@ -526,9 +565,13 @@ def open_ticket(
     at: datetime | None,
     now: datetime,
     by: str = "support",
+    settings: Settings | None = None,
 ) -> TicketResult:
     """Record a support ticket about a part. It joins the open fault of that slot if there is one (the notification
-    time becomes the ticket's when earlier; a critical ticket escalates a non-critical fault), else opens one."""
+    time becomes the ticket's when earlier; a critical ticket escalates a non-critical fault), else opens one.
+
+    The slot must be one the server has (InputError listing them otherwise: nothing is written). With `settings`, a
+    fault that is critical after the ticket gets its spare reserved at once (or the no-spare flag)."""
     at = at or now
     if at > now:
         raise InputError(f"the ticket time {at.isoformat()} is in the future")
@@ -536,10 +579,9 @@ def open_ticket(
         raise InputError("which slot? give --slot (e.g. PSU2, Disk 0:1:4)")
     if not text.strip():
         raise InputError("the ticket needs a --text")
-    server = session.exec(select(Server).where(Server.hostname == hostname)).first()
-    if server is None:
-        raise NotFound(f"no server {hostname!r}")
+    server = find_server(session, hostname)
     assert server.id is not None
+    slot = check_slot(session, server, slot)
     _lock_server(session, server.id)
     key = slot_key(slot)
     candidates = [f for f in open_faults(session, server.id) if slot_key(f.slot) == key]
@@ -586,7 +628,12 @@ def open_ticket(
         session, at=now, actor=by, action="ticket.open", entity="ticket", entity_id=ticket.id,
         after=audit.snapshot(ticket),
     )  # fmt: skip
-    return TicketResult(ticket=ticket, fault=fault, joined=joined)
+    spare = None
+    if settings is not None and fault.severity == CRITICAL and fault.id is not None:
+        from fleet.stock.reserve import reserve_for_fault  # stock imports nothing of faults; this keeps it that way
+
+        spare = reserve_for_fault(session, fault.id, now=now, settings=settings, actor=by)
+    return TicketResult(ticket=ticket, fault=fault, joined=joined, spare=spare)
 
 
 def _join(fault: Fault, *, critical: bool, at: datetime) -> None:

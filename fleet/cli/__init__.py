@@ -1,56 +1,121 @@
 """The `fleet` command line: thin commands that parse, call a service, print (rich) or emit JSON.
 
 Errors reach the user as one line on stderr with a documented exit status (see docs/CLI.md), never a traceback.
+
+Start-up is part of the product: `fleet poll` runs as a monitoring check every few minutes on every host. So this
+package imports only what the command given needs: `fleet poll` is parsed by argparse without typer, `fleet --help`
+is printed from COMMANDS without importing any command module (and so no SQLAlchemy), and any other command loads
+typer and only the module that defines it.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Any
 
-import typer
+if TYPE_CHECKING:  # for the type checker only: at run time `app` is loaded on first use (__getattr__ below)
+    from fleet.cli.root import app as app
 
-from fleet.errors import FleetError
-
-app = typer.Typer(
-    name="fleet",
-    help="Hardware fleet and spare-parts tracker: IPMI/SNMP health, spares, SLA-bound swaps.",
-    no_args_is_help=False,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-
+# name -> (module that defines it, one-line help for `fleet --help`). tests/core/test_startup.py checks this table
+# against the commands the modules register.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("fleet.cli.data", "Create or migrate the database; --sample loads the sample fleet."),
+    "demo": ("fleet.cli.sweep", "The console on a throwaway copy of the sample fleet, controllers simulated."),
+    "poll": ("fleet.cli.poll", "Poll one controller now; a monitoring plugin (Icinga, Nagios, Naemon)."),
+    "sweep": ("fleet.cli.sweep", "Poll every server, open faults, reserve spares, propose swaps."),
+    "faults": ("fleet.cli.faults", "Open faults, acknowledge, resolve."),
+    "ticket": ("fleet.cli.faults", "Support tickets: a customer or staff report of a failing part."),
+    "stock": ("fleet.cli.stock", "Spare stock per site; what is low."),
+    "spare": ("fleet.cli.stock", "Reserve or release the spare of a fault."),
+    "transfer": ("fleet.cli.stock", "Move spares between sites."),
+    "rma": ("fleet.cli.stock", "Defective parts going back to the vendor."),
+    "swaps": ("fleet.cli.swaps", "Planned swaps."),
+    "swap": ("fleet.cli.swapwork", "Plan, start and finish part swaps."),
+    "report": ("fleet.cli.swaps", "Reports (SLA)."),
+    "import": ("fleet.cli.data", "Import servers, components or stock from CSV (all or nothing)."),
+    "export": ("fleet.cli.data", "Export servers, components or stock as CSV."),
+    "db": ("fleet.cli.data", "Database maintenance (backup)."),
+    "audit": ("fleet.cli.audit", "Security audits: `fleet audit bmc` finds exposed management controllers."),
+}
 # Commands whose exit status follows the monitoring-plugin convention: bad arguments are "unknown" (3), not 2.
 PLUGIN_COMMANDS = {"poll", "sweep"}
+_HELP = ("-h", "--help")
 
 
-@app.callback(invoke_without_command=True)
-def _root(
-    ctx: typer.Context,
-    db: Annotated[
-        str | None, typer.Option("--db", help="Database URL or SQLite path (default ./inventory.db, FLEET_DB).")
-    ] = None,
-) -> None:
-    """Without a command: the TUI on the database."""
-    if ctx.invoked_subcommand is None:
-        from fleet.cli.tui import run_tui
+def __getattr__(name: str) -> Any:
+    # `from fleet.cli import app` (in the command modules) loads typer on first use only
+    if name == "app":
+        from fleet.cli.root import app
 
-        run_tui(db)
+        return app
+    raise AttributeError(name)
 
 
-def _register() -> None:
-    # Imported for their side effect of adding commands to `app`.
-    from fleet.cli import data, faults, poll, stock, swaps, swapwork, sweep  # noqa: F401
+def _register(command: str | None) -> None:
+    """Import the module(s) defining `command` (all of them when unknown) for their side effect on `app`."""
+    if command in COMMANDS:
+        importlib.import_module(COMMANDS[command][0])
+        return
+    for module in sorted({m for m, _ in COMMANDS.values()}):
+        importlib.import_module(module)
 
 
-_register()
+def top_help() -> str:
+    width = max(len(n) for n in COMMANDS)
+    lines = [
+        "Usage: fleet [--db URL] COMMAND [ARGS]...",
+        "",
+        "Hardware fleet and spare-parts tracker: IPMI/SNMP health, spares, SLA-bound swaps.",
+        "Without a command: the console (TUI) on the database.",
+        "",
+        "Options:",
+        "  --db URL    Database URL or SQLite path (default ./inventory.db, FLEET_DB).",
+        "  --help      Show this message and exit.",
+        "",
+        "Commands:",
+        *(f"  {name:<{width}}  {text}" for name, (_m, text) in COMMANDS.items()),
+        "",
+        "fleet COMMAND --help lists a command's options.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _command_of(args: list[str]) -> tuple[str, int]:
+    """The command word and its position, skipping the root's own options (`--db URL`)."""
+    i = 0
+    while i < len(args):
+        a = args[i]
+        if a == "--db":
+            i += 2
+            continue
+        if not a.startswith("-"):
+            return a, i
+        i += 1
+    return "", -1
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    command = next((a for a in args if not a.startswith("-")), "")
+    args = sys.argv[1:] if argv is None else list(argv)
+    command, at = _command_of(args)
+    if command == "poll":
+        from fleet.cli.poll import main as poll_main
+
+        sys.exit(poll_main(args[at + 1 :]))
+    if not command and any(a in _HELP for a in args):
+        sys.stdout.write(top_help())
+        sys.exit(0)
+    _run_typer(args, command)
+
+
+def _run_typer(args: list[str], command: str) -> None:
+    import typer
+
+    from fleet.errors import FleetError
+
+    app = __getattr__("app")
     try:
+        _register(command or None)
         rv = app(args=args, prog_name="fleet", standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)

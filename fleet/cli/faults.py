@@ -7,12 +7,11 @@ from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlmodel import select
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.table import Column, print_table
 from fleet.clock import parse_time, utcnow
 from fleet.config import load_settings
 from fleet.errors import InputError
@@ -67,14 +66,24 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
     if as_json:
         emit_json({"generated_at": now.isoformat(), "faults": rows})
         return
-    table = Table("id", "server", "site", "slot", "problem", "severity", "ack", "notified (site time)", box=None)
-    for r in rows:
-        problem = r["problem"] + (" (flapping)" if r["flapping"] else "")
-        style = "bold red" if r["severity"] == "critical" else None
-        notified = _local(r["notified_at"], zones.get(r["site"]))
-        table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], problem, r["severity"], r["ack"], notified,
-                      style=style)  # fmt: skip
-    Console().print(table if rows else "no open faults")
+    print_table(FAULT_COLUMNS, [
+        (r["id"], r["server"], r["severity"], r["ack"], r["slot"],
+         r["problem"] + (" (flapping)" if r["flapping"] else ""), r["site"],
+         _local(r["notified_at"], zones.get(r["site"])))
+        for r in rows
+    ], empty="no open faults", styles=["bold red" if r["severity"] == "critical" else None for r in rows])  # fmt: skip
+
+
+FAULT_COLUMNS = (
+    Column("id", identifier=True, right=True),
+    Column("server", identifier=True),
+    Column("severity"),
+    Column("ack"),
+    Column("slot", identifier=True),
+    Column("problem", drop=2),
+    Column("site", drop=3),
+    Column("notified (site time)", drop=1),
+)
 
 
 @faults_app.command("ack")
@@ -112,7 +121,7 @@ def faults_resolve(
 
 @ticket_app.command("open")
 def ticket_open(
-    server: Annotated[str, typer.Option("--server", help="Hostname of the server.")],
+    server: Annotated[str, typer.Option("--server", help="Hostname of the server (a unique prefix is enough).")],
     slot: Annotated[str, typer.Option("--slot", help="The part's slot: PSU2, FAN3, Disk 0:1:4, DIMM_A1 ...")],
     text: Annotated[str, typer.Option("--text", help="What the ticket says.")],
     critical: Annotated[bool, typer.Option("--critical", help="The server is down because of the part.")] = False,
@@ -129,12 +138,26 @@ def ticket_open(
     now = utcnow()
     when = _time(at)
     with write_session(engine) as session:
-        res = open_ticket(session, server, slot, text, critical=critical, at=when, now=now, by=by)
+        res = open_ticket(session, server, slot, text, critical=critical, at=when, now=now, by=by, settings=settings)
         row = fault_dict(session, res.fault, now, settings)
         ticket_id = res.ticket.id
+    spare = res.spare.to_dict() if res.spare is not None else None
     if as_json:
-        emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row})
+        emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row, "spare": spare})
         return
     verb = "joined" if res.joined else "opened"
     print(f"ticket {ticket_id}: {verb} fault {row['id']} ({row['server']} {row['slot']}, {row['severity']}, "
           f"notified {row['notified_at'][:16]}, acknowledge by {row['ack_due_at'][:16]})")  # fmt: skip
+    if spare is not None:
+        print(f"fault {row['id']}: spare {spare_line(spare)}")
+
+
+def spare_line(spare: dict[str, object]) -> str:
+    """What a critical fault's spare reservation came to, in words."""
+    if spare["status"] == "reserved":
+        text = f"{spare['part_number']} reserved at {spare['site']}"
+    elif spare["status"] == "transfer":
+        text = f"{spare['part_number']} reserved at {spare['site']}, transfer {spare['transfer_id']} proposed"
+    else:
+        text = "none compatible at any site"
+    return text + (f" ({spare['flag']})" if spare.get("flag") else "")

@@ -7,12 +7,11 @@ import getpass
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 from sqlalchemy import Engine
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.table import Column, print_table
 from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.stock.levels import reorder_lines
@@ -65,12 +64,25 @@ def stock(
     if as_json:
         emit_json({"stock": rows})
         return
-    table = Table("site", "part", "kind", "bin", "on hand", "reserved", "avail", "reorder", box=None)
-    for r in rows:
-        style = "bold red" if r["available"] == 0 else ("yellow" if r["low"] else None)
-        table.add_row(r["site"], r["part_number"], r["kind"], r["bin"], str(r["on_hand"]), str(r["reserved"]),
-                      str(r["available"]), str(r["reorder_level"]), style=style)  # fmt: skip
-    Console().print(table if rows else "no stock recorded")
+    print_table(STOCK_COLUMNS, [
+        (r["site"], r["part_number"], "LOW" if r["low"] else "", r["available"], r["on_hand"], r["reserved"],
+         r["reorder_level"], r["bin"], r["kind"])
+        for r in rows
+    ], empty="no stock recorded", styles=[
+        "bold red" if r["available"] == 0 else ("yellow" if r["low"] else None) for r in rows])  # fmt: skip
+
+
+STOCK_COLUMNS = (
+    Column("site", identifier=True),
+    Column("part", identifier=True),
+    Column("low"),
+    Column("avail", right=True),
+    Column("on hand", right=True),
+    Column("reserved", right=True, drop=2),
+    Column("reorder", right=True, drop=1),
+    Column("bin", identifier=True),
+    Column("kind", drop=3),
+)
 
 
 def _stock_low(engine: Engine, site: str | None, as_json: bool) -> None:
@@ -81,13 +93,26 @@ def _stock_low(engine: Engine, site: str | None, as_json: bool) -> None:
     if as_json:
         emit_json({"generated_at": now.isoformat(), "low": [x.to_dict() for x in lines]})
         return
-    table = Table("site", "part", "kind", "installed", "demand", "target", "level", "avail", "on order", "order",
-                  box=None)  # fmt: skip
-    for x in lines:
-        table.add_row(x.site, x.part_number, x.kind, str(x.installed), f"{x.demand:.2f}", f"{x.target:.0%}",
-                      str(x.level), str(x.available), str(x.on_order), str(x.order),
-                      style="bold red" if x.available <= 0 else "yellow")  # fmt: skip
-    Console().print(table if lines else "nothing under its reorder level")
+    print_table(LOW_COLUMNS, [
+        (x.site, x.part_number, x.order, x.available, x.on_order, x.level, f"{x.target:.0%}", f"{x.demand:.2f}",
+         x.installed, x.kind)
+        for x in lines
+    ], empty="nothing under its reorder level", styles=[
+        "bold red" if x.available <= 0 else "yellow" for x in lines])  # fmt: skip
+
+
+LOW_COLUMNS = (
+    Column("site", identifier=True),
+    Column("part", identifier=True),
+    Column("order", right=True),
+    Column("avail", right=True),
+    Column("on order", right=True, drop=5),
+    Column("level", right=True),
+    Column("target", right=True, drop=2),
+    Column("demand", right=True, drop=3),
+    Column("installed", right=True, drop=4),
+    Column("kind", drop=1),
+)
 
 
 @stock_app.command("order")
@@ -187,11 +212,22 @@ def rma_list(
     if as_json:
         emit_json({"rmas": rows})
         return
-    table = Table("id", "state", "part", "serial", "server", "fault", "opened", box=None)
-    for r in rows:
-        table.add_row(str(r["id"]), r["state"], r["part_number"] or "-", r["serial"] or "-", r["server"] or "-",
-                      str(r["fault_id"] or "-"), (r["opened_at"] or "")[:16])  # fmt: skip
-    Console().print(table if rows else "no open RMAs")
+    print_table(RMA_COLUMNS, [
+        (r["id"], r["state"], r["part_number"] or "-", r["serial"] or "-", r["server"] or "-", r["fault_id"] or "-",
+         (r["opened_at"] or "")[:16])
+        for r in rows
+    ], empty="no open RMAs")  # fmt: skip
+
+
+RMA_COLUMNS = (
+    Column("id", identifier=True, right=True),
+    Column("state"),
+    Column("part", identifier=True),
+    Column("serial", identifier=True),
+    Column("server", identifier=True, drop=2),
+    Column("fault", right=True, drop=1),
+    Column("opened", drop=3),
+)
 
 
 @rma_app.command("ship")

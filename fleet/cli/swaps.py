@@ -7,10 +7,11 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.text import Text
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.table import Column, print_table
 from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.sla.report import sla_report
@@ -19,6 +20,7 @@ from fleet.swaps.plan import escalations, list_swaps, swap_dict
 from fleet.swaps.proposals import agree_window, decline_window
 from fleet.swaps.rounds import plan_swaps
 from fleet.swaps.windows import zone
+from fleet.views.text import plain
 
 swap_app = typer.Typer(help="Plan, start and finish part swaps.")
 report_app = typer.Typer(help="Reports.")
@@ -45,24 +47,37 @@ def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = Fa
     if as_json:
         emit_json({"generated_at": now.isoformat(), "swaps": rows})
         return
-    # Fits 80 columns: times in the site's local time, notes under the table.
-    table = Table("id", "server", "site", "slot", "state", "tech", "start", "limit", "!", box=None)
+    # Times in the site's local time; notes under the table (after the rows, in both forms).
     notes = []
     for r in rows:
-        flags = ("E" if r["escalated"] else "") + ("B" if r["warning"] else "") + ("N" if r["note"] else "")
-        style = "bold red" if r["escalated"] or (r["note"] and r["critical"]) else None
-        table.add_row(str(r["id"]), r["server"], r["site"], r["slot"], r["state"], r["technician"] or "-",
-                      _local(r["planned_start"], r["timezone"]), _local(r["hard_limit_at"], r["timezone"]), flags,
-                      style=style)  # fmt: skip
         for text in (f"ESCALATED: {r['escalated']}" if r["escalated"] else None, r["warning"], r["note"]):
             if text:
                 notes.append(f"#{r['id']} {text}")
-    console = Console()
-    console.print(table if rows else "no planned swaps")
+    print_table(SWAP_COLUMNS, [
+        (r["id"], r["server"], r["state"], _local(r["hard_limit_at"], r["timezone"]),
+         ("E" if r["escalated"] else "") + ("B" if r["warning"] else "") + ("N" if r["note"] else ""), r["slot"],
+         r["technician"] or "-", _local(r["planned_start"], r["timezone"]), r["site"])
+        for r in rows
+    ], empty="no planned swaps", styles=[
+        "bold red" if r["escalated"] or (r["note"] and r["critical"]) else None for r in rows])  # fmt: skip
     if notes:
+        console = Console(highlight=False)
         console.print("times are site-local; E escalated, B no backup, N note:")
         for line in notes:
-            console.print(f"  {line}", highlight=False)
+            console.print(Text(f"  {plain(line)}"))
+
+
+SWAP_COLUMNS = (
+    Column("id", identifier=True, right=True),
+    Column("server", identifier=True),
+    Column("state"),
+    Column("limit"),
+    Column("!"),
+    Column("slot", identifier=True),
+    Column("tech", drop=2),
+    Column("start", drop=1),
+    Column("site", drop=3),
+)
 
 
 def _local(iso: str | None, tz: str | None) -> str:

@@ -9,9 +9,10 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -19,6 +20,12 @@ from fleet.cli import app
 from fleet.cli.common import DbOption, SiteOption, open_db
 from fleet.config import load_settings
 from fleet.errors import InputError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from fleet.config import Settings
+    from fleet.sweep.run import SweepReport
 
 
 def parse_every(text: str) -> timedelta:
@@ -83,7 +90,15 @@ def sweep(
             return status
 
 
-def _one_round(engine, settings, site, concurrency, timeout, worker, run_sweep):  # type: ignore[no-untyped-def]
+def _one_round(
+    engine: Engine,
+    settings: Settings,
+    site: str | None,
+    concurrency: int | None,
+    timeout: float | None,
+    worker: str | None,
+    run_sweep: Callable[..., SweepReport],
+) -> SweepReport:
     interactive = sys.stderr.isatty()
     if interactive:
         from rich.progress import Progress

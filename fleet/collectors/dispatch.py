@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fleet.collectors.targets import IpmiTarget, SnmpTarget
+from fleet.collectors.targets import IpmiOptions, IpmiTarget, SnmpTarget
 from fleet.health.model import PollResult
 
 
@@ -24,7 +24,9 @@ class PollJob:
     cursor: dict[str, Any] | None = None
 
 
-def poll_jobs(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> dict[int, PollResult]:
+def poll_jobs(
+    jobs: Sequence[PollJob], *, timeout: float, concurrency: int, ipmi_options: IpmiOptions | None = None
+) -> dict[int, PollResult]:
     ipmi = [j for j in jobs if isinstance(j.target, IpmiTarget)]
     snmp = [j for j in jobs if isinstance(j.target, SnmpTarget)]
     results: dict[int, PollResult] = {}
@@ -32,7 +34,7 @@ def poll_jobs(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> d
 
     def run_ipmi() -> None:
         try:
-            results.update(_poll_ipmi(ipmi, timeout=timeout, concurrency=concurrency))
+            results.update(_poll_ipmi(ipmi, timeout=timeout, concurrency=concurrency, options=ipmi_options))
         except BaseException as exc:  # re-raised in the caller's thread
             errors.append(exc)
 
@@ -48,17 +50,20 @@ def poll_jobs(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> d
     return results
 
 
-def _poll_ipmi(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> dict[int, PollResult]:
+def _poll_ipmi(
+    jobs: Sequence[PollJob], *, timeout: float, concurrency: int, options: IpmiOptions | None
+) -> dict[int, PollResult]:
     from fleet.collectors.ipmi import poll_ipmi_many
 
-    targets = [j.target for j in jobs]
+    targets = [j.target for j in jobs if isinstance(j.target, IpmiTarget)]  # all of them: the caller split by kind
     cursors = {(j.target.host, j.target.port): j.cursor for j in jobs if j.cursor is not None}
-    out = poll_ipmi_many(targets, timeout=timeout, concurrency=concurrency, cursors=cursors)  # type: ignore[arg-type]
+    out = poll_ipmi_many(targets, timeout=timeout, concurrency=concurrency, cursors=cursors, options=options)
     return {j.key: r for j, r in zip(jobs, out, strict=True)}
 
 
 async def _poll_snmp(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> dict[int, PollResult]:
     from fleet.collectors.snmp import poll_snmp_many
 
-    out = await poll_snmp_many([j.target for j in jobs], timeout=timeout, concurrency=concurrency)  # type: ignore[arg-type]
+    targets = [j.target for j in jobs if isinstance(j.target, SnmpTarget)]  # all of them: the caller split by kind
+    out = await poll_snmp_many(targets, timeout=timeout, concurrency=concurrency)
     return {j.key: r for j, r in zip(jobs, out, strict=True)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleet.sweep.secrets import Secret
+from fleet.collectors.secret import Secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,6 +15,16 @@ class IpmiTarget:
     password: Secret = Secret("")  # noqa: RUF009 - immutable
     # RMCP+ cipher suites to try in order; 17 (SHA256/AES) first, 3 (SHA1/AES) as the fallback; never 0.
     cipher_suites: tuple[int, ...] = (17, 3)
+
+
+@dataclass(frozen=True, slots=True)
+class IpmiOptions:
+    """Process-wide choices of the IPMI collector, passed down by the caller (from settings)."""
+
+    sdr_cache_dir: str | None = None  # keep downloaded SDRs on disk too (owner-only folder and files)
+    bind: str | None = None  # IPv4 address for pyghmi's client socket (127.0.0.1 for tests and demos)
+    wakeup_fix: bool = True  # False only for bench/ipmi_poll.py's before/after comparison
+    pool: str = "processes"  # "threads" only for comparison: pyghmi's one IO thread per process is contended
 
 
 @dataclass(frozen=True, slots=True)

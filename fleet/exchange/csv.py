@@ -50,6 +50,10 @@ class ImportResult:
     updated: int = 0
 
 
+# (line number, row) pairs of a CSV file, header excluded.
+Rows = list[tuple[int, dict[str, str]]]
+
+
 def _int(row: dict[str, str], key: str, default: int | None = None, minimum: int | None = 0) -> int | None:
     raw = (row.get(key) or "").strip()
     if raw == "":
@@ -84,7 +88,7 @@ def _text(row: dict[str, str], key: str) -> str | None:
     return raw or None
 
 
-def read_rows(path: Path, kind: str) -> list[tuple[int, dict[str, str]]]:
+def read_rows(path: Path, kind: str) -> Rows:
     """(line number, row) pairs; a file that is not a usable CSV is one clear error."""
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -102,7 +106,7 @@ def read_rows(path: Path, kind: str) -> list[tuple[int, dict[str, str]]]:
     missing = REQUIRED[kind] - set(header)
     if missing:
         raise InputError(f"{path}:1: missing column(s): {', '.join(sorted(missing))}")
-    rows: list[tuple[int, dict[str, str]]] = []
+    rows: Rows = []
     errors: list[str] = []
     try:
         for row in reader:
@@ -129,7 +133,9 @@ def import_csv(engine: Engine, kind: str, path: Path, *, actor: str = "import", 
         return applier(session, path, rows, actor, clock())
 
 
-def _collect(path: Path, rows: Iterable[tuple[int, dict[str, str]]], check: Callable[[int, dict[str, str]], Any]):
+def _collect(
+    path: Path, rows: Iterable[tuple[int, dict[str, str]]], check: Callable[[int, dict[str, str]], Any]
+) -> list[Any]:
     """Run `check` on every row; report all bad rows at once, or return the checked values."""
     good: list[Any] = []
     errors: list[str] = []
@@ -147,7 +153,7 @@ def _lookup(session: Session, model: Any, column: Any) -> dict[str, Any]:
     return {getattr(obj, column): obj for obj in session.exec(select(model)).all()}
 
 
-def _servers(session: Session, path: Path, rows: list, actor: str, now: datetime) -> ImportResult:
+def _servers(session: Session, path: Path, rows: Rows, actor: str, now: datetime) -> ImportResult:
     models = _lookup(session, ServerModel, "name")
     sites = _lookup(session, Site, "code")
     customers = _lookup(session, Customer, "name")
@@ -220,7 +226,7 @@ def _servers(session: Session, path: Path, rows: list, actor: str, now: datetime
     return result
 
 
-def _components(session: Session, path: Path, rows: list, actor: str, now: datetime) -> ImportResult:
+def _components(session: Session, path: Path, rows: Rows, actor: str, now: datetime) -> ImportResult:
     servers = _lookup(session, Server, "hostname")
     parts = _lookup(session, PartModel, "part_number")
     installed = {
@@ -276,7 +282,7 @@ def _components(session: Session, path: Path, rows: list, actor: str, now: datet
     return result
 
 
-def _stock(session: Session, path: Path, rows: list, actor: str, now: datetime) -> ImportResult:
+def _stock(session: Session, path: Path, rows: Rows, actor: str, now: datetime) -> ImportResult:
     sites = _lookup(session, Site, "code")
     parts = _lookup(session, PartModel, "part_number")
     existing = {(s.site_id, s.part_model_id): s for s in session.exec(select(Stock)).all()}

@@ -70,3 +70,50 @@ class Installed:
     @property
     def key(self) -> str:
         return slot_key(self.slot)
+
+
+def layout_slots(layout: Layout, sockets: int = 2) -> list[str]:
+    """The slots a model has, named as the collectors name them: PSU1.., FAN1.., Disk 0.., DIMM_A1.. (banks A, B,
+    ... split evenly between the CPU sockets), CPU1.., BAT when the RAID controller has a battery, VD0 for its array.
+    The server's own controller may name more (a Dell says "Disk 0:1:4"); those come from its readings."""
+    slots = [f"PSU{n}" for n in range(1, layout.psu_count + 1)]
+    slots += [f"FAN{n}" for n in range(1, layout.fan_count + 1)]
+    slots += [f"Disk {n}" for n in range(layout.disk_slots)]
+    sockets = max(1, sockets)
+    per_bank = -(-layout.dimm_slots // sockets)  # ceiling: an odd count leaves the last bank short
+    slots += [f"DIMM_{chr(ord('A') + i // per_bank)}{i % per_bank + 1}" for i in range(layout.dimm_slots)]
+    slots += [f"CPU{n}" for n in range(1, sockets + 1)]
+    if layout.raid != "NONE":
+        slots.append("VD0")
+    if layout.raid_battery:
+        slots.append("BAT")
+    return slots
+
+
+def describe_slots(slots: list[str]) -> str:
+    """A one-line list of slot names with runs shortened: 'PSU1-PSU2, FAN1-FAN8, Disk 0-Disk 9, BAT'."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def flush() -> None:
+        if run:
+            out.append(run[0] if len(run) == 1 else f"{run[0]}-{run[-1]}")
+            run.clear()
+
+    for name in slots:
+        if run and _prefix(name) == _prefix(run[-1]) and unit_number_last(name) == unit_number_last(run[-1]) + 1:
+            run.append(name)
+            continue
+        flush()
+        run.append(name)
+    flush()
+    return ", ".join(out)
+
+
+def _prefix(name: str) -> str:
+    return name.rstrip("0123456789")
+
+
+def unit_number_last(name: str) -> int:
+    digits = name[len(_prefix(name)) :]
+    return int(digits) if digits else -10

@@ -53,6 +53,12 @@ class Reading:
     value: float | None = None
     unit: str | None = None
     detail: str | None = None  # e.g. "failure detected", "below lower critical (500 RPM)"
+    # The controller's own thresholds for `value`, in its unit, where it publishes them (IPMI SDR, some MIBs):
+    # warning outside [warn_low, warn_high], critical outside [crit_low, crit_high]; None where there is none.
+    warn_low: float | None = None
+    warn_high: float | None = None
+    crit_low: float | None = None
+    crit_high: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -63,6 +69,12 @@ class Reading:
             "value": self.value,
             "unit": self.unit,
             "detail": self.detail,
+            "thresholds": {
+                "warn_low": self.warn_low,
+                "warn_high": self.warn_high,
+                "crit_low": self.crit_low,
+                "crit_high": self.crit_high,
+            },
         }
 
 
@@ -166,12 +178,18 @@ EXIT_UNKNOWN = 3
 
 
 def exit_status(result: PollResult) -> int:
-    """0 all healthy, 1 warning, 2 critical, 3 unknown (unreachable, auth, protocol error)."""
-    if not result.reachable or result.error:
+    """0 all healthy, 1 warning, 2 critical, 3 unknown.
+
+    Unknown: unreachable, auth, protocol error, no health reading at all, or a reading whose state could not be
+    read while nothing is worse (an unreadable sensor is never healthy: a broken agent must not read green).
+    """
+    if not result.reachable or result.error or not result.readings:
         return EXIT_UNKNOWN
     worst = result.worst
     if worst is State.CRITICAL:
         return EXIT_CRITICAL
     if worst is State.WARNING:
         return EXIT_WARNING
+    if worst is State.UNKNOWN:
+        return EXIT_UNKNOWN
     return EXIT_OK

@@ -87,7 +87,7 @@ def dell_table(state: MachineState) -> Table:
     psu = (*DELL, 4, 600, 12, 1)
     for i, slot in enumerate(_slots(state, PSU), start=1):
         p = problems.get(slot)
-        status = {None: D_OK, Problem.PREDICTIVE: D_NONCRITICAL}.get(p, D_CRITICAL)  # type: ignore[call-overload]
+        status = {None: D_OK, Problem.PREDICTIVE: D_NONCRITICAL}.get(p, D_CRITICAL)
         present = p is not Problem.REMOVED
         bits = {Problem.FAILED: 2, Problem.PREDICTIVE: 4, Problem.INPUT_LOST: 8}
         sensor_state = (1 if present else 0) | (bits.get(p, 0) if p else 0)  # presence, failure, predictive, AC lost
@@ -106,7 +106,7 @@ def dell_table(state: MachineState) -> Table:
     fan = (*DELL, 4, 700, 12, 1)
     for i, slot in enumerate(_slots(state, FAN), start=1):
         p = problems.get(slot)
-        rpm = {None: 8400 + 40 * i, Problem.BELOW_CRITICAL: 400}.get(p, 0)  # type: ignore[call-overload]
+        rpm = {None: 8400 + 40 * i, Problem.BELOW_CRITICAL: 400}.get(p, 0)
         status = D_OK if p is None else D_CRITICAL
         note(status)
         for col, value in (
@@ -163,7 +163,7 @@ def dell_table(state: MachineState) -> Table:
     mem = (*DELL, 4, 1100, 50, 1)
     for i, slot in enumerate(_slots(state, DIMM), start=1):
         p = problems.get(slot)
-        status = {None: D_OK, Problem.CORRECTABLE_ECC: D_NONCRITICAL}.get(p, D_CRITICAL)  # type: ignore[call-overload]
+        status = {None: D_OK, Problem.CORRECTABLE_ECC: D_NONCRITICAL}.get(p, D_CRITICAL)
         note(status)
         socket = slot.removeprefix("DIMM_")
         for col, value in (
@@ -187,8 +187,8 @@ def dell_table(state: MachineState) -> Table:
     for i, slot in enumerate(disks, start=1):
         n = i - 1
         p = problems.get(slot)
-        disk_state = {None: 3, Problem.PREDICTIVE: 3, Problem.FAILED: 7, Problem.REMOVED: 9}[p]  # type: ignore[index]
-        component = {None: D_OK, Problem.PREDICTIVE: D_NONCRITICAL}.get(p, D_CRITICAL)  # type: ignore[call-overload]
+        disk_state = {None: 3, Problem.PREDICTIVE: 3, Problem.FAILED: 7, Problem.REMOVED: 9}[p]
+        component = {None: D_OK, Problem.PREDICTIVE: D_NONCRITICAL}.get(p, D_CRITICAL)
         broken += p in (Problem.FAILED, Problem.REMOVED)
         note(component, disk=True)
         for col, value in (
@@ -218,7 +218,7 @@ def dell_table(state: MachineState) -> Table:
 
     for slot in _slots(state, BATTERY):
         p = problems.get(slot)
-        status = {None: D_OK, Problem.PREDICTIVE: D_NONCRITICAL}.get(p, D_CRITICAL)  # type: ignore[call-overload]
+        status = {None: D_OK, Problem.PREDICTIVE: D_NONCRITICAL}.get(p, D_CRITICAL)
         note(status, disk=True)
         bat = (*DELL, 5, 1, 20, 130, 15, 1)
         t[(*bat, 1, 1)] = _int(1)
@@ -262,8 +262,8 @@ def hpe_table(state: MachineState) -> Table:
     ps = (*HP, 6, 2, 9, 3, 1)
     for i, slot in enumerate(_slots(state, PSU), start=1):
         p = problems.get(slot)
-        cond = {None: H_OK, Problem.PREDICTIVE: H_DEGRADED}.get(p, H_FAILED)  # type: ignore[call-overload]
-        status = {None: 1, Problem.PREDICTIVE: 1, Problem.INPUT_LOST: 17}.get(p, 2)  # type: ignore[call-overload]
+        cond = {None: H_OK, Problem.PREDICTIVE: H_DEGRADED}.get(p, H_FAILED)
+        status = {None: 1, Problem.PREDICTIVE: 1, Problem.INPUT_LOST: 17}.get(p, 2)
         power = max(power, H_DEGRADED if cond != H_OK else H_OK)  # a redundant supply lost: degraded
         for col, value in (
             (1, _int(0)),
@@ -281,7 +281,7 @@ def hpe_table(state: MachineState) -> Table:
     per_cpu = max(1, -(-len(dimms) // max(1, state.server.layout.cpus)))
     for i, slot in enumerate(dimms):
         p = problems.get(slot)
-        cond = {None: H_OK, Problem.CORRECTABLE_ECC: H_DEGRADED}.get(p, H_FAILED)  # type: ignore[call-overload]
+        cond = {None: H_OK, Problem.CORRECTABLE_ECC: H_DEGRADED}.get(p, H_FAILED)
         worst = max(worst, cond)
         for col, value in (
             (1, _int(i)),
@@ -306,8 +306,8 @@ def hpe_table(state: MachineState) -> Table:
         broken = 0
         for i, slot in enumerate(disks):
             p = problems.get(slot)
-            status = {None: 2, Problem.PREDICTIVE: 4}.get(p, 3)  # type: ignore[call-overload]
-            cond = {None: H_OK, Problem.PREDICTIVE: H_DEGRADED}.get(p, H_FAILED)  # type: ignore[call-overload]
+            status = {None: 2, Problem.PREDICTIVE: 4}.get(p, 3)
+            cond = {None: H_OK, Problem.PREDICTIVE: H_DEGRADED}.get(p, H_FAILED)
             broken += p in (Problem.FAILED, Problem.REMOVED)
             worst = max(worst, cond)
             for col, value in (
@@ -331,7 +331,7 @@ def hpe_table(state: MachineState) -> Table:
     for slot in _slots(state, BATTERY):
         p = problems.get(slot)
         # cpqDaAccelBattery: ok, failed, degraded, notPresent (a missing battery is "notPresent", not a failure)
-        value = {None: 2, Problem.FAILED: 4, Problem.PREDICTIVE: 5, Problem.REMOVED: 6}[p]  # type: ignore[index]
+        value = {None: 2, Problem.FAILED: 4, Problem.PREDICTIVE: 5, Problem.REMOVED: 6}[p]
         worst = max(worst, {2: H_OK, 4: H_FAILED, 5: H_DEGRADED, 6: H_OK}[value])
         t[(*HP, 3, 2, 2, 2, 1, 6, 0)] = _int(value)
     if not state.power_on():
@@ -436,7 +436,7 @@ def fujitsu_table(state: MachineState) -> Table:
         t[(*f, 5, 2, 1, 3, 1, i)] = _str(f"FAN{i} SYS")
     for i, slot in enumerate(_slots(state, PSU), start=1):
         p = problems.get(slot)
-        status = {None: 3, Problem.REMOVED: 2, Problem.INPUT_LOST: 5, Problem.PREDICTIVE: 9}.get(p, 4)  # type: ignore[call-overload]
+        status = {None: 3, Problem.REMOVED: 2, Problem.INPUT_LOST: 5, Problem.PREDICTIVE: 9}.get(p, 4)
         for col, value in ((1, 1), (2, i), (5, status), (7, 800)):
             t[(*f, 6, 2, 1, col, 1, i)] = _int(value)
         t[(*f, 6, 2, 1, 3, 1, i)] = _str(slot)

@@ -8,15 +8,19 @@ through this process's environment, never a command line.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import multiprocessing
 import os
 import secrets
 import shutil
+import signal
+import sys
 import tempfile
-import threading
-from collections.abc import Callable
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import col, select
@@ -24,11 +28,12 @@ from sqlmodel import col, select
 from fleet.clock import utcnow
 from fleet.config import Settings, load_settings
 from fleet.errors import FleetError
-from fleet.sim.process import SimProcess
+from fleet.sim.process import STOP_GRACE_S, SimProcess, sigint_ignored
 from fleet.store.db import make_engine, read_session, write_session
 from fleet.store.migrate import upgrade
 from fleet.store.models import Outage, Server, SweepRun
 
+QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 DEMO_INTERVAL_S = 20.0  # sweeps in the demo come faster than the SLA's 5 minutes, so the story moves
 # The demo's outage script: one server's uplink has been cut for this long when the demo starts (so its credit line
 # shows at once: an outage earns credit after an hour), and another server's web server answers 503.
@@ -51,20 +56,31 @@ class Demo:
         self.folder = folder or Path(tempfile.mkdtemp(prefix="fleet-demo-"))
         self.interval_s = interval_s
         self.concurrency = concurrency
-        self.background = background  # sweep in a thread of its own (off: the caller sweeps, as benchmarks do)
+        self.background = background  # sweep in a process of its own (off: the caller sweeps, as benchmarks do)
         self.engine: Engine | None = None
         self.settings: Settings | None = None
         self.sims: list[SimProcess] = []
-        self.sweeps = 0
-        self.last_error: str | None = None
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.on_sweep: Callable[[], None] | None = None
-        self.outages: dict[str, str] = {}
+        self.first: list[int] = []  # servers with a broken part: polled first
+        self.outages: dict[str, str] = {}  # the outage script: hostname -> what happened
+        self._sweeps = 0
+        self._proc: multiprocessing.process.BaseProcess | None = None
+        self._wake_mp: Any = None
+        self._count: Any = None
 
     def start(self) -> Demo:
+        try:
+            return self._start()
+        except BaseException:  # a Ctrl+C or a failure half-way: what was started is stopped, the folder removed
+            self.stop()
+            raise
+
+    def _start(self) -> Demo:
         from fleet.sim.sample import load_sample
+
+        # The sweep's pools are killed, not closed: the resource tracker (started by our first child, with our
+        # warning options) cleans up their semaphores, and need not warn about it on the terminal.
+        if QUIET_TRACKER not in sys.warnoptions:
+            sys.warnoptions.append(QUIET_TRACKER)
 
         self.folder.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(str(self.folder / "inventory.db"))
@@ -84,30 +100,52 @@ class Demo:
             SimProcess(url, users={"admin": password}, community=community, protocol=p).start()
             for p in ("ipmi", "snmp", "services")
         ]
+        self.first = self._broken_servers()
         self.outages = self.script_outages(utcnow())
         if self.background:
-            self._thread = threading.Thread(target=self._sweeper, name="demo-sweep", daemon=True)
-            self._thread.start()
+            self._start_sweeper(url)
         return self
 
+    def _broken_servers(self) -> list[int]:
+        """The servers whose simulated parts were broken: the first sweep polls them first, so the story's faults
+        are on screen within seconds of the start instead of at the end of a sweep of the whole fleet."""
+        assert self.engine is not None
+        broken = {hp for sim in self.sims for hp in sim.broken}
+        with read_session(self.engine) as session:
+            servers = session.exec(select(Server)).all()
+            return [s.id for s in servers if s.id is not None and (s.controller_host, s.controller_port) in broken]
+
+    def _start_sweeper(self, url: str) -> None:
+        # The sweep runs in a process of its own, in its own process group, with its temporary files (the IPMI
+        # fork server's socket folder) inside the demo's folder: quitting kills the group at once (a sweep in
+        # flight against simulators that are going away would hold the terminal for minutes), and removing the
+        # folder leaves nothing behind. A Ctrl+C in the terminal reaches only this process.
+        ctx = multiprocessing.get_context("spawn")
+        tmp = self.folder / "tmp"
+        tmp.mkdir(exist_ok=True)
+        self._wake_mp = ctx.Event()
+        self._count = ctx.Value("i", 0)
+        args = (url, self.settings, self.interval_s, self.first, self._wake_mp, self._count)
+        proc = ctx.Process(target=_sweep_forever, args=args, daemon=True, name="fleet-demo-sweep")
+        before = os.environ.get("TMPDIR")
+        os.environ["TMPDIR"] = str(tmp)
+        try:
+            with sigint_ignored():
+                proc.start()
+        finally:
+            if before is None:
+                os.environ.pop("TMPDIR", None)
+            else:
+                os.environ["TMPDIR"] = before
+        self._proc = proc
+
+    @property
+    def sweeps(self) -> int:
+        return int(self._count.value) if self._count is not None else self._sweeps
+
     def sweep_now(self) -> None:
-        self._wake.set()
-
-    def _sweeper(self) -> None:
-        from fleet.sweep.run import run_sweep
-
-        assert self.engine is not None and self.settings is not None
-        while not self._stop.is_set():
-            try:
-                run_sweep(self.engine, self.settings)
-                self.sweeps += 1
-                self.last_error = None
-            except Exception as exc:  # the demo keeps going; the console shows the sweep's age
-                self.last_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if self.on_sweep:
-                self.on_sweep()
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
+        if self._wake_mp is not None:
+            self._wake_mp.set()
 
     def cut_network(self, server_id: int, cut: bool = True) -> str:
         """The demo's network outage: the server's controller and its services stop answering (or come back)."""
@@ -179,22 +217,50 @@ class Demo:
                 sim.repair(server.controller_host, name, serial=serial, port=server.controller_port)
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            # A sweep in flight is not waited for: quitting the demo should feel instant; the thread is a daemon.
-            self._thread.join(timeout=2)
+        proc, self._proc = self._proc, None
+        if proc is not None and proc.pid is not None:
+            # The sweep's whole group (it, its IPMI fork server and workers) goes at once: nothing of it is needed.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.kill()  # still starting (no group of its own yet, so nothing of its own started either)
         for sim in self.sims:
-            sim.stop()
+            sim.request_stop()
+        deadline = time.monotonic() + STOP_GRACE_S
+        for sim in self.sims:
+            sim.wait_stopped(deadline)
+        self.sims = []
+        if proc is not None:
+            proc.join(1)
         if self.engine is not None:
             self.engine.dispose()
         os.environ.pop("FLEET_DEMO_BMC_PASSWORD", None)
         os.environ.pop("FLEET_DEMO_SNMP_COMMUNITY", None)
         if self.own_folder:
             shutil.rmtree(self.folder, ignore_errors=True)
+        else:
+            shutil.rmtree(self.folder / "tmp", ignore_errors=True)
 
     def __enter__(self) -> Demo:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _sweep_forever(url: str, settings: Settings, interval_s: float, first: list[int], wake: Any, count: Any) -> None:
+    """The demo's background sweep (a child process): a round, then wait for the interval or a wake-up."""
+    os.setpgid(0, 0)  # a group of its own: the demo ends it, and its fork server, with one signal
+    from fleet.sweep.run import run_sweep
+
+    engine = make_engine(url)
+    while True:
+        try:
+            run_sweep(engine, settings, first=first)
+            first = []
+        except Exception as exc:  # the demo keeps going; the console shows the sweep's age
+            print(f"fleet demo: sweep failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
+                  file=sys.stderr)  # fmt: skip
+        with count.get_lock():
+            count.value += 1
+        wake.wait(interval_s)
+        wake.clear()

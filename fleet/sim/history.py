@@ -11,7 +11,6 @@ rows. A seeded `random.Random` picks servers and minutes.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -131,14 +130,14 @@ class History:
             "action": action,
             "entity": entity,
             "entity_id": entity_id,
-            "before": json.dumps(before, sort_keys=True) if before is not None else None,
-            "after": json.dumps(after, sort_keys=True) if after is not None else None,
+            "before": before,
+            "after": after,
         }
         self.audit.append((at, len(self.audit), entry))
 
     def tech_on_shift(self, server: _Server, when: datetime) -> dict[str, Any]:
         local = when.astimezone(server.tz)
-        on = [t for t in self.techs if t["site_id"] == server.site_id and covers(json.loads(t["shifts"]), local)]
+        on = [t for t in self.techs if t["site_id"] == server.site_id and covers(t["shifts"], local)]
         if not on:  # cannot happen with the sample's rota; a clear failure if someone edits it wrongly
             raise ValueError(f"no technician on shift at {server.site_code} at {local}")
         return on[self.rng.randrange(len(on))]
@@ -459,11 +458,7 @@ class History:
         """The customer's next three preferred windows starting a day or more after `after` (customer's tz)."""
         customer = self.customers[server.customer_id] if server.customer_id else None
         tz = ZoneInfo(customer["timezone"]) if customer else server.tz
-        prefs = (
-            json.loads(customer["preferred_windows"])
-            if customer
-            else [{"weekday": 6, "start": "02:00", "end": "05:00"}]
-        )
+        prefs = customer["preferred_windows"] if customer else [{"weekday": 6, "start": "02:00", "end": "05:00"}]
         earliest = after + timedelta(days=1)
         out: list[tuple[datetime, datetime]] = []
         day: date = earliest.astimezone(tz).date()

@@ -5,7 +5,6 @@ Pure: a seeded `random.Random` in, rows out.
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import unicodedata
@@ -175,7 +174,7 @@ def customers(rng: random.Random, site: SiteSpec, names_taken: set[str]) -> list
                 "email": f"{slug(first)}.{slug(last)}@{domain}",
                 "phone": phone,
                 "timezone": tz,
-                "preferred_windows": json.dumps(preferred_windows(rng)),
+                "preferred_windows": preferred_windows(rng),
             }
         )
     return out
@@ -194,7 +193,7 @@ def technicians(site: SiteSpec) -> list[dict[str, Any]]:
         first, last = name.split(" ", 1)
         row: dict[str, Any] = {"name": name, "email": f"{slug(first)}.{slug(last)}@ops.example.net"}
         if i >= len(SHIFTS) * len(ROTAS):
-            row.update(shifts="[]", on_call="[]", active=False)
+            row.update(shifts=[], on_call=[], active=False)
             out.append(row)
             continue
         (start, end), days = SHIFTS[i // 2], ROTAS[i % 2]
@@ -202,6 +201,6 @@ def technicians(site: SiteSpec) -> list[dict[str, Any]]:
         # On call on two days off, during the hours of their own shift: they know that shift's work.
         off = [d for d in range(7) if d not in days][:2]
         on_call = [{"weekday": d, "start": start, "end": end} for d in off]
-        row.update(shifts=json.dumps(shifts), on_call=json.dumps(on_call), active=True)
+        row.update(shifts=shifts, on_call=on_call, active=True)
         out.append(row)
     return out

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import signal
+import threading
+import time
+from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -28,6 +32,7 @@ def _serve(
         # exactly what the database says is there.
         engine = make_engine(db_url)
         sim: Any
+        broken: list[tuple[str, int]] = []
         if protocol == "services":
             from fleet.sim.services import ServiceSim, simulated_services
 
@@ -41,10 +46,11 @@ def _serve(
             engine.dispose()
             sim = start_simulators(servers, users=users, community=community)
             injected = len(inject_demo_faults(sim)) if story else 0
+            broken = [(s.host, s.port) for s in sim.servers if sim.state(s.host, port=s.port).problems()]
     except Exception as exc:  # reported to the parent as one line
         conn.send(("error", str(exc)))
         return
-    conn.send(("ready", injected))
+    conn.send(("ready", (injected, broken)))
     try:
         while True:
             try:
@@ -78,6 +84,7 @@ class SimProcess:
         self.community = community
         self.story = story
         self.injected = 0
+        self.broken: list[tuple[str, int]] = []  # (host, port) of the controllers with an injected problem
         self._conn: Connection | None = None
         self._proc: multiprocessing.process.BaseProcess | None = None
 
@@ -87,7 +94,8 @@ class SimProcess:
         # Secrets travel through the pipe, never on a command line.
         args = (child, self.db_url, self.users, self.community, self.story, self.protocol)
         proc = ctx.Process(target=_serve, args=args, daemon=True, name="fleet-sim")
-        proc.start()
+        with sigint_ignored():
+            proc.start()  # Ctrl+C is the parent's to handle: the simulators never print a KeyboardInterrupt
         child.close()
         if not parent.poll(timeout):
             proc.kill()
@@ -96,7 +104,8 @@ class SimProcess:
         if status != "ready":
             proc.join(5)
             raise FleetError(str(value))
-        self.injected = int(value)
+        injected, broken = value
+        self.injected, self.broken = int(injected), [(str(h), int(p)) for h, p in broken]
         self._conn, self._proc = parent, proc
         return self
 
@@ -127,13 +136,39 @@ class SimProcess:
         return dict(self._call("problems", host, port=port))
 
     def stop(self) -> None:
+        self.request_stop()
+        self.wait_stopped(time.monotonic() + STOP_GRACE_S)
+
+    def request_stop(self) -> None:
+        """Ask the simulators to stop (several can be asked at once, then waited for together)."""
         if self._conn is not None:
             with contextlib.suppress(OSError, BrokenPipeError):
                 self._conn.send(("stop", (), {}))
             self._conn.close()
             self._conn = None
+
+    def wait_stopped(self, deadline: float) -> None:
+        """Wait for the process until `deadline` (time.monotonic()), then kill it."""
         if self._proc is not None:
-            self._proc.join(10)
+            self._proc.join(max(0.0, deadline - time.monotonic()))
             if self._proc.is_alive():
                 self._proc.kill()
+                self._proc.join(1)
             self._proc = None
+
+
+STOP_GRACE_S = 0.8  # quitting the demo must feel instant: a simulator that does not stop by then is killed
+
+
+@contextlib.contextmanager
+def sigint_ignored() -> Iterator[None]:
+    """Start children with SIGINT ignored: a spawned Python keeps an ignored SIGINT ignored, so a Ctrl+C in the
+    terminal reaches only the parent, which stops them in order."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)

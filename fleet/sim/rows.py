@@ -39,9 +39,11 @@ TABLES: tuple[type[SQLModel], ...] = (
 
 
 def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    # A JSON list column's default comes from its factory (a fresh []), not PydanticUndefined.
     return {
-        name: (None if field.default is PydanticUndefined else field.default)
+        name: (None if value is PydanticUndefined else value)
         for name, field in model.model_fields.items()
+        for value in (field.get_default(call_default_factory=True),)
     }
 
 

@@ -15,7 +15,7 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import JSON, Engine, insert, select, text
 from sqlmodel import Session
 
 from fleet.errors import FleetError, InputError
@@ -72,7 +72,10 @@ def _advance_sequences(session: Session, rows: Rows) -> None:
 
 def _copy_into_postgres(session: Session, rows: Rows) -> None:
     """PostgreSQL: COPY instead of INSERTs, several times faster for the thousands of components. The values are
-    already what the columns hold (aware UTC times, ints, text), so the driver's own adaptation is enough."""
+    already what the columns hold (aware UTC times, ints, text), so the driver's own adaptation is enough, except for
+    the JSON columns, whose lists and dicts are marked as JSON for it."""
+    from psycopg.types.json import Json  # the [postgres] extra: only here, SQLite needs no psycopg
+
     driver = session.connection().connection.driver_connection
     assert driver is not None
     with driver.cursor() as cur:
@@ -82,10 +85,17 @@ def _copy_into_postgres(session: Session, rows: Rows) -> None:
             if not data:
                 continue
             columns = [c.name for c in table.columns]
+            json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
             names = ", ".join(f'"{c}"' for c in columns)
             with cur.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
                 for row in data:
-                    copy.write_row([row[c] for c in columns])
+                    values = [row[c] for c in columns]
+                    copy.write_row(
+                        [
+                            Json(v) if c in json_columns and v is not None else v
+                            for c, v in zip(columns, values, strict=True)
+                        ]
+                    )
 
 
 def load_sample(engine: Engine, *, seed: int = SEED) -> str:

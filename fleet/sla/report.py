@@ -133,7 +133,7 @@ def _servers(session: Session, site: str | None) -> list[tuple[Server, Site]]:
     q = select(Server, Site).join(Site, col(Site.id) == Server.site_id)
     if site:
         q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(col(Server.hostname))).all())  # type: ignore[arg-type]
+    return list(session.exec(q.order_by(col(Server.hostname))).all())
 
 
 def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> dict[str, Any]:

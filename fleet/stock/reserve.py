@@ -45,7 +45,7 @@ def list_stock(session: Session, *, site: str | None = None) -> list[tuple[Stock
     )
     if site:
         q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(Site.code, PartModel.part_number)).all())  # type: ignore[arg-type]
+    return list(session.exec(q.order_by(Site.code, PartModel.part_number)).all())
 
 
 def stock_dict(stock: Stock, site: Site, part: PartModel) -> dict[str, Any]:

@@ -19,6 +19,11 @@ def snapshot(obj: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
     return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()}
 
 
+def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:
+    # What the JSON column can hold: values it cannot (a Decimal, an enum) as their text, keys in a stable order.
+    return None if values is None else dict(json.loads(json.dumps(values, sort_keys=True, default=str)))
+
+
 def record(
     session: Session,
     *,
@@ -36,8 +41,8 @@ def record(
         action=action,
         entity=entity,
         entity_id=entity_id,
-        before=json.dumps(before, sort_keys=True, default=str) if before is not None else None,
-        after=json.dumps(after, sort_keys=True, default=str) if after is not None else None,
+        before=_plain(before),
+        after=_plain(after),
     )
     session.add(entry)
     return entry

@@ -2,8 +2,9 @@
 above on hand, unique serials and hostnames, one open fault per server + slot + problem, foreign keys.
 
 Times are timezone-aware UTC (`UTCDateTime`); SQLite stores them naive and they come back as UTC.
-Money is integer cents. JSON-ish columns (shifts, preferred windows, evidence, cursors) are text holding JSON, so the
-same schema works on SQLite and PostgreSQL.
+Money is integer cents. Structured columns (shifts, preferred windows, cursors, the sweep report, audit before/after)
+use SQLAlchemy's JSON type (`JSONColumn`): Python lists and dicts in and out, JSON text on SQLite, `json` on
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, UniqueConstraint, text
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -41,6 +42,21 @@ def TZ(**kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kw)
 
 
+# None is SQL NULL, not the JSON literal `null`: "no cursor yet" must stay `IS NULL` in SQL.
+JSONColumn = JSON(none_as_null=True)
+
+# {"weekday": 0-6 (Monday 0), "start": "HH:MM", "end": "HH:MM"}: one weekly stretch of hours (shifts, windows).
+WeeklyHours = list[dict[str, Any]]
+
+
+def JSONList() -> Any:
+    return Field(default_factory=list, sa_type=JSONColumn)
+
+
+def JSONDict() -> Any:
+    return Field(default=None, sa_type=JSONColumn)
+
+
 # --- places and people -------------------------------------------------------------------------------------------
 
 
@@ -58,8 +74,8 @@ class Customer(SQLModel, table=True):
     email: str
     phone: str | None = None
     timezone: str
-    # JSON list of {"weekday": 0-6 (Monday 0), "start": "HH:MM", "end": "HH:MM"} in the customer's timezone.
-    preferred_windows: str = "[]"
+    # WeeklyHours in the customer's timezone.
+    preferred_windows: WeeklyHours = JSONList()
 
 
 class Technician(SQLModel, table=True):
@@ -67,11 +83,10 @@ class Technician(SQLModel, table=True):
     name: str = Field(unique=True)
     site_id: int = Field(foreign_key="site.id", index=True)
     email: str | None = None
-    # JSON list of {"weekday": 0-6, "start": "HH:MM", "end": "HH:MM"} in the site's timezone; end may be past midnight
-    # ("22:00"-"06:00" runs into the next day).
-    shifts: str = "[]"
-    # JSON list of the same shape: hours on call (reachable, not on site).
-    on_call: str = "[]"
+    # WeeklyHours in the site's timezone; end may be past midnight ("22:00"-"06:00" runs into the next day).
+    shifts: WeeklyHours = JSONList()
+    # The same shape: hours on call (reachable, not on site).
+    on_call: WeeklyHours = JSONList()
     active: bool = True
 
 
@@ -159,7 +174,7 @@ class Server(SQLModel, table=True):
     health: str = "unknown"  # ok | warning | critical | unknown: the latest assessment
     last_polled_at: datetime | None = TZ(default=None)
     last_poll_error: str | None = None
-    poll_cursor: str | None = None  # JSON: the collector's opaque cursor (SEL position)
+    poll_cursor: dict[str, Any] | None = JSONDict()  # the collector's opaque cursor (SEL position)
     next_poll_at: datetime | None = TZ(default=None, index=True)  # sweep workers claim servers due by this
 
 
@@ -409,7 +424,7 @@ class SweepRun(SQLModel, table=True):
     faults_opened: int = 0
     faults_resolved: int = 0
     status: int | None = None  # the exit status it ended with
-    report: str | None = None  # JSON summary
+    report: dict[str, Any] | None = JSONDict()  # the summary `fleet sweep --json` prints
 
 
 class Audit(SQLModel, table=True):
@@ -419,5 +434,16 @@ class Audit(SQLModel, table=True):
     action: str  # e.g. stock.reserve, fault.open, swap.done
     entity: str  # table name
     entity_id: int | None = None
-    before: str | None = None  # JSON
-    after: str | None = None  # JSON
+    before: dict[str, Any] | None = JSONDict()
+    after: dict[str, Any] | None = JSONDict()
+
+
+class CheckCursor(SQLModel, table=True):
+    """`fleet poll --db`: where the check last stopped reading a controller's event log. Its own row per
+    controller, apart from the sweep's Server.poll_cursor: a check must not hide events from the sweep."""
+
+    __tablename__ = "check_cursor"
+    key: str = Field(primary_key=True, max_length=300)  # protocol:host:port
+    # positions only (SEL record id and times, cipher suite), never a credential
+    cursor: dict[str, Any] = Field(sa_type=JSONColumn)
+    updated_at: datetime = TZ()

@@ -1,5 +1,5 @@
-"""Customer mail: the proposal of maintenance windows, with an iCalendar (RFC 5545) invitation, written by hand so the
-product needs nothing beyond the standard library. Delivered to an outbox folder (.eml) or through SMTP.
+"""Customer mail: the proposal of maintenance windows, with an iCalendar (RFC 5545) invitation built with `icalendar`.
+Delivered to an outbox folder (.eml) or through SMTP.
 
 Building a message is pure; `deliver` is the only function here that touches the world.
 """
@@ -16,6 +16,8 @@ from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import icalendar
 
 from fleet.config import Settings
 from fleet.errors import FleetError
@@ -35,34 +37,6 @@ class SwapLine:
     problem: str
 
 
-def _ics_text(value: str) -> str:
-    # RFC 5545 3.3.11: backslash, semicolon and comma are escaped; newlines become \n.
-    return (
-        value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\r\n", "\\n").replace("\n", "\\n")
-    )
-
-
-def _ics_time(t: datetime) -> str:
-    return t.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-
-
-def _fold(line: str) -> str:
-    # RFC 5545 3.1: lines longer than 75 octets are folded with CRLF + one space; never split a UTF-8 sequence.
-    data = line.encode("utf-8")
-    if len(data) <= 75:
-        return line
-    parts: list[str] = []
-    limit = 75
-    while data:
-        cut = min(limit, len(data))
-        while cut < len(data) and (data[cut] & 0xC0) == 0x80:
-            cut -= 1
-        parts.append(data[:cut].decode("utf-8"))
-        data = data[cut:]
-        limit = 74  # the leading space of a continuation line counts
-    return "\r\n ".join(parts)
-
-
 def ics_invitation(
     *,
     offers: Sequence[WindowOffer],
@@ -74,32 +48,33 @@ def ics_invitation(
     uid_domain: str,
 ) -> str:
     """A VCALENDAR with one tentative VEVENT per offered window (the customer accepts one). Times are UTC (form #2 of
-    RFC 5545 3.3.5), which every client shows in the reader's own timezone."""
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        "PRODID:-//fleet//maintenance windows//EN",
-        "CALSCALE:GREGORIAN",
-        "METHOD:REQUEST",
-    ]
+    RFC 5545 3.3.5), which every client shows in the reader's own timezone. icalendar escapes the text and folds
+    the lines."""
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//fleet//maintenance windows//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "REQUEST")
     for n, offer in enumerate(offers, 1):
-        lines += [
-            "BEGIN:VEVENT",
-            f"UID:window-{offer.window_id}@{uid_domain}",
-            f"DTSTAMP:{_ics_time(now)}",
-            f"DTSTART:{_ics_time(offer.start)}",
-            f"DTEND:{_ics_time(offer.end)}",
-            f"SUMMARY:{_ics_text(f'Option {n} of {len(offers)}: {summary}')}",
-            f"DESCRIPTION:{_ics_text(description)}",
-            "STATUS:TENTATIVE",
-            "TRANSP:OPAQUE",
-            "SEQUENCE:0",
-            f"ORGANIZER:mailto:{organizer}",
-            f"ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:{attendee}",
-            "END:VEVENT",
-        ]
-    lines.append("END:VCALENDAR")
-    return "".join(_fold(line) + "\r\n" for line in lines)
+        event = icalendar.Event()
+        event.add("uid", f"window-{offer.window_id}@{uid_domain}")
+        event.add("dtstamp", now.astimezone(UTC))
+        event.add("dtstart", offer.start.astimezone(UTC))
+        event.add("dtend", offer.end.astimezone(UTC))
+        event.add("summary", f"Option {n} of {len(offers)}: {summary}")
+        event.add("description", description)
+        event.add("status", "TENTATIVE")
+        event.add("transp", "OPAQUE")
+        event.add("sequence", 0)
+        event.add("organizer", icalendar.vCalAddress(f"mailto:{organizer}"))
+        event.add(
+            "attendee",
+            icalendar.vCalAddress(f"mailto:{attendee}"),
+            parameters={"ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"},
+        )
+        cal.add_component(event)
+    ics: bytes = cal.to_ical()
+    return ics.decode("utf-8")
 
 
 def _local(t: datetime, tz: ZoneInfo) -> str:

@@ -20,13 +20,12 @@ from sqlmodel import Session, col, select
 from fleet.config import Settings
 from fleet.sla.swap_time import swap_duration
 from fleet.store.audit import record, snapshot
-from fleet.store.models import Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
+from fleet.store.models import Audit, Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
 from fleet.swaps.planner import Assignment, Job, Tech, disk_warning, plan
 from fleet.swaps.windows import Interval, expand, parse_weekly, subtract, zone
 
 ACTIVE = ("planned", "awaiting_customer", "agreed", "in_progress")  # a swap that is not done nor cancelled
 REPLANNABLE = ("planned", "awaiting_customer", "agreed")  # not yet started: a critical plan may move it
-PLAN_HORIZON = timedelta(days=7)  # technician hours looked at beyond the latest hard limit
 SWAP_FIELDS = ("technician_id", "planned_start", "target_at", "hard_limit_at", "state", "critical", "window_id",
                "reservation_id", "warning", "note")  # fmt: skip
 
@@ -144,7 +143,7 @@ def _open_faults(session: Session, severity: str, site: str | None) -> list[tupl
     )
     if site:
         q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(col(Fault.id))).all())  # type: ignore[arg-type]
+    return list(session.exec(q.order_by(col(Fault.id))).all())
 
 
 def _active_swap(session: Session, fault_id: int) -> Swap | None:
@@ -244,6 +243,23 @@ def _flush_audits(session: Session, pending: PendingAudit, now: datetime, actor:
 # --- critical ----------------------------------------------------------------------------------------------------
 
 
+def _reserve_missing(session: Session, fault_ids: list[int], *, now: datetime, settings: Settings, actor: str) -> None:
+    """A critical fault however it was opened has its spare reserved (or the no-spare flag) before it is planned:
+    the technician's swap names a bin. Faults already flagged are not flagged again on every round."""
+    from fleet.stock.reserve import active_reservations, reserve_for_fault
+
+    flagged = set(
+        session.exec(
+            select(Audit.entity_id).where(
+                Audit.entity == "fault", Audit.action == "fault.no_spare_in_reach", col(Audit.entity_id).in_(fault_ids)
+            )
+        ).all()
+    )
+    for fault_id in fault_ids:
+        if fault_id not in flagged and not active_reservations(session, fault_id):
+            reserve_for_fault(session, fault_id, now=now, settings=settings, actor=actor)
+
+
 def plan_critical(
     session: Session, *, now: datetime, settings: Settings, site: str | None = None, actor: str = "fleet"
 ) -> list[PlannedSwap]:
@@ -254,6 +270,7 @@ def plan_critical(
     """
     rows = _open_faults(session, "critical", site)
     ids = [f.id for f, _, _ in rows if f.id is not None]
+    _reserve_missing(session, ids, now=now, settings=settings, actor=actor)
     live, ready_at, reserved = _active_swaps(session, ids), _parts_ready(session, ids), _reservations(session, ids)
     existing: dict[int, Swap | None] = {}
     jobs: list[Job] = []
@@ -274,7 +291,7 @@ def plan_critical(
     techs_rows = _site_technicians(session, set(sites))
     replanned = {s.id for s in existing.values() if s is not None and s.id is not None}
     busy = _busy(session, settings, replanned)
-    horizon_end = max(j.limit for j in jobs) + PLAN_HORIZON
+    horizon_end = max(j.limit for j in jobs) + timedelta(days=settings.plan_horizon_days)
     techs = []
     for t in techs_rows:
         hours = technician_hours(t, sites[t.site_id].timezone, now, horizon_end)

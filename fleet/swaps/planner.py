@@ -56,7 +56,9 @@ def _fmt(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _earliest_fit(hours: Sequence[Interval], starts: Sequence[datetime], not_before: datetime, dur: timedelta):
+def _earliest_fit(
+    hours: Sequence[Interval], starts: Sequence[datetime], not_before: datetime, dur: timedelta
+) -> Interval | None:
     """Earliest (start, end) with start >= not_before and [start, end] inside one stretch, or None."""
     # First stretch that ends after not_before; bisect on the starts then step back one.
     i = max(bisect.bisect_right(starts, not_before) - 1, 0)

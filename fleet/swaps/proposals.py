@@ -77,7 +77,7 @@ def propose_noncritical(
         agreed = _live_windows(session, server_id, now, "agreed")
         if agreed:
             window = agreed[0]
-            ids = [_join_agreed(session, f, s, server, window, warning, now, actor) for f, s in items]
+            ids = [_join_agreed(session, f, s, server, window, now, actor) for f, s in items]
             out.append(
                 CustomerProposal(server.hostname, None, ids, [window.id or 0], warning, "joined the agreed window")
             )
@@ -86,7 +86,7 @@ def propose_noncritical(
         new = [(f, s) for f, s in items if s is None]
         if pending:
             if new:
-                ids = [_new_awaiting(session, f, server, warning, None, now, actor) for f, _ in new]
+                ids = [_new_awaiting(session, f, server, None, now, actor) for f, _ in new]
                 out.append(CustomerProposal(server.hostname, None, ids, [w.id or 0 for w in pending], warning,
                                     "joined the windows already proposed"))  # fmt: skip
             continue
@@ -94,11 +94,11 @@ def propose_noncritical(
     return out
 
 
-def _new_awaiting(
-    session: Session, fault: Fault, server: Server, warning: str | None, note: str | None, now: datetime, actor: str
-) -> int:
+def _new_awaiting(session: Session, fault: Fault, server: Server, note: str | None, now: datetime, actor: str) -> int:
+    # The no-backup warning is the disk swap's own (a fan swap on the same server does not carry it); the mail to
+    # the customer, one per server, carries it when any of its swaps is a disk.
     values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": "awaiting_customer",
-              "warning": warning, "note": note}  # fmt: skip
+              "warning": disk_warning(fault.kind, server.backup_option), "note": note}  # fmt: skip
     swap, _ = _apply(session, _active_swap(session, fault.id or 0), values, now, actor)
     return swap.id or 0
 
@@ -109,12 +109,12 @@ def _join_agreed(
     swap: Swap | None,
     server: Server,
     window: MaintenanceWindow,
-    warning: str | None,
     now: datetime,
     actor: str,
 ) -> int:
     values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": "agreed",
-              "window_id": window.id, "planned_start": window.start_at, "warning": warning}  # fmt: skip
+              "window_id": window.id, "planned_start": window.start_at,
+              "warning": disk_warning(fault.kind, server.backup_option)}  # fmt: skip
     swap, _ = _apply(session, swap, values, now, actor)
     return swap.id or 0
 
@@ -132,7 +132,7 @@ def _propose(
 ) -> CustomerProposal:
     customer = session.get(Customer, server.customer_id) if server.customer_id else None
     duration = sum((swap_duration(f.kind, settings) for f, _ in items), timedelta())
-    horizon = timedelta(days=28)
+    horizon = timedelta(days=settings.window_horizon_days)
     techs = _site_technicians(session, {st.id or 0})
     busy = _busy(session, settings, set())
     hours = [subtract(technician_hours(t, st.timezone, now, now + horizon), busy[t.id or 0]) for t in techs]
@@ -150,7 +150,8 @@ def _propose(
                                     settings=settings)  # fmt: skip
         else:
             found = propose_windows(preferred, zone(customer.timezone), hours, now=now, duration=duration,
-                                    count=settings.windows_to_propose, horizon=horizon)  # fmt: skip
+                                    count=settings.windows_to_propose,
+                                    notice=timedelta(hours=settings.window_notice_h), horizon=horizon)  # fmt: skip
         if len(found) < settings.windows_to_propose:
             note = (f"only {len(found)} window(s) found in the next {horizon.total_seconds() / 3600:g} h where the "
                     "customer's hours meet technicians' hours")  # fmt: skip
@@ -163,7 +164,7 @@ def _propose(
     swap_ids = []
     for f, s in items:
         values = {"fault_id": f.id, "server_id": server.id, "critical": False, "state": "awaiting_customer",
-                  "window_id": None, "warning": warning, "note": note}  # fmt: skip
+                  "window_id": None, "warning": disk_warning(f.kind, server.backup_option), "note": note}  # fmt: skip
         swap, _ = _apply(session, s, values, now, actor)
         swap_ids.append(swap.id or 0)
     mail = None
@@ -218,7 +219,7 @@ def _server_swaps(session: Session, server_id: int, state: str) -> list[tuple[Sw
         .where(Swap.server_id == server_id, Swap.state == state)
         .order_by(col(Swap.id))
     )
-    return list(session.exec(q).all())  # type: ignore[arg-type]
+    return list(session.exec(q).all())
 
 
 def _window_of(session: Session, swap_id: int, window_id: int) -> tuple[Swap, MaintenanceWindow]:

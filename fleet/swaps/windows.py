@@ -7,12 +7,12 @@ customer on both sides of a DST change.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from fleet.config import Settings
 from fleet.errors import InputError
 
 Interval = tuple[datetime, datetime]
@@ -37,14 +37,11 @@ def _hhmm(text: object, what: str) -> time:
         raise InputError(f"{what}: expected 'HH:MM', got {text!r}") from None
 
 
-def parse_weekly(raw: str | Sequence[dict[str, object]], what: str = "weekly hours") -> list[Weekly]:
-    """The JSON stored in Technician.shifts / on_call and Customer.preferred_windows."""
-    try:
-        items = json.loads(raw or "[]") if isinstance(raw, str) else list(raw)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{what}: not JSON ({exc.msg})") from None
-    if not isinstance(items, list):
-        raise InputError(f"{what}: expected a JSON list of {{weekday, start, end}}")
+def parse_weekly(raw: Sequence[Mapping[str, object]], what: str = "weekly hours") -> list[Weekly]:
+    """The weekly hours stored in Technician.shifts / on_call and Customer.preferred_windows (JSON columns)."""
+    if not isinstance(raw, list | tuple):
+        raise InputError(f"{what}: expected a list of {{weekday, start, end}}, got {type(raw).__name__}")
+    items = list(raw)
     out: list[Weekly] = []
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("weekday"), int) or not 0 <= item["weekday"] <= 6:
@@ -168,8 +165,8 @@ def propose_windows(
     now: datetime,
     duration: timedelta,
     count: int,
-    notice: timedelta = timedelta(hours=24),
-    horizon: timedelta = timedelta(days=28),
+    notice: timedelta | None = None,
+    horizon: timedelta | None = None,
     spacing: timedelta = timedelta(days=1),
 ) -> list[Proposal]:
     """Up to `count` windows, earliest first, each inside one occurrence of the customer's preferred hours and inside
@@ -178,8 +175,12 @@ def propose_windows(
     quarter hour.
 
     Without preferred hours, any technician time is offered (the customer still has to agree), windows `spacing`
-    apart.
+    apart. `notice` and `horizon` default to the settings' `window_notice_h` and `window_horizon_days`.
     """
+    if notice is None or horizon is None:
+        defaults = Settings()
+        notice = timedelta(hours=defaults.window_notice_h) if notice is None else notice
+        horizon = timedelta(days=defaults.window_horizon_days) if horizon is None else horizon
     earliest = now + notice
     until = now + horizon
     if preferred:

@@ -15,31 +15,12 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 
+from fleet.collectors.secret import Secret
 from fleet.errors import SecretError
 
-
-@dataclass(frozen=True, slots=True)
-class Secret:
-    """A secret value that does not print itself."""
-
-    _value: str
-
-    def reveal(self) -> str:
-        return self._value
-
-    def as_bytes(self) -> bytes:
-        return self._value.encode("utf-8")
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
+__all__ = ["Secret", "read_secret_env", "read_secret_file", "resolve", "resolve_field"]
 
 
 def _check_owner_only(path: Path) -> None:

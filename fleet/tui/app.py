@@ -13,13 +13,15 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, suppress
 from typing import Any, ClassVar
 
+from rich.text import Text
 from sqlalchemy import Engine
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.css.query import NoMatches
+from textual.screen import ModalScreen
 from textual.timer import Timer
-from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
+from textual.widgets import ContentSwitcher, Footer, Input, Static
 from textual.worker import get_current_worker
 
 from fleet.clock import Clock, utcnow
@@ -28,7 +30,8 @@ from fleet.errors import FleetError
 from fleet.store.db import read_session
 from fleet.tui.commands import FleetCommands
 from fleet.tui.detail import ServerScreen
-from fleet.tui.dialogs import Ask
+from fleet.tui.dialogs import Ask, KeysHelp
+from fleet.tui.livetable import LiveTable
 from fleet.tui.messages import ActionDone, LoadFailed, ViewLoaded
 from fleet.tui.views import VIEWS, FaultsView, QueueView, ServersView, View
 from fleet.views import actions as actions
@@ -49,27 +52,32 @@ VIEW_ACTIONS = {
     "repoll": ("servers", "faults", "queue"),
     "open_server": ("servers", "faults", "queue"),
 }
-LETTER_ACTIONS = {"quit", "refresh", "filter", "command", "show_view", *VIEW_ACTIONS}
+LETTER_ACTIONS = {"quit", "refresh", "filter", "command", "show_view", "keys", *VIEW_ACTIONS}
 
 
 class FleetApp(App[None]):
     CSS_PATH = "fleet.tcss"
     TITLE = "fleet"
     COMMANDS = App.COMMANDS | {FleetCommands}
+    # Every key that acts is a priority binding: the app handles it when it arrives, in order, before the keys
+    # behind it are handed to a widget. A burst ("/ack" pasted, fast typing over SSH) then reaches `/` first, which
+    # moves the focus to the filter at once, and the letters after it are filter text (check_action refuses every
+    # command while something is being typed). Escape stays an ordinary binding: the top panel gets it first.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit"),
-        Binding("slash", "filter", "Filter", key_display="/"),
-        Binding("colon", "command", "View", key_display=":"),
+        Binding("q", "quit", "Quit", priority=True),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
+        Binding("colon", "command", "View", key_display=":", priority=True),
+        Binding("question_mark", "keys", "Keys", key_display="?", priority=True),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("r", "refresh", "Refresh", show=False),  # it refreshes by itself; the footer is short at 80 columns
-        *(Binding(v.key, f"show_view('{v.view_id}')", v.title, show=False) for v in VIEWS),
-        Binding("a", "acknowledge", "Ack"),
-        Binding("e", "escalate", "Escalate"),
-        Binding("t", "ticket", "Ticket"),
-        Binding("s", "start_swap", "Start"),
-        Binding("d", "done_swap", "Done"),
-        Binding("w", "whose", "Whose"),
-        Binding("p", "repoll", "Re-poll"),
+        Binding("r", "refresh", "Refresh", show=False, priority=True),  # it refreshes itself; the footer is short
+        *(Binding(v.key, f"show_view('{v.view_id}')", v.title, show=False, priority=True) for v in VIEWS),
+        Binding("a", "acknowledge", "Ack", priority=True),
+        Binding("e", "escalate", "Escalate", priority=True),
+        Binding("t", "ticket", "Ticket", priority=True),
+        Binding("s", "start_swap", "Start", priority=True),
+        Binding("d", "done_swap", "Done", priority=True),
+        Binding("w", "whose", "Whose", priority=True),
+        Binding("p", "repoll", "Re-poll", priority=True),
     ]
 
     def __init__(
@@ -132,9 +140,9 @@ class FleetApp(App[None]):
         self.query_one("#tabs", Static).update(tabs)
 
     def focus_view(self) -> None:
-        tables = list(self.view.query(DataTable))
+        tables = list(self.view.query(LiveTable))
         if tables:
-            tables[0].focus()
+            self.screen.set_focus(tables[0])  # now, not on idle: a later call (the filter's) must win
 
     # --- loading -----------------------------------------------------------------------------------------------
 
@@ -185,9 +193,10 @@ class FleetApp(App[None]):
 
     def refresh_current(self) -> None:
         self.refresh_timer = None
-        if isinstance(self.screen, ServerScreen):
-            self.load_detail(self.screen.server_id)
-        self.load_view(self.view.view_id)
+        with _closing_tolerated():
+            if isinstance(self.screen, ServerScreen):
+                self.load_detail(self.screen.server_id)
+            self.load_view(self.view.view_id)
 
     @work(thread=True, exit_on_error=False, group="detail")
     def load_detail(self, server_id: int) -> None:
@@ -220,7 +229,7 @@ class FleetApp(App[None]):
             text = f"data {age(view.loaded_at, now)} old{' (STALE)' if stale else ''} · {view.summary}"
         status = self.query_one("#status", Static)
         if str(status.render()) != text:
-            status.update(text)
+            status.update(Text(text))  # a filter typed with "[" is text, not markup
 
     # --- switching and filtering -------------------------------------------------------------------------------
 
@@ -246,9 +255,13 @@ class FleetApp(App[None]):
         if not self.view.filterable:
             # On the dashboard, "/" means "find a server".
             self.action_show_view("servers")
-        box = self.query_one("#filter", Input)
+        self.start_typing(self.query_one("#filter", Input))
+
+    def start_typing(self, box: Input) -> None:
+        """Show an input and give it the keys now, not on the next idle: the keys already queued behind the one
+        that opened it are its text."""
         box.add_class("visible")
-        box.focus()
+        self.screen.set_focus(box)
 
     def action_clear_filter(self) -> None:
         for box in self.query("#filter, #command").results(Input):
@@ -260,8 +273,7 @@ class FleetApp(App[None]):
     def action_command(self) -> None:
         box = self.query_one("#command", Input)
         box.value = ""
-        box.add_class("visible")
-        box.focus()
+        self.start_typing(box)
 
     @on(Input.Changed, "#filter")
     def filter_changed(self, event: Input.Changed) -> None:
@@ -290,9 +302,15 @@ class FleetApp(App[None]):
     def action_refresh(self) -> None:
         self.refresh_current()
 
+    def action_keys(self) -> None:
+        self.push_screen(KeysHelp())
+
+    def typing(self) -> bool:
+        """A filter, the view prompt or a dialog has the keys: letters are text, not commands."""
+        return isinstance(self.focused, Input) or isinstance(self.screen, ModalScreen)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        # While typing, letters are letters, not commands.
-        if isinstance(self.focused, Input) and action in LETTER_ACTIONS:
+        if action in LETTER_ACTIONS and self.typing():
             return False
         if isinstance(self.screen, ServerScreen) and action in VIEW_ACTIONS:
             return action == "repoll"
@@ -324,8 +342,8 @@ class FleetApp(App[None]):
         if server_id is not None and not isinstance(self.screen, ServerScreen):
             self.push_screen(ServerScreen(server_id))
 
-    @on(DataTable.RowSelected)
-    def row_selected(self, event: DataTable.RowSelected) -> None:
+    @on(LiveTable.RowSelected)
+    def row_selected(self, event: LiveTable.RowSelected) -> None:
         if self.query_one(ContentSwitcher).current in VIEW_ACTIONS["open_server"]:
             self.action_open_server()
 
@@ -383,7 +401,8 @@ class FleetApp(App[None]):
 
         def escalated(reason: str | None) -> None:
             if reason is not None:
-                self.run_write(actions.escalate, fault_id, reason, by=self.actor, now=self.clock())
+                self.run_write(actions.escalate, fault_id, reason, by=self.actor, now=self.clock(),
+                               settings=self.settings)  # fmt: skip
 
         self.push_screen(Ask(f"Escalate fault {fault_id} to critical (server down): why?",
                              value="server down because of this part"), escalated)  # fmt: skip
@@ -402,7 +421,8 @@ class FleetApp(App[None]):
                 self.notify("a ticket is: HOST SLOT text (start with ! when the server is down)", severity="error")
                 return
             host, slot, text = words
-            self.run_write(actions.open_ticket, host, slot, text, critical=critical, by=self.actor, now=self.clock())
+            self.run_write(actions.open_ticket, host, slot, text, critical=critical, by=self.actor, now=self.clock(),
+                           settings=self.settings)  # fmt: skip
 
         self.push_screen(Ask("Support ticket: HOST SLOT text (start with ! if the server is down)", value=prefill),
                          opened)  # fmt: skip
@@ -419,15 +439,17 @@ class FleetApp(App[None]):
             return
 
         def finished(serial: str | None) -> None:
-            if serial is None:
+            if serial is None or not serial.strip():
                 return
             hook = self.on_swap_done
             then = (lambda: hook(item.server_id, item.slot, serial.strip())) if hook else None
             self.run_write(actions.complete_swap, item.swap_id, serial, technician=self.technician, by=self.actor,
                            now=self.clock(), then=then, then_poll=item.server_id)  # fmt: skip
 
-        question = f"Swap {item.swap_id} done: serial of the new part in {item.hostname} {item.slot}?"
-        self.push_screen(Ask(question, placeholder="serial on the new part's label"), finished)
+        question = f"Swap {item.swap_id} done: the serial on the new part's label?"
+        ask = Ask(question, placeholder="serial on the new part's label", where=f"{item.hostname} {item.slot}",
+                  required="the serial is needed: type it from the label (Escape cancels)")  # fmt: skip
+        self.push_screen(ask, finished)
 
     def action_whose(self) -> None:
         """Narrow the work queue to one technician (their swaps and their site's unassigned ones), or everyone."""
@@ -457,7 +479,7 @@ def _one_line(exc: BaseException) -> str:
 
 def _closing_tolerated() -> AbstractContextManager[None]:
     # A worker's message or the tick can arrive while the app is shutting down and its widgets are gone.
-    return suppress(NoMatches)
+    return suppress(NoMatches, ScreenStackError)
 
 
 def _user() -> str:

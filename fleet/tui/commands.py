@@ -27,6 +27,7 @@ def commands(app: FleetApp) -> list[tuple[str, str, str]]:
         ("Start the selected swap", "Work queue, key s", "start_swap"),
         ("Finish the selected swap with the new serial", "Work queue, key d", "done_swap"),
         ("Show one technician's work queue", "Work queue, key w", "whose"),
+        ("Show the keys", "key ?", "keys"),
         ("Quit", "key q", "quit"),
     ]
     return out

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
-from fleet.tui.livetable import LiveTable
+from fleet.tui.livetable import Col, LiveTable
 from fleet.tui.views import health_cell, severity
 from fleet.views.server import ServerDetail
 from fleet.views.timefmt import age, local
@@ -33,11 +34,15 @@ class ServerScreen(Screen[None]):
         yield Static("loading…", id="detail-head", classes="line")
         with VerticalScroll():
             yield Label("Sensors", classes="section")
-            yield LiveTable(("sensor", "kind", "slot", "state", "value", "changed"), id="detail-sensors")
+            yield LiveTable((Col("state"), Col("sensor"), Col("slot"), Col("value"), Col("kind", 2), Col("changed", 1)),
+                            id="detail-sensors")  # fmt: skip
             yield Label("Components", classes="section")
-            yield LiveTable(("slot", "part", "kind", "serial", "installed"), id="detail-components")
+            yield LiveTable((Col("slot"), Col("serial"), Col("part"), Col("kind", 2), Col("installed", 1)),
+                            id="detail-components")  # fmt: skip
             yield Label("Faults", classes="section")
-            yield LiveTable(("id", "slot", "problem", "sev", "state", "notified", "ack by"), id="detail-faults")
+            faults = (Col("sev"), Col("slot"), Col("state"), Col("problem"), Col("notified", 2), Col("ack by", 3),
+                      Col("id", 1))  # fmt: skip
+            yield LiveTable(faults, id="detail-faults")
             yield Label("History", classes="section")
             yield LiveTable(("when", "what"), id="detail-history")
         yield Footer()
@@ -54,22 +59,23 @@ class ServerScreen(Screen[None]):
         polled = f"polled {age(d.last_polled_at, now)} ago" if d.last_polled_at else "never polled"
         err = f" · last poll: {d.last_poll_error}" if d.last_poll_error else ""
         backup = "backup" if d.backup_option else "NO BACKUP"
-        self.query_one("#detail-head", Static).update(
+        self.query_one("#detail-head", Static).update(Text(
             f"{d.hostname} · {d.site} {d.rack} U{d.unit} · {d.model} · {d.customer or '-'} ({d.plan}, {backup}) · "
             f"{d.status}/{d.health} · {d.protocol} {polled}{err}"
-        )
+        ))  # fmt: skip
         self.query_one("#detail-sensors", LiveTable).sync(
-            [(s.name, (s.name, s.kind, s.slot, health_cell(s.state) if s.state != "absent" else s.state,
-                       "" if s.value is None else f"{s.value:g} {s.unit or ''}".strip(), local(s.changed_at, tz)))
+            [(s.name, (health_cell(s.state) if s.state != "absent" else s.state, s.name, s.slot,
+                       "" if s.value is None else f"{s.value:g} {s.unit or ''}".strip(), s.kind,
+                       local(s.changed_at, tz)))
              for s in d.sensors]
         )  # fmt: skip
         self.query_one("#detail-components", LiveTable).sync(
-            [(c.slot, (c.slot, c.part_number, c.kind, c.serial or "?", local(c.installed_at, tz, "%Y-%m-%d")))
+            [(c.slot, (c.slot, c.serial or "?", c.part_number, c.kind, local(c.installed_at, tz, "%Y-%m-%d")))
              for c in d.components]
         )  # fmt: skip
         self.query_one("#detail-faults", LiveTable).sync(
-            [(str(f.id), (str(f.id), f.slot, f.problem, severity(f.severity == "critical"), f.state,
-                          local(f.notified_at, tz, "%m-%d %H:%M"), f.acknowledged_by or "-"))
+            [(str(f.id), (severity(f.severity == "critical"), f.slot, f.state, f.problem,
+                          local(f.notified_at, tz, "%m-%d %H:%M"), f.acknowledged_by or "-", str(f.id)))
              for f in d.faults]
         )  # fmt: skip
         self.query_one("#detail-history", LiveTable).sync(

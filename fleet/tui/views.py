@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from fleet.config import Settings
-from fleet.tui.livetable import LiveTable
+from fleet.tui.livetable import Col, LiveTable
 from fleet.tui.rowdiff import Row
 from fleet.views.dashboard import Dashboard, load_dashboard
 from fleet.views.faults import FaultRow, fault_rows
@@ -25,11 +25,6 @@ from fleet.views.servers import ServerRow, filter_rows, list_servers
 from fleet.views.stock import StockBoard, load_stock_board
 from fleet.views.timefmt import age, countdown, local
 from fleet.views.timeline import Timeline, load_timeline
-
-# Rows drawn at once: about three screens at 120x40. Each new row costs the table a measurement of every cell
-# (~0.25 ms); 500 rows made a keystroke that changes the matches take 130 ms, 100 rows take under 40 ms. The status
-# line says how many match, so a longer list is one more word in the filter away.
-MAX_ROWS = 100
 
 
 def severity(critical: bool) -> Text:
@@ -94,12 +89,15 @@ class DashboardView(View):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="sweep-line", classes="line")
-        yield LiveTable(("site", "servers", "ok", "warn", "crit", "unkn", "faults C/m", "unack", "swaps", "stock"),
-                        id="dash-sites", classes="short")  # fmt: skip
+        yield LiveTable((Col("site"), Col("crit"), Col("warn"), Col("faults C/m"), Col("unack"), Col("swaps"),
+                         Col("stock"), Col("servers", 1), Col("ok", 2), Col("unkn", 3)),
+                        id="dash-sites", classes="shared")  # fmt: skip
         yield Label("Swaps due (deadline order)", classes="section")
-        yield LiveTable(("swap", "to limit", "to target", "sev", "site", "host", "slot", "state"), id="dash-swaps")
+        yield LiveTable((Col("to limit"), Col("sev"), Col("host"), Col("slot"), Col("state"), Col("to target", 2),
+                         Col("site", 3), Col("swap", 1)), id="dash-swaps", classes="shared")  # fmt: skip
         yield Label("Stock alerts", classes="section")
-        yield LiveTable(("site", "part", "kind", "bin", "avail", "reorder at"), id="dash-stock", classes="short")
+        yield LiveTable((Col("site"), Col("part"), Col("avail"), Col("reorder at"), Col("bin", 2), Col("kind", 1)),
+                        id="dash-stock", classes="shared")  # fmt: skip
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> Dashboard:
         return load_dashboard(session, now=now)
@@ -107,37 +105,67 @@ class DashboardView(View):
     def draw(self, now: datetime, query: str) -> None:
         d: Dashboard = self.data
         sites: list[Row] = [
-            (s.code, (s.code, str(s.servers), str(s.health["ok"]), str(s.health["warning"]),
-                      str(s.health["critical"]), str(s.health["unknown"]),
+            (s.code, (s.code, str(s.health["critical"]), str(s.health["warning"]),
                       f"{s.faults.get('critical', 0)}/{s.faults.get('non-critical', 0)}", str(s.unacknowledged),
-                      str(s.swaps_due), str(s.stock_alerts)))
+                      str(s.swaps_due), str(s.stock_alerts), str(s.servers), str(s.health["ok"]),
+                      str(s.health["unknown"])))
             for s in d.sites
         ]  # fmt: skip
         self.query_one("#dash-sites", LiveTable).sync(sites)
         swaps: list[Row] = [
-            (str(w.swap_id), (str(w.swap_id), countdown(w.hard_limit_at, now), countdown(w.target_at, now),
-                              severity(w.critical), w.site, short(w.hostname), w.slot, w.state))
+            (str(w.swap_id), (countdown(w.hard_limit_at, now), severity(w.critical), short(w.hostname), w.slot,
+                              w.state, countdown(w.target_at, now), w.site, str(w.swap_id)))
             for w in d.swaps
         ]  # fmt: skip
         self.query_one("#dash-swaps", LiveTable).sync(swaps)
         alerts: list[Row] = [
-            (f"{a.site}/{a.part_number}", (a.site, a.part_number, a.kind, a.bin, str(a.available),
-                                            str(a.reorder_level)))
+            (f"{a.site}/{a.part_number}", (a.site, a.part_number, str(a.available), str(a.reorder_level), a.bin,
+                                            a.kind))
             for a in d.stock_alerts
         ]  # fmt: skip
         self.query_one("#dash-stock", LiveTable).sync(alerts)
-        sweep = d.last_sweep
-        if sweep is None:
-            line = "last sweep: never: health data may be stale"
-        else:
-            state = "running" if sweep.finished_at is None else f"exit {sweep.status}"
-            line = (f"last sweep {age(sweep.started_at, now)} ago ({state}, {sweep.polled} polled, "
-                    f"{sweep.unreachable} unreachable)")  # fmt: skip
         t = d.totals
-        self.query_one("#sweep-line", Static).update(
-            f"{sum(t.values())} servers: {t.get('critical', 0)} critical, {t.get('warning', 0)} warning · {line}"
-        )
+        self.query_one("#sweep-line", Static).update(Text(
+            f"{sum(t.values())} servers: {t.get('critical', 0)} critical, {t.get('warning', 0)} warning, "
+            f"{t.get('unknown', 0)} not measured · {sweep_line(d, now)}"
+        ))  # fmt: skip
         self.summary = f"{len(d.swaps)} swaps open, {len(d.stock_alerts)} stock alerts"
+        self.share_height()
+
+    def on_resize(self) -> None:
+        if self.data is not None:
+            self.share_height()
+
+    def share_height(self) -> None:
+        """The three tables share the screen by what they hold: an empty one takes two lines, not a third of it."""
+        tables = [self.query_one(f"#{i}", LiveTable) for i in ("dash-sites", "dash-swaps", "dash-stock")]
+        fixed = sum(w.outer_size.height for w in self.children if not isinstance(w, LiveTable))
+        for table, height in zip(tables, share(self.size.height - fixed, [t.row_count + 1 for t in tables]),
+                                 strict=True):  # fmt: skip
+            table.styles.height = max(height, 2)
+
+
+def share(room: int, needs: list[int]) -> list[int]:
+    """Split `room` lines between tables that need `needs` lines: the small ones get all they need, the rest share
+    what is left equally (water-filling), never less than 2 lines each (the header and one row)."""
+    out = [0] * len(needs)
+    left = max(room, 2 * len(needs))
+    for n, i in enumerate(sorted(range(len(needs)), key=lambda i: needs[i])):
+        out[i] = max(2, min(needs[i], left // (len(needs) - n)))
+        left -= out[i]
+    return out
+
+
+def sweep_line(d: Dashboard, now: datetime) -> str:
+    """The last sweep: its age, and while it runs how far it is (polled of total)."""
+    sweep = d.last_sweep
+    if sweep is None:
+        return "no sweep yet: health is not measured (run `fleet sweep`, or `fleet demo`)"
+    if sweep.finished_at is None:
+        total = f"/{sweep.servers}" if sweep.servers else ""
+        return f"sweep running for {age(sweep.started_at, now)}: {sweep.polled}{total} polled"
+    return (f"last sweep {age(sweep.started_at, now)} ago (exit {sweep.status}, {sweep.polled} polled, "
+            f"{sweep.unreachable} unreachable)")  # fmt: skip
 
 
 class ServersView(View):
@@ -145,7 +173,8 @@ class ServersView(View):
     title = "Servers"
     key = "2"
 
-    COLUMNS = ("host", "site", "model", "customer", "status", "health")
+    # State first: at 80 columns the health of every server is on screen; the customer goes first when space is short.
+    COLUMNS = (Col("health"), Col("host"), Col("site"), Col("status", 3), Col("model", 2), Col("customer", 1))
 
     def compose(self) -> ComposeResult:
         yield LiveTable(self.COLUMNS, id="servers-table")
@@ -156,13 +185,13 @@ class ServersView(View):
     def draw(self, now: datetime, query: str) -> None:
         rows: list[ServerRow] = self.data
         found = filter_rows(rows, query)
+        # Every match is a row: the table draws only the rows on screen, so a 10,000-server fleet scrolls whole.
         self.query_one(LiveTable).sync(
-            [(str(r.id), (r.hostname, r.site, r.model, r.customer, r.status, r.health)) for r in found[:MAX_ROWS]]
-        )
-        shown = min(len(found), MAX_ROWS)
+            [(str(r.id), (health_cell(r.health), short(r.hostname), r.site, r.status, r.model, r.customer))
+             for r in found]
+        )  # fmt: skip
         where = f" matching '{query}'" if query else ""
-        more = f" (first {shown} shown)" if len(found) > shown else ""
-        self.summary = f"{len(found)} of {len(rows)} servers{where}{more}"
+        self.summary = f"{len(found)} of {len(rows)} servers{where}"
 
 
 class QueueView(View):
@@ -172,7 +201,8 @@ class QueueView(View):
     ticks = True
 
     def compose(self) -> ComposeResult:
-        yield LiveTable(("swap", "left", "sev", "where", "host", "slot", "bin", "part", "state", "tech", "warning"),
+        yield LiveTable((Col("left"), Col("sev"), Col("host"), Col("slot"), Col("state"), Col("tech"), Col("warning"),
+                         Col("bin", 2), Col("where", 3), Col("part", 4), Col("swap", 1)),
                         id="queue-table")  # fmt: skip
         yield Static("", id="queue-detail", classes="line")
 
@@ -185,17 +215,17 @@ class QueueView(View):
         for w in items:
             left = countdown(w.hard_limit_at, now) if w.hard_limit_at else local(w.planned_start, w.site_tz)
             cells = (
-                str(w.swap_id),
                 left,
                 severity(w.critical),
-                w.where,
                 short(w.hostname),
                 w.slot,
-                w.bin or "-",
-                w.part_number or "-",
                 w.state,
                 w.technician or "-",
-                Text(w.warning or "", style="bold"),
+                Text("NO BACKUP" if w.warning else "", style="bold"),  # the whole warning is on the line below
+                w.bin or "-",
+                w.where,
+                w.part_number or "-",
+                str(w.swap_id),
             )
             if matches(cells, query):
                 rows.append((str(w.swap_id), cells))
@@ -222,9 +252,9 @@ class QueueView(View):
             if w.warning:
                 parts.append(f"WARNING: {w.warning}")
             text = " · ".join(parts)
-        self.query_one("#queue-detail", Static).update(text)
+        self.query_one("#queue-detail", Static).update(Text(text))
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_live_table_row_highlighted(self) -> None:
         if self.data is not None and self.app is not None:
             self.show_detail(self.app.clock())  # type: ignore[attr-defined]
 
@@ -236,7 +266,8 @@ class FaultsView(View):
     ticks = True
 
     def compose(self) -> ComposeResult:
-        yield LiveTable(("id", "sev", "ack in", "limit", "host", "slot", "problem", "state", "site", "source"),
+        yield LiveTable((Col("sev"), Col("ack in"), Col("limit"), Col("state"), Col("host"), Col("slot"), Col("site"),
+                         Col("source"), Col("problem", 1), Col("id", 2)),
                         id="faults-table")  # fmt: skip
         yield Static("", id="fault-evidence", classes="line")
 
@@ -250,8 +281,8 @@ class FaultsView(View):
             ack = (f.acknowledged_by or "yes") if f.acknowledged else countdown(f.ack_due_at, now)
             problem = f.problem + (" (flapping)" if f.flapping else "")
             sev = severity(f.severity == "critical")
-            cells = (str(f.id), sev, ack, countdown(f.hard_limit_at, now), short(f.hostname), f.slot, problem, f.state,
-                     f.site, f.source)  # fmt: skip
+            cells = (sev, ack, countdown(f.hard_limit_at, now), f.state, short(f.hostname), f.slot, f.site, f.source,
+                     problem, str(f.id))  # fmt: skip
             if matches(cells, query):
                 rows.append((str(f.id), cells))
         self.query_one(LiveTable).sync(rows)
@@ -264,9 +295,10 @@ class FaultsView(View):
 
     def show_evidence(self) -> None:
         f = self.fault(self.selected())
-        self.query_one("#fault-evidence", Static).update(f"{f.hostname} {f.slot}: {f.evidence}" if f else "")
+        text = f"#{f.id} {f.hostname} {f.slot}: {f.problem}: {f.evidence}" if f else ""
+        self.query_one("#fault-evidence", Static).update(Text(text))
 
-    def on_data_table_row_highlighted(self) -> None:
+    def on_live_table_row_highlighted(self) -> None:
         if self.data is not None:
             self.show_evidence()
 
@@ -277,13 +309,16 @@ class StockView(View):
     key = "5"
 
     def compose(self) -> ComposeResult:
-        yield LiveTable(("site", "part", "kind", "bin", "on hand", "resv", "avail", "reorder", "low"),
-                        id="stock-levels")  # fmt: skip
+        levels = (Col("low"), Col("site"), Col("part"), Col("avail"), Col("on hand"), Col("resv"), Col("reorder"),
+                  Col("bin", 2), Col("kind", 1))  # fmt: skip
+        yield LiveTable(levels, id="stock-levels")
         yield Label("Reservations · transfers · RMA (tab to move between tables)", classes="section")
-        yield LiveTable(("resv", "site", "part", "bin", "fault", "host"), id="stock-resv", classes="short")
-        transfers = ("transfer", "part", "from", "to", "qty", "state", "eta")
+        resv = (Col("resv"), Col("site"), Col("part"), Col("bin"), Col("fault", 1), Col("host"))
+        yield LiveTable(resv, id="stock-resv", classes="short")
+        transfers = (Col("transfer"), Col("part"), Col("from"), Col("to"), Col("qty", 1), Col("state"), Col("eta"))
         yield LiveTable(transfers, id="stock-transfers", classes="short")
-        yield LiveTable(("rma", "part", "serial", "host", "state"), id="stock-rma", classes="short")
+        yield LiveTable((Col("rma"), Col("part"), Col("serial"), Col("state"), Col("host", 1)), id="stock-rma",
+                        classes="short")  # fmt: skip
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> StockBoard:
         return load_stock_board(session)
@@ -292,8 +327,8 @@ class StockView(View):
         b: StockBoard = self.data
         levels: list[Row] = []
         for s in b.levels:
-            cells = (s.site, s.part_number, s.kind, s.bin, str(s.on_hand), str(s.reserved), str(s.available),
-                     str(s.reorder_level), Text("LOW", style="bold red") if s.low else "")  # fmt: skip
+            cells = (Text("LOW", style="bold red") if s.low else "", s.site, s.part_number, str(s.available),
+                     str(s.on_hand), str(s.reserved), str(s.reorder_level), s.bin, s.kind)  # fmt: skip
             if matches(cells, query):
                 levels.append((f"{s.site}/{s.part_number}", cells))
         self.query_one("#stock-levels", LiveTable).sync(levels)
@@ -307,7 +342,7 @@ class StockView(View):
              for t in b.transfers]
         )  # fmt: skip
         self.query_one("#stock-rma", LiveTable).sync(
-            [(str(m.id), (str(m.id), m.part_number, m.serial or "?", short(m.hostname), m.state)) for m in b.rmas]
+            [(str(m.id), (str(m.id), m.part_number, m.serial or "?", m.state, short(m.hostname))) for m in b.rmas]
         )
         low = sum(1 for s in b.levels if s.low)
         self.summary = f"{low} of {len(b.levels)} low · {len(b.reservations)} reserved · {len(b.transfers)} moving"
@@ -319,8 +354,9 @@ class ScheduleView(View):
     key = "6"
 
     def compose(self) -> ComposeResult:
-        yield LiveTable(("technician", "start (site time)", "swap", "host", "slot", "sev", "state", "limit"),
-                        id="schedule-slots")  # fmt: skip
+        slots = (Col("technician"), Col("start (site time)"), Col("swap", 1), Col("host"), Col("slot"), Col("sev"),
+                 Col("state"), Col("limit", 2))  # fmt: skip
+        yield LiveTable(slots, id="schedule-slots")
         yield Label("Customer windows (customer's time)", classes="section")
         yield LiveTable(("window", "host", "customer", "from", "to", "state"), id="schedule-windows", classes="short")
 

@@ -41,7 +41,9 @@ def acknowledge(engine: Engine, fault_id: int, *, by: str, now: datetime) -> str
     return f"fault {fault_id} acknowledged by {by}" if first == by else f"fault {fault_id} was acknowledged by {first}"
 
 
-def escalate(engine: Engine, fault_id: int, reason: str, *, by: str, now: datetime) -> str:
+def escalate(
+    engine: Engine, fault_id: int, reason: str, *, by: str, now: datetime, settings: Settings | None = None
+) -> str:
     """Make a fault critical: a critical ticket on its slot, so the SLA clock and the audit follow the fault
     service's rules (the clock starts now; it is a new alert to acknowledge)."""
     with read_session(engine) as session:
@@ -56,19 +58,45 @@ def escalate(engine: Engine, fault_id: int, reason: str, *, by: str, now: dateti
         hostname, slot = server.hostname, fault.slot
     text = reason.strip() or "escalated from the console"
     with write_session(engine) as session:
-        faults.open_ticket(session, hostname, slot, text, critical=True, at=now, now=now, by=by)
-    return f"fault {fault_id} is now critical: its clock starts now"
+        result = faults.open_ticket(session, hostname, slot, text, critical=True, at=now, now=now, by=by,
+                                    settings=settings)  # fmt: skip
+        spare = _spare(result.spare)
+    return f"fault {fault_id} is now critical: its clock starts now{spare}"
 
 
-def open_ticket(engine: Engine, hostname: str, slot: str, text: str, *, critical: bool, by: str, now: datetime) -> str:
+def _spare(outcome: Any) -> str:
+    """A critical fault's spare, as the end of a one-line message."""
+    if outcome is None:
+        return ""
+    if outcome.status in ("reserved", "transfer"):
+        text = f"; spare {outcome.part_number} reserved at {outcome.site}"
+    else:
+        text = "; no compatible spare at any site"
+    return text + (f" ({outcome.flag})" if outcome.flag else "")
+
+
+def open_ticket(
+    engine: Engine,
+    hostname: str,
+    slot: str,
+    text: str,
+    *,
+    critical: bool,
+    by: str,
+    now: datetime,
+    settings: Settings | None = None,
+) -> str:
     if not slot.strip() or not text.strip():
         raise InputError("a ticket needs a slot and a text")
     with write_session(engine) as session:
         result = faults.open_ticket(session, hostname, slot.strip(), text.strip(), critical=critical, at=now, now=now,
-                                    by=by)  # fmt: skip
+                                    by=by, settings=settings)  # fmt: skip
         how = "joined fault" if result.joined else "opened fault"
-        fault_id = result.fault.id
-    return f"ticket on {hostname} {slot.strip()}: {how} {fault_id}"
+        fault_id, host, where = result.fault.id, result.fault.server_id, result.fault.slot
+        server = session.get(Server, host)
+        name = server.hostname if server else hostname
+        spare = _spare(result.spare)
+    return f"ticket on {name} {where}: {how} {fault_id}{spare}"
 
 
 def start_swap(engine: Engine, swap_id: int, *, technician: str | None, by: str, now: datetime) -> str:

@@ -64,6 +64,7 @@ class LastSweep:
     status: int | None
     polled: int
     unreachable: int
+    servers: int = 0  # how many the sweep is polling (known from its start: progress is polled of servers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,9 @@ def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
 
     sweep = session.exec(select(SweepRun).order_by(col(SweepRun.started_at).desc()).limit(1)).first()
     last = (
-        LastSweep(sweep.started_at, sweep.finished_at, sweep.status, sweep.polled, sweep.unreachable) if sweep else None
+        LastSweep(sweep.started_at, sweep.finished_at, sweep.status, sweep.polled, sweep.unreachable, sweep.servers)
+        if sweep
+        else None
     )
 
     summaries = [

@@ -110,8 +110,8 @@ def test_stock_import_is_audited_and_checks_reserved(engine, tmp_path):
         st = [x for x in s.exec(select(Stock)) if x.bin == "B-9"]
         audits = s.exec(select(Audit).where(Audit.action == "stock.import")).all()
     assert len(st) == 1 and st[0].on_hand == 5 and st[0].reorder_level == 2
-    assert len(audits) == 1 and audits[0].actor == "ada" and '"on_hand": 2' in audits[0].before
-    assert '"on_hand": 5' in audits[0].after
+    assert len(audits) == 1 and audits[0].actor == "ada" and audits[0].before["on_hand"] == 2
+    assert audits[0].after["on_hand"] == 5
 
 
 def test_components_import_refuses_a_serial_installed_elsewhere(engine, tmp_path):

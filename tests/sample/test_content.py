@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -143,7 +142,7 @@ def test_customers_contacts_windows_and_plans(session: Session) -> None:
     for c in customers:
         assert re.fullmatch(r"[a-z.-]+@[a-z0-9-]+\.example\.(com|net|org)", c.email), c.email
         ZoneInfo(c.timezone)
-        windows = json.loads(c.preferred_windows)
+        windows = c.preferred_windows
         assert windows
         for w in windows:
             assert 0 <= w["weekday"] <= 6 and w["start"] < w["end"]
@@ -173,10 +172,10 @@ def test_technicians_cover_every_hour_of_the_week_at_every_site(session: Session
         covered: set[int] = set()
         for t in techs:
             if t.site_id == site.id:
-                for shift in json.loads(t.shifts):
+                for shift in t.shifts:
                     covered |= _minutes_of_week(shift)
                     night_shifts += shift["end"] <= shift["start"]
-                assert json.loads(t.on_call), t.name
+                assert t.on_call, t.name
         uncovered = [h for h in range(7 * 24) if not set(range(h * 60, h * 60 + 60)) <= covered]
         assert uncovered == [], f"{site.code}: no technician on shift at hours {uncovered}"
     assert night_shifts > 0

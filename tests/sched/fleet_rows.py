@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +12,8 @@ from fleet.store.models import Customer, Fault, PartModel, Server, ServerModel, 
 ALWAYS = [{"weekday": d, "start": "00:00", "end": "00:00"} for d in range(7)]  # 24 h every day
 
 
-def hours(*spec: tuple[int, str, str]) -> str:
-    return json.dumps([{"weekday": d, "start": s, "end": e} for d, s, e in spec])
+def hours(*spec: tuple[int, str, str]) -> list[dict[str, Any]]:
+    return [{"weekday": d, "start": s, "end": e} for d, s, e in spec]
 
 
 def site(session: Session, code: str = "PAR1", tz: str = "Europe/Paris") -> Site:
@@ -26,16 +25,20 @@ def site(session: Session, code: str = "PAR1", tz: str = "Europe/Paris") -> Site
 
 def customer(session: Session, *, tz: str = "Europe/Paris", preferred: list[dict[str, Any]] | None = None) -> Customer:
     c = Customer(name="Dupont SA", contact_name="Mme Dupont", email="ops@client.example", timezone=tz,
-                 preferred_windows=json.dumps(preferred or []))  # fmt: skip
+                 preferred_windows=preferred or [])  # fmt: skip
     session.add(c)
     session.flush()
     return c
 
 
 def technician(
-    session: Session, st: Site, name: str, shifts: str = json.dumps(ALWAYS), on_call: str = "[]"
+    session: Session,
+    st: Site,
+    name: str,
+    shifts: list[dict[str, Any]] | None = None,
+    on_call: list[dict[str, Any]] | None = None,
 ) -> Technician:
-    t = Technician(name=name, site_id=st.id or 0, shifts=shifts, on_call=on_call)
+    t = Technician(name=name, site_id=st.id or 0, shifts=ALWAYS if shifts is None else shifts, on_call=on_call or [])
     session.add(t)
     session.flush()
     return t

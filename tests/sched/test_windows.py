@@ -19,7 +19,7 @@ def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> datetime:
 
 def test_a_shift_ending_before_it_starts_runs_past_midnight() -> None:
     # Friday 2026-11-27 in Paris (CET, UTC+1): 22:00-06:00 is 21:00Z to Saturday 05:00Z.
-    hours = expand(parse_weekly('[{"weekday": 4, "start": "22:00", "end": "06:00"}]'), PARIS,
+    hours = expand(parse_weekly([{"weekday": 4, "start": "22:00", "end": "06:00"}]), PARIS,
                    utc(2026, 11, 23), utc(2026, 11, 30))  # fmt: skip
     assert hours == [(utc(2026, 11, 27, 21), utc(2026, 11, 28, 5))]
 
@@ -63,8 +63,8 @@ def always(start: datetime, days: int = 30) -> list[list[tuple[datetime, datetim
 
 def test_proposals_in_paris_keep_09_local_across_the_october_change() -> None:
     # Customer prefers Friday and Monday 09:00-11:00 Paris time. Now Wednesday 2026-10-21 12:00Z, notice 24 h.
-    pref = parse_weekly('[{"weekday": 4, "start": "09:00", "end": "11:00"}, {"weekday": 0, "start": "09:00",'
-                        ' "end": "11:00"}]')  # fmt: skip
+    pref = parse_weekly([{"weekday": 4, "start": "09:00", "end": "11:00"}, {"weekday": 0, "start": "09:00",
+                         "end": "11:00"}])  # fmt: skip
     now = utc(2026, 10, 21, 12)
     out = propose_windows(pref, PARIS, always(now), now=now, duration=timedelta(minutes=30), count=3)
     # Fri 23 Oct (CEST, UTC+2): 07:00Z; Mon 26 Oct (CET, UTC+1): 08:00Z; Fri 30 Oct: 08:00Z.

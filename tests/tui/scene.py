@@ -7,7 +7,6 @@ NOW, which the tests freeze the clock at, so every screen is the same on every r
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +36,7 @@ from fleet.store.models import (
 
 NOW = datetime(2026, 11, 27, 2, 35, tzinfo=UTC)
 DETECTED = NOW - timedelta(minutes=25)  # the PSU fault: 35 min to target, 3 h 35 min to the hard limit
-ALL_WEEK = json.dumps([{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)])
+ALL_WEEK = [{"weekday": d, "start": "00:00", "end": "23:59"} for d in range(7)]
 
 
 @dataclass(frozen=True)
@@ -64,7 +63,7 @@ def build_scene(engine: Engine) -> Scene:
             contact_name="Ada",
             email="ada@example.com",
             timezone="Europe/Paris",
-            preferred_windows=json.dumps([{"weekday": 5, "start": "22:00", "end": "23:59"}]),
+            preferred_windows=[{"weekday": 5, "start": "22:00", "end": "23:59"}],
         )
         bolt = Customer(name="Bolt Games", contact_name="Bo", email="bo@example.com", timezone="America/New_York")
         s.add_all([acme, bolt])

@@ -37,9 +37,11 @@ async def settle(pilot, app: FleetApp, until=lambda: True, timeout: float = 10.0
             return
 
 
-def cell(app: FleetApp, table_id: str, key: str, column: int) -> str:
+def cell(app: FleetApp, table_id: str, key: str, column: str) -> str:
+    """The text of one cell, by row key and column name (columns move; names say what is checked)."""
     table = app.query_one(f"#{table_id}", LiveTable)
-    return str(dict(table.shown)[key][column])
+    index = [c.name for c in table.cols].index(column)
+    return str(dict(table.shown)[key][index])
 
 
 def status(app: FleetApp) -> str:
@@ -53,10 +55,12 @@ async def test_acknowledge_a_fault(tmp_path):
         table = app.query_one("#faults-table", LiveTable)
         await settle(pilot, app, lambda: table.row_count > 0)
         assert table.selected_key == str(scene.psu_fault)  # critical first
-        assert cell(app, "faults-table", str(scene.psu_fault), 2) == "0:35:00"  # an hour to look at it, 25 min gone
+        assert (
+            cell(app, "faults-table", str(scene.psu_fault), "ack in") == "0:35:00"
+        )  # an hour to look at it, 25 min gone
         await pilot.press("a")
-        await settle(pilot, app, lambda: cell(app, "faults-table", str(scene.psu_fault), 2) == "marie")
-        assert cell(app, "faults-table", str(scene.psu_fault), 2) == "marie"
+        await settle(pilot, app, lambda: cell(app, "faults-table", str(scene.psu_fault), "ack in") == "marie")
+        assert cell(app, "faults-table", str(scene.psu_fault), "ack in") == "marie"
     with read_session(engine) as s:
         fault = s.get(Fault, scene.psu_fault)
         assert fault is not None and fault.acknowledged_at == NOW and fault.acknowledged_by == "marie"
@@ -75,7 +79,7 @@ async def test_acknowledging_an_acknowledged_fault_keeps_the_first(tmp_path):
         await pilot.press("a")
         await settle(pilot, app, lambda: bool(app._notifications))
         assert any("was acknowledged by Marie" in n.message for n in app._notifications)
-        assert cell(app, "faults-table", str(scene.disk_fault), 2) == "Marie"
+        assert cell(app, "faults-table", str(scene.disk_fault), "ack in") == "Marie"
     with read_session(engine) as s:
         fault = s.get(Fault, scene.disk_fault)
         assert fault is not None and fault.acknowledged_by == "Marie"
@@ -92,10 +96,10 @@ async def test_escalate_a_minor_fault_starts_its_clock(tmp_path):
         await pilot.press("e")
         await pilot.pause()
         await pilot.press("enter")
-        await settle(pilot, app, lambda: cell(app, "faults-table", fan, 3) != "")
+        await settle(pilot, app, lambda: cell(app, "faults-table", fan, "limit") != "")
         # Critical from now: the 4 h hard limit counts from the escalation.
-        assert cell(app, "faults-table", fan, 3) == "4:00:00"
-        assert cell(app, "faults-table", fan, 1) == "CRIT"
+        assert cell(app, "faults-table", fan, "limit") == "4:00:00"
+        assert cell(app, "faults-table", fan, "sev") == "CRIT"
 
 
 async def test_swap_end_to_end_start_then_done_with_the_new_serial(tmp_path):
@@ -116,7 +120,7 @@ async def test_swap_end_to_end_start_then_done_with_the_new_serial(tmp_path):
         detail = str(app.query_one("#queue-detail").render())
         assert "bin A-01-3" in detail and "PAR1 R02 U3" in detail
         await pilot.press("s")
-        await settle(pilot, app, lambda: cell(app, "queue-table", str(scene.psu_swap), 8) == "in_progress")
+        await settle(pilot, app, lambda: cell(app, "queue-table", str(scene.psu_swap), "state") == "in_progress")
         await pilot.press("d")
         await pilot.pause()
         await pilot.press(*scene.new_psu_serial, "enter")
@@ -180,13 +184,13 @@ async def test_countdowns_tick_and_only_their_cells_are_rewritten(tmp_path):
     async with app.run_test(size=(80, 24)) as pilot:
         table = app.query_one("#dash-swaps", LiveTable)
         await settle(pilot, app, lambda: table.row_count > 0)
-        assert cell(app, "dash-swaps", str(scene.psu_swap), 1) == "3:35:00"
+        assert cell(app, "dash-swaps", str(scene.psu_swap), "to limit") == "3:35:00"
         written = table.cells_written
         clock.advance(timedelta(seconds=1))
         app.tick()
         await pilot.pause()
-        assert cell(app, "dash-swaps", str(scene.psu_swap), 1) == "3:34:59"
-        assert cell(app, "dash-swaps", str(scene.psu_swap), 2) == "0:34:59"
+        assert cell(app, "dash-swaps", str(scene.psu_swap), "to limit") == "3:34:59"
+        assert cell(app, "dash-swaps", str(scene.psu_swap), "to target") == "0:34:59"
         assert table.cells_written - written == 2  # to limit, to target; nothing else repainted
 
 
@@ -205,8 +209,8 @@ async def test_refresh_follows_the_database_and_shows_the_age(tmp_path):
             srv.health = "ok"
             s.add(srv)
         written = table.cells_written
-        await settle(pilot, app, lambda: cell(app, "servers-table", str(scene.psu_server), 5) == "ok", timeout=5)
-        assert cell(app, "servers-table", str(scene.psu_server), 5) == "ok"
+        await settle(pilot, app, lambda: cell(app, "servers-table", str(scene.psu_server), "health") == "ok", timeout=5)
+        assert cell(app, "servers-table", str(scene.psu_server), "health") == "ok"
         assert table.cells_written - written == 1
         clock.advance(timedelta(seconds=42))
         app.tick()
@@ -246,9 +250,16 @@ async def test_server_detail_opens_with_enter_and_closes_with_escape(tmp_path):
         screen = app.screen
         assert isinstance(screen, ServerScreen) and screen.server_id == scene.psu_server
         sensors = screen.query_one("#detail-sensors", LiveTable)
-        assert str(sensors.shown[0][1][3]) == "critical"
-        components = dict(screen.query_one("#detail-components", LiveTable).shown)
-        assert str(components["PSU1"][3]) == scene.old_psu_serial
+        assert str(sensors.shown[0][1][0]) == "critical"  # failing first, state first
+        components_table = screen.query_one("#detail-components", LiveTable)
+        components = dict(components_table.shown)
+        assert str(components["PSU1"][1]) == scene.old_psu_serial
+        # End scrolls the components to the last one.
+        components_table.focus()
+        await pilot.press("end")
+        await pilot.pause()
+        assert components_table.cursor_row == components_table.row_count - 1
+        assert components_table.scroll_y == max(0, components_table.row_count + 1 - components_table.size.height)
         await pilot.press("escape")
         assert not isinstance(app.screen, ServerScreen)
 
@@ -259,7 +270,7 @@ async def test_opens_on_an_empty_database(tmp_path):
     app = console(engine)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
-        assert "last sweep: never" in str(app.query_one("#sweep-line").render())
+        assert "health is not measured" in str(app.query_one("#sweep-line").render())
         for key in "234567":
             await pilot.press(key)
             await settle(pilot, app)
@@ -357,8 +368,8 @@ async def test_no_color_keeps_severity_readable(tmp_path, monkeypatch):
         table = app.query_one("#faults-table", LiveTable)
         await settle(pilot, app, lambda: table.row_count > 0)
         # Without colour, the word says it: critical, minor.
-        assert cell(app, "faults-table", str(scene.psu_fault), 1) == "CRIT"
-        assert cell(app, "faults-table", str(scene.disk_fault), 1) == "minor"
+        assert cell(app, "faults-table", str(scene.psu_fault), "sev") == "CRIT"
+        assert cell(app, "faults-table", str(scene.disk_fault), "sev") == "minor"
 
 
 async def test_whose_queue_narrows_to_one_technician(tmp_path):
@@ -386,7 +397,9 @@ async def test_two_consoles_share_one_database(tmp_path):
         their_table = theirs.query_one("#faults-table", LiveTable)
         await settle(their_pilot, theirs, lambda: their_table.row_count > 0)
         await pilot.press("a")
-        await settle(pilot, mine, lambda: cell(mine, "faults-table", str(scene.psu_fault), 2) == "marie")
-        await settle(their_pilot, theirs, lambda: cell(theirs, "faults-table", str(scene.psu_fault), 2) == "marie")
-        assert cell(theirs, "faults-table", str(scene.psu_fault), 2) == "marie"
+        await settle(pilot, mine, lambda: cell(mine, "faults-table", str(scene.psu_fault), "ack in") == "marie")
+        await settle(
+            their_pilot, theirs, lambda: cell(theirs, "faults-table", str(scene.psu_fault), "ack in") == "marie"
+        )
+        assert cell(theirs, "faults-table", str(scene.psu_fault), "ack in") == "marie"
     other_engine.dispose()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 
 import pytest
-from textual.widgets import DataTable
 
 from fleet.clock import FrozenClock
 from fleet.config import Settings
@@ -44,10 +43,7 @@ async def loaded(pilot) -> None:
 
 
 async def measured(pilot) -> None:
-    # A table sizes its columns on idle after rows arrive: the picture is taken once every table has done so.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and any(t._require_update_dimensions for t in pilot.app.screen.query(DataTable)):
-        await pilot.pause(0.05)
+    # A table measures its columns when its rows arrive (in `sync`); one pause lets the last paint land.
     await pilot.pause(0.1)
 
 

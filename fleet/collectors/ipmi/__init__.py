@@ -31,7 +31,7 @@ from fleet.collectors.ipmi.session import (
     raw,
     suite_of,
 )
-from fleet.collectors.targets import IpmiTarget
+from fleet.collectors.targets import IpmiOptions, IpmiTarget
 from fleet.health.model import Event, InventoryItem, PollResult, Reading
 
 __all__ = ["poll_ipmi", "poll_ipmi_many", "shutdown_workers"]
@@ -50,8 +50,7 @@ class _SDR(pyghmi_sdr.SDR):
         return entry
 
 
-def _sdr_cache_dir() -> str | None:
-    path = os.environ.get("FLEET_SDR_CACHE_DIR")
+def _sdr_cache_dir(path: str | None) -> str | None:
     if not path:
         return None
     os.makedirs(path, mode=0o700, exist_ok=True)
@@ -94,15 +93,17 @@ def _inventory(cmd: Any, deadline: Deadline, sdr: Any, chunk: int) -> tuple[list
     return items, chunk
 
 
-def _collect(target: IpmiTarget, deadline: Deadline, cursor: dict[str, Any], result: PollResult) -> None:
-    cmd = connect(target, cursor.get("suite"))
+def _collect(
+    target: IpmiTarget, deadline: Deadline, cursor: dict[str, Any], result: PollResult, options: IpmiOptions
+) -> None:
+    cmd = connect(target, cursor.get("suite"), options)
     try:
         deadline.check()
         cmd.oem_init()
         try:
-            # The download is skipped when pyghmi's per-process cache knows this SDR, or when FLEET_SDR_CACHE_DIR
-            # holds it from an earlier run (keyed by the BMC's ids and the SDR's own timestamp, so never stale).
-            sdr = _SDR(cmd, _sdr_cache_dir())
+            # The download is skipped when pyghmi's per-process cache knows this SDR, or when the settings' SDR cache
+            # folder holds it from an earlier run (keyed by the BMC's ids and the SDR's own timestamp, so never stale).
+            sdr = _SDR(cmd, _sdr_cache_dir(options.sdr_cache_dir))
         except pyghmi_exc.IpmiException as exc:
             err = classify(exc)
             raise (PollTimeout() if err == "timeout" else PollFailure(err)) from None
@@ -130,7 +131,11 @@ def _collect(target: IpmiTarget, deadline: Deadline, cursor: dict[str, Any], res
 
 
 def poll_ipmi(
-    target: IpmiTarget, *, timeout: float = DEFAULT_TIMEOUT, cursor: dict[str, Any] | None = None
+    target: IpmiTarget,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    cursor: dict[str, Any] | None = None,
+    options: IpmiOptions | None = None,
 ) -> PollResult:
     """Read one BMC. Never raises, never outlives `timeout` (seconds) by more than a few milliseconds.
 
@@ -144,7 +149,7 @@ def poll_ipmi(
 
     def run() -> None:
         try:
-            _collect(target, deadline, dict(cursor or {}), result)
+            _collect(target, deadline, dict(cursor or {}), result, options or IpmiOptions())
         except BaseException as exc:  # turned into a one-line result below
             outcome["error"] = exc
 

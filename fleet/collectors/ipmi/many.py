@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
-import os
 import threading
 import time
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any
 
-from fleet.collectors.targets import IpmiTarget
+from fleet.collectors.targets import IpmiOptions, IpmiTarget
 from fleet.health.model import PollResult
 
 _lock = threading.Lock()
@@ -28,10 +27,12 @@ _load: list[int] = []
 _GRACE_S = 5.0
 
 
-def _poll_in_worker(target: IpmiTarget, timeout: float, cursor: dict[str, Any] | None) -> PollResult:
+def _poll_in_worker(
+    target: IpmiTarget, timeout: float, cursor: dict[str, Any] | None, options: IpmiOptions
+) -> PollResult:
     from fleet.collectors.ipmi import poll_ipmi
 
-    return poll_ipmi(target, timeout=timeout, cursor=cursor)
+    return poll_ipmi(target, timeout=timeout, cursor=cursor, options=options)
 
 
 def _ensure(n: int) -> None:
@@ -71,14 +72,22 @@ def _timed_out(target: IpmiTarget, cursor: dict[str, Any] | None) -> PollResult:
 
 
 def _poll_threads(
-    targets: Sequence[IpmiTarget], *, timeout: float, concurrency: int, cursors: dict[tuple[str, int], dict[str, Any]]
+    targets: Sequence[IpmiTarget],
+    *,
+    timeout: float,
+    concurrency: int,
+    cursors: dict[tuple[str, int], dict[str, Any]],
+    options: IpmiOptions,
 ) -> list[PollResult]:
     from concurrent.futures import ThreadPoolExecutor
 
     from fleet.collectors.ipmi import poll_ipmi
 
     with ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="ipmi-poll") as pool:
-        futures = [pool.submit(poll_ipmi, t, timeout=timeout, cursor=cursors.get((t.host, t.port))) for t in targets]
+        futures = [
+            pool.submit(poll_ipmi, t, timeout=timeout, cursor=cursors.get((t.host, t.port)), options=options)
+            for t in targets
+        ]
         return [f.result() for f in futures]
 
 
@@ -88,6 +97,7 @@ def poll_ipmi_many(
     timeout: float = 10.0,
     concurrency: int = 8,
     cursors: dict[tuple[str, int], dict[str, Any]] | None = None,
+    options: IpmiOptions | None = None,
 ) -> list[PollResult]:
     """Poll every target, at most `concurrency` at a time, each within its own `timeout`. Results in target order.
 
@@ -95,19 +105,20 @@ def poll_ipmi_many(
     process, one after the other (its pyghmi SDR cache is then this process's).
     """
     cursors = cursors or {}
-    if os.environ.get("FLEET_IPMI_POOL", "processes") == "threads" and concurrency > 1 and len(targets) > 1:
-        return _poll_threads(targets, timeout=timeout, concurrency=concurrency, cursors=cursors)
+    options = options or IpmiOptions()
+    if options.pool == "threads" and concurrency > 1 and len(targets) > 1:
+        return _poll_threads(targets, timeout=timeout, concurrency=concurrency, cursors=cursors, options=options)
     if concurrency <= 1 or len(targets) <= 1:
         from fleet.collectors.ipmi import poll_ipmi
 
-        return [poll_ipmi(t, timeout=timeout, cursor=cursors.get((t.host, t.port))) for t in targets]
+        return [poll_ipmi(t, timeout=timeout, cursor=cursors.get((t.host, t.port)), options=options) for t in targets]
     with _lock:
         n = max(1, min(concurrency, len(targets)))
         _ensure(n)
         futures: list[tuple[IpmiTarget, Future[PollResult]]] = []
         for t in targets:
             w = _workers[_worker_for(t, n)]
-            futures.append((t, w.submit(_poll_in_worker, t, timeout, cursors.get((t.host, t.port)))))
+            futures.append((t, w.submit(_poll_in_worker, t, timeout, cursors.get((t.host, t.port)), options)))
     per_worker: dict[int, int] = {}
     for t, _ in futures:
         idx = _pinned[(t.host, t.port)]

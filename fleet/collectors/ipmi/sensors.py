@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fleet.collectors.ipmi.thresholds import sdr_thresholds
 from fleet.health.model import Kind, Reading, State
 
 # Sensor type codes (IPMI 2.0 table 42-3) that name the part outright.
@@ -182,7 +183,8 @@ def to_reading(entry: Any, record: bytes, data: bytes, cmd: Any) -> Reading:
         status = data[2] if len(data) > 2 else 0
         hits = [_THRESHOLDS[b] for b in range(6) if status & (1 << b)]
         state = worst([s for s, _ in hits]) if hits else State.OK
-        return Reading(name, kind, slot, state, value, unit, hits[-1][1] if hits else None)
+        limits = sdr_thresholds(entry, record, cmd)
+        return Reading(name, kind, slot, state, value, unit, hits[-1][1] if hits else None, **limits)
     asserted = (data[2] if len(data) > 2 else 0) | ((data[3] & 0x7F) << 8 if len(data) > 3 else 0)
     supported = (record[14] | (record[15] << 8)) & 0x7FFF if len(record) > 15 else 0
     state, detail = discrete_state(sensor_type, entry.reading_type, asserted, supported, int(decoded.health or 0))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import threading
 import time
@@ -14,7 +13,7 @@ from pyghmi.ipmi import command as pyghmi_command
 from pyghmi.ipmi.private import session as pyghmi_session
 
 from fleet.collectors.ipmi.wakeup import install_wakeup_fix
-from fleet.collectors.targets import IpmiTarget
+from fleet.collectors.targets import IpmiOptions, IpmiTarget
 
 SUPPORTED_SUITES = (17, 3)  # pyghmi speaks RAKP-HMAC-SHA256 (17) and RAKP-HMAC-SHA1 (3), both with AES-CBC-128
 
@@ -78,7 +77,6 @@ def suite_of(cmd: Any) -> int:
 
 # ---------------------------------------------------------------- where pyghmi's client socket binds
 
-BIND_ENV = "FLEET_IPMI_BIND"
 _bound_to: str | None = None
 
 
@@ -100,18 +98,17 @@ class _SocketModule:
         return getattr(socket, name)
 
 
-def _bind_client_socket() -> None:
-    """Honour FLEET_IPMI_BIND (an IPv4 address, e.g. 127.0.0.1 for tests and demos on loopback).
+def _bind_client_socket(address: str | None) -> None:
+    """Honour the `ipmi_bind` setting (an IPv4 address, e.g. 127.0.0.1 for tests and demos on loopback).
 
-    pyghmi binds its one client socket to the IPv6 wildcard (`('', 0)`, dual stack). With FLEET_IPMI_BIND set, and
+    pyghmi binds its one client socket to the IPv6 wildcard (`('', 0)`, dual stack). With an address given, and
     before pyghmi has created its socket, it is made to use IPv4 and bind to that address only.
     """
     global _bound_to
-    address = os.environ.get(BIND_ENV)
     if not address or _bound_to == address:
         return
     if pyghmi_session.iosockets:
-        raise PollFailure(f"protocol: {BIND_ENV} set after pyghmi opened its socket")
+        raise PollFailure("protocol: ipmi_bind set after pyghmi opened its socket")
     pyghmi_session.ipv6support = False  # AF_INET sockets, no ::ffff: mapping of the BMC's address
     pyghmi_session.myself = address  # where the IO thread's wake-up datagrams go
     pyghmi_session.socket = _SocketModule(address)
@@ -132,11 +129,13 @@ def classify(exc: BaseException) -> str:
     return "protocol: " + text.splitlines()[0][:120]
 
 
-def connect(target: IpmiTarget, preferred_suite: int | None) -> Any:
+def connect(target: IpmiTarget, preferred_suite: int | None, options: IpmiOptions | None = None) -> Any:
     """Log in (privilege: administrator is not needed; pyghmi asks for what the channel grants)."""
-    install_wakeup_fix()
+    options = options or IpmiOptions()
+    if options.wakeup_fix:
+        install_wakeup_fix()
     _install_suite_choice()
-    _bind_client_socket()
+    _bind_client_socket(options.bind)
     suites = tuple(s for s in target.cipher_suites if s in SUPPORTED_SUITES)
     if not suites:
         raise PollFailure("protocol: no usable cipher suite (supported: 17, 3; 0 is never used)")

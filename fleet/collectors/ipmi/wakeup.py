@@ -17,7 +17,6 @@ pyghmi's normal path. No polling loop, no busy wait.
 
 from __future__ import annotations
 
-import os
 import threading
 from typing import Any
 
@@ -58,12 +57,10 @@ def _already_parked(myaddr: Any) -> bool:
 
 
 def install_wakeup_fix() -> None:
-    """Patch pyghmi's session module once per process (idempotent).
-
-    FLEET_PYGHMI_UNPATCHED=1 leaves pyghmi as it is: only for bench/ipmi_poll.py's before/after comparison.
-    """
+    """Patch pyghmi's session module once per process (idempotent). Not called when the caller's IpmiOptions say
+    `wakeup_fix=False` (setting `pyghmi_unpatched`): only for bench/ipmi_poll.py's before/after comparison."""
     global _installed
-    if _installed or os.environ.get("FLEET_PYGHMI_UNPATCHED") == "1":
+    if _installed:
         return
     original_await = _s.Session.awaitresponse
 

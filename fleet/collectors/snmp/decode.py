@@ -161,6 +161,8 @@ class StatusColumn:
     kind_of: Callable[[str], Kind] | None = None  # when one table holds several kinds (by row name)
     slot_col: str | None = None  # column naming the part's location, when the name column does not
     absent_when: tuple[str, frozenset[int]] | None = None  # (presence column, its values meaning "empty slot")
+    # columns holding the agent's thresholds for `value` (warn_low, warn_high, crit_low, crit_high), same divisor
+    limits: tuple[str | None, str | None, str | None, str | None] = (None, None, None, None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +218,18 @@ def status_readings(walk: WalkResult, spec: StatusColumn) -> list[Reading]:
         else:
             state = State.UNKNOWN
             detail = f"{spec.label}: value {raw} not in the MIB's enumeration oid {where}"
-        out.append(Reading(name, kind, slot, state, value, spec.unit if value is not None else None, detail))
+        unit = spec.unit if value is not None else None
+        out.append(Reading(name, kind, slot, state, value, unit, detail, *_limits(walk, spec, index, value)))
+    return out
+
+
+def _limits(walk: WalkResult, spec: StatusColumn, index: Oid, value: float | None) -> list[float | None]:
+    if value is None:
+        return [None, None, None, None]
+    out: list[float | None] = []
+    for col in spec.limits:
+        v = as_number(walk.get((*oid(col), *index))) if col else None
+        out.append(None if v is None else round(v / spec.divisor, 3))
     return out
 
 

@@ -191,6 +191,37 @@ class Counters:
 
     requests: int = 0
     varbinds: int = 0
+    undecodable: int = 0  # datagrams pysnmp could not parse (garbage, truncated): dropped, counted
+
+
+def _transport_noise(context: dict[str, Any]) -> bool:
+    """An exception raised inside pysnmp's datagram callback: an answer it could not decode."""
+    callback = getattr(context.get("handle"), "_callback", None)
+    owner = getattr(callback, "__self__", None)
+    return type(owner).__module__.startswith("pysnmp.carrier")
+
+
+def quiet_transport_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Count undecodable datagrams instead of letting asyncio print "Exception in callback" and a traceback.
+
+    pysnmp decodes each datagram in a loop callback and lets a garbage, truncated or hostile answer raise there;
+    the request then times out (or a valid answer arrives) as it should, so the traceback is only noise, and it
+    lands in the sweep's log. Every other exception still reaches the previous handler.
+    """
+    previous = loop.get_exception_handler()
+    if getattr(previous, "fleet_quiet", False):
+        return
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if _transport_noise(context):
+            COUNTERS.undecodable += 1
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.fleet_quiet = True  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
 
 
 COUNTERS = Counters()

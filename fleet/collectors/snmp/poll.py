@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from fleet.clock import utcnow
 from fleet.collectors.snmp import detect
-from fleet.collectors.snmp.engine import Session, SnmpFailure, WalkResult, close_all
+from fleet.collectors.snmp.engine import COUNTERS, Session, SnmpFailure, WalkResult, close_all, quiet_transport_errors
 from fleet.collectors.snmp.profiles import profile_by_name
 from fleet.collectors.targets import SnmpTarget
 from fleet.health.model import PollResult
@@ -50,6 +50,7 @@ async def _poll(target: SnmpTarget, timeout: float, result: PollResult) -> None:
 async def poll_snmp(target: SnmpTarget, *, timeout: float = 10.0) -> PollResult:
     """Read one host's health over SNMP within `timeout` seconds; never raises for what the network or agent does."""
     started = time.monotonic()
+    quiet_transport_errors(asyncio.get_running_loop())
     result = PollResult(host=target.host, protocol="snmp", reachable=False, polled_at=utcnow())
     try:
         async with asyncio.timeout(timeout):
@@ -88,9 +89,15 @@ def poll_snmp_sync(target: SnmpTarget, *, timeout: float = 10.0) -> PollResult:
     """poll_snmp for callers without an event loop (the CLI)."""
 
     async def run() -> PollResult:
+        noise = COUNTERS.undecodable
         try:
-            return await poll_snmp(target, timeout=timeout)
+            result = await poll_snmp(target, timeout=timeout)
         finally:
             close_all()
+        garbled = COUNTERS.undecodable - noise
+        if result.error == "timeout" and garbled:  # one host here: the datagrams were its answers
+            result.error = f"protocol: {garbled} undecodable answer(s), no valid one"
+            result.reachable = True
+        return result
 
     return asyncio.run(run())

@@ -15,7 +15,7 @@ Custom = Callable[[WalkResult], list[Reading]]
 def _spec_columns(spec: StatusColumn | ValueColumn) -> list[str]:
     if isinstance(spec, ValueColumn):
         return [c for c in (spec.value, spec.name) if c]
-    cols = [spec.status, spec.name, spec.value, spec.slot_col, *spec.extra_names]
+    cols = [spec.status, spec.name, spec.value, spec.slot_col, *spec.extra_names, *spec.limits]
     if spec.absent_when:
         cols.append(spec.absent_when[0])
     return [c for c in cols if c]

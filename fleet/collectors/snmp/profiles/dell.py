@@ -75,6 +75,12 @@ S = f"{D}.4"  # its system tables
 R = f"{D}.5.1.20"  # its storage (RAID) tables
 
 
+def _limits(table: str) -> tuple[str, str, str, str]:
+    """IDRAC-MIB probe tables: .10 upper critical, .11 upper non-critical, .12 lower non-critical, .13 lower
+    critical (same unit as the reading). As (warn_low, warn_high, crit_low, crit_high)."""
+    return f"{table}.12", f"{table}.11", f"{table}.13", f"{table}.10"
+
+
 def _amperage_kind(name: str) -> Kind:
     return Kind.PSU if name.upper().startswith("PS") else Kind.BOARD
 
@@ -113,6 +119,7 @@ IDRAC = Profile(
             divisor=1000,
             unit="V",
             kind_of=_voltage_kind,
+            limits=_limits(f"{S}.600.20.1"),
         ),
         StatusColumn(
             "amperageProbeStatus", f"{S}.600.30.1.5", Kind.BOARD, PROBE, name=f"{S}.600.30.1.8", kind_of=_amperage_kind
@@ -126,6 +133,7 @@ IDRAC = Profile(
             name=f"{S}.700.12.1.8",
             value=f"{S}.700.12.1.6",
             unit="RPM",
+            limits=_limits(f"{S}.700.12.1"),
         ),
         StatusColumn(
             "temperatureProbeStatus",
@@ -136,6 +144,7 @@ IDRAC = Profile(
             value=f"{S}.700.20.1.6",
             divisor=10,
             unit="C",
+            limits=_limits(f"{S}.700.20.1"),
         ),
         StatusColumn(
             "intrusionStatus", f"{S}.300.70.1.5", Kind.BOARD, STATUS, name=f"{S}.300.70.1.8", name_fmt="Intrusion"
