@@ -19,6 +19,7 @@ from fleet.stock.reserve import list_stock, release_for_fault, reserve_for_fault
 from fleet.stock.rma import advance_rma, list_rmas, rma_dict
 from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
+from fleet.views.text import plain
 
 stock_app = typer.Typer(
     help="Spare stock per site and part; orders to the supplier.", invoke_without_command=True, no_args_is_help=False
@@ -132,8 +133,7 @@ def stock_order(
     if as_json:
         emit_json(row)
         return
-    Console().print(f"order {row['order_id']}: {row['quantity']} x {row['part_number']} for {row['site']}",
-                    markup=False)  # fmt: skip
+    print(plain(f"order {row['order_id']}: {row['quantity']} x {row['part_number']} for {row['site']}"))
 
 
 @stock_app.command("receive")
@@ -147,8 +147,7 @@ def stock_receive(
     engine = open_db(db)
     with write_session(engine) as session:
         row = order_dict(session, receive_order(session, order_id, now=utcnow(), actor=cli_actor()))
-    Console().print(f"order {row['order_id']} received: {row['quantity']} x {row['part_number']} at {row['site']}",
-                    markup=False)  # fmt: skip
+    print(plain(f"order {row['order_id']} received: {row['quantity']} x {row['part_number']} at {row['site']}"))
 
 
 @spare_app.command("reserve")
