@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -120,13 +121,11 @@ class ServiceSim:
         for svc in self.services.values():
             try:
                 if svc.web_port:
-                    server = await asyncio.start_server(
-                        lambda r, w, svc=svc: self._web(svc, r, w), svc.host, svc.web_port
-                    )
+                    server = await asyncio.start_server(functools.partial(self._web, svc), svc.host, svc.web_port)
                     self._closers.append(server)
                 if svc.dns_port:
                     transport, _ = await loop.create_datagram_endpoint(
-                        lambda svc=svc: _Dns(self, svc), local_addr=(svc.host, svc.dns_port)
+                        functools.partial(_Dns, self, svc), local_addr=(svc.host, svc.dns_port)
                     )
                     self._closers.append(transport)
             except OSError as exc:

@@ -240,7 +240,8 @@ def _outage_figures(
                            "cause": o.cause, "start": o.start_at.isoformat(),
                            "end": o.end_at.isoformat() if o.end_at else None, "credited": credited})  # fmt: skip
     month_measured = minutes(m_start, end) - overlap_minutes((m_start, end), gaps)
-    avail_rows, credit_rows = [], []
+    avail_rows: list[dict[str, Any]] = []
+    credit_rows: list[dict[str, Any]] = []
     total = 0
     for sid in ids:
         server, st = in_scope[sid]
@@ -252,7 +253,7 @@ def _outage_figures(
         avail_rows.append({"server": server.hostname, "site": st.code, "down_minutes": round(down, 1),
                            "measured": pct is not None, "availability_pct": None if pct is None else round(pct, 4),
                            "met": None if pct is None else pct >= settings.network_availability})  # fmt: skip
-        pieces = []
+        pieces: list[dict[str, Any]] = []
         for m in merged:
             if credit_month(m) != month or m.end > end:
                 continue
@@ -288,7 +289,7 @@ def sla_report(
     servers = _servers(session, site)
     in_scope = {s.id: (s, st) for s, st in servers if s.plan not in OUT_OF_SCOPE}
     excluded = [s.hostname for s, _ in servers if s.plan in OUT_OF_SCOPE]
-    ids = list(in_scope)
+    ids = [i for i in in_scope if i is not None]
 
     faults = list(session.exec(select(Fault).where(
         col(Fault.server_id).in_(ids), Fault.notified_at >= m_start, Fault.notified_at < m_end)).all())  # fmt: skip

@@ -284,7 +284,9 @@ def reserve_for_fault(
         # which then falls back to a transfer or waits (audited both ways).
         from fleet.stock.preempt import take_from_noncritical
 
-        taken = take_from_noncritical(session, fault, server, list(order), now=now, settings=settings, actor=actor)
+        taken = take_from_noncritical(
+            session, fault, server, [p for p in order if p is not None], now=now, settings=settings, actor=actor
+        )
         if taken is not None:
             res, part_id = taken
             return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)

@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
+from fleet.sla.swap_time import swap_duration
 from fleet.store.audit import snapshot
 from fleet.store.models import Customer, Fault, MaintenanceWindow, Server, Site, Swap
 from fleet.swaps.notify import SwapLine, WindowOffer, proposal_mail
@@ -23,7 +24,6 @@ from fleet.swaps.plan import (
     _open_faults,
     _site_technicians,
     answer_deadline,
-    swap_duration,
     technician_hours,
 )
 from fleet.swaps.planner import disk_warning

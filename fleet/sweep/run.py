@@ -240,16 +240,16 @@ def run_sweep(
     report.finished_at = finished.isoformat()
     report.duration_s = round(time.monotonic() - t0, 3)
     with write_session(engine) as session:
-        stored = session.get(SweepRun, run_id)
-        assert stored is not None
-        stored.finished_at = finished
-        stored.servers, stored.polled, stored.unreachable = report.servers, report.polled, len(report.unreachable)
-        stored.faults_opened, stored.faults_resolved = report.faults_opened, report.faults_resolved
-        stored.status = report.status
+        run_row = session.get(SweepRun, run_id)
+        assert run_row is not None
+        run_row.finished_at = finished
+        run_row.servers, run_row.polled, run_row.unreachable = report.servers, report.polled, len(report.unreachable)
+        run_row.faults_opened, run_row.faults_resolved = report.faults_opened, report.faults_resolved
+        run_row.status = report.status
         # The stored copy leaves out the list of swept hosts: 105,120 runs a year at 5 minutes would make it the
         # largest thing in the database; the JSON report written for cron keeps it.
-        stored.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
-        session.add(stored)
+        run_row.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
+        session.add(run_row)
     return report
 
 
