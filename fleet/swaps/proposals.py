@@ -41,7 +41,7 @@ def degraded_array_reason(fault: Fault, settings: Settings) -> str | None:
     if fault.severity == "critical" or fault.kind not in ("disk", "raid") or fault.problem not in DEGRADED_PROBLEMS:
         return None
     return (f"a disk of a redundant array has failed: the server still runs, but one more disk failure would lose "
-            f"your data, so we offer windows within {settings.degraded_array_within_h} hours")  # fmt: skip
+            f"your data, so we offer windows within {settings.degraded_array_within_h:g} hours")  # fmt: skip
 
 
 def _live_windows(session: Session, server_id: int, now: datetime, state: str) -> list[MaintenanceWindow]:
