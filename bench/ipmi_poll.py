@@ -132,7 +132,7 @@ def main() -> None:
         return
     if not (shutil.which("ipmi_sim") and shutil.which("ipmitool")):
         sys.exit("needs ipmi_sim (openipmi) and ipmitool")
-    from fleet.collectors.ipmi import poll_ipmi_many, shutdown_workers
+    from fleet.collectors.ipmi import poll_ipmi_many
     from fleet.collectors.targets import IpmiTarget
     from fleet.sweep.ipmi_options import ipmi_options
     from fleet.sweep.secrets import Secret
@@ -178,7 +178,7 @@ def main() -> None:
             xargs_wall = time.perf_counter() - t0
             targets = [IpmiTarget("127.0.0.1", p, "admin", Secret(PASSWORD), cipher_suites=(3,)) for p in ports]
             options = ipmi_options()
-            # starts workers, fills their caches
+            # the cold round: fills the SDR cache
             res = poll_ipmi_many(targets, timeout=10, concurrency=a.concurrency, options=options)
             cursors = {(t.host, t.port): r.cursor for t, r in zip(targets, res, strict=True) if r.cursor}
             t0 = time.perf_counter()
@@ -187,7 +187,6 @@ def main() -> None:
                 res = poll_ipmi_many(targets, timeout=10, concurrency=a.concurrency, cursors=cursors, options=options)
                 many_errors += sum(r.error is not None for r in res)
             many_wall = time.perf_counter() - t0
-            shutdown_workers()
         finally:
             for proc in procs:
                 proc.terminate()
@@ -209,7 +208,7 @@ def main() -> None:
     print(f"{'ipmitool exec, sequential':34} {seq} {tool_wall / a.rounds:8.3f}s")
     print(f"{'ipmitool exec, xargs -P ' + str(a.concurrency):34} {blank} {xargs_wall / a.rounds:8.3f}s")
     print(
-        f"{'poll_ipmi_many, ' + str(a.concurrency) + ' workers':34} {blank} {many_wall / a.rounds:8.3f}s"
+        f"{'poll_ipmi_many, ' + str(a.concurrency) + ' at once':34} {blank} {many_wall / a.rounds:8.3f}s"
         + (f"  errors {many_errors}" if many_errors else "")
     )
     fixed: list[float] = rows["collector, wake-up fix"]["polls"]  # type: ignore[assignment]

@@ -1,6 +1,7 @@
 """Benchmark: a fleet-wide sweep of N simulated BMCs behind a network that behaves like a datacenter's.
 
     python bench/sweep.py [--bmcs 500] [--dead 0.05] [--rtt-ms 20-30] [--loss 0.005] [--concurrency 64]
+    python bench/sweep.py --sim-bmcs 5000 [--sim-procs 4]      fleet's own simulated BMCs, one sweep round
 
 N OpenIPMI `ipmi_sim` processes on 127.0.0.1, reached through bench/udprelay.py (20-30 ms round trip, a small
 loss, and a fraction of front ports with nothing behind them: dead BMCs). In the same run, over the same hosts:
@@ -10,7 +11,9 @@ loss, and a fraction of front ports with nothing behind them: dead BMCs). In the
 - ipmitool `sdr elist` one host after the other, on a sample of hosts, extrapolated to N (it would take too long).
 
 Each tool runs as a child process; wall time, CPU (the whole process tree, sampled from /proc) and peak memory (the
-tree's summed RSS) are printed with ratios. Loopback only; everything started here is stopped here.
+tree's summed RSS) are printed with ratios to FreeIPMI's warm run (the issue's table). fleet polls every BMC from
+one process (the IPMI engine: one thread on pyghmi's event loop). Loopback only; everything started here is stopped
+here.
 """
 
 from __future__ import annotations
@@ -203,9 +206,13 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=64, help="fleet's --concurrency")
     ap.add_argument("--timeout", type=float, default=10.0, help="per-host deadline for fleet")
     ap.add_argument("--ipmitool-sample", type=int, default=20)
-    ap.add_argument("--compare-pools", action="store_true", help="also run the sweep with each IPMI pool kind")
+    ap.add_argument("--sim-bmcs", type=int, default=0, help="instead: one sweep of this many of fleet's own BMCs")
+    ap.add_argument("--sim-procs", type=int, default=4, help="processes serving the simulated BMCs")
     ap.add_argument("--skip-peers", action="store_true", help="only fleet (for quick comparisons)")
     args = ap.parse_args()
+    if args.sim_bmcs:
+        sim_round(args)
+        return
     if not shutil.which("ipmi_sim"):
         raise SystemExit("ipmi_sim not installed (Debian: openipmi)")
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -251,11 +258,6 @@ def main() -> None:
         rep = json.loads(report.read_text()) if report.exists() else {}
         results["fleet sweep (warm SDR cache)"] = measure(sweep_argv, env)
         warm = json.loads(report.read_text()) if report.exists() else {}
-        if args.compare_pools:
-            for pool in ("threads", "processes"):
-                results[f"fleet sweep (IPMI pool: {pool})"] = measure(sweep_argv, {**env, "FLEET_IPMI_POOL": pool})
-                r2 = json.loads(report.read_text())
-                print(f"  {pool}: {r2['polled']} polled, {len(r2['unreachable'])} unreachable", flush=True)
 
         cfg = root / "freeipmi.conf"
         cfg.write_text(f"username admin\npassword {PASSWORD}\n")  # the password stays off the command line
@@ -298,10 +300,7 @@ def main() -> None:
         if warm:
             print(f"fleet warm: {warm.get('polled')} polled, {len(warm.get('unreachable', []))} unreachable, "
                   f"poll phase {warm.get('poll_seconds', {}).get('wall')} s")  # fmt: skip
-        base = results["fleet sweep (cold SDR cache)"]
-        print(f"\n{'tool':58} {'wall s':>8} {'CPU s':>8} {'peak MB':>8} {'wall x':>7}")
-        for name, m in results.items():
-            print(f"{name:58} {m.wall:8.1f} {m.cpu:8.1f} {m.peak_rss_mb:8.0f} {m.wall / base.wall:7.2f}")
+        print_table(results)
         for name, m in results.items():
             lines = m.out.strip().splitlines()
             errors = [ln for ln in lines if "error" in ln.lower() or "timeout" in ln.lower() or "fail" in ln.lower()]
@@ -318,6 +317,52 @@ def main() -> None:
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 p.kill()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def print_table(results: dict[str, Measured]) -> None:
+    """The issue's table: wall, CPU, peak RSS, and each as a ratio to FreeIPMI's warm run when there is one."""
+    base = next((m for name, m in results.items() if name.startswith("FreeIPMI") and "warm" in name), None)
+    print("\n| tool | wall | CPU | peak RSS | wall / FreeIPMI warm | CPU / FreeIPMI warm | RSS / FreeIPMI warm |")
+    print("|---|---|---|---|---|---|---|")
+    for name, m in results.items():
+        ratios = "| |"
+        if base:
+            rss = m.peak_rss_mb / max(base.peak_rss_mb, 1)
+            ratios = f"{m.wall / base.wall:.2f} | {m.cpu / max(base.cpu, 1e-9):.2f} | {rss:.1f}"
+        print(f"| {name} | {m.wall:.1f} s | {m.cpu:.1f} s | {m.peak_rss_mb:,.0f} MB | {ratios} |")
+
+
+def sim_round(args: argparse.Namespace) -> None:
+    """One `fleet sweep` of N of fleet's own simulated BMCs (in --sim-procs processes) behind the relay."""
+    from tests.ipmi.simnet import SimNet
+
+    root = Path(tempfile.mkdtemp(prefix="fleet-bench-simround-"))
+    n_dead = round(args.sim_bmcs * args.dead)
+    t = time.monotonic()
+    net = SimNet(args.sim_bmcs - n_dead, dead=n_dead, procs=args.sim_procs, rtt_ms=args.rtt_ms, loss=args.loss,
+                 password=PASSWORD).start(timeout=600)  # fmt: skip
+    try:
+        print(f"{args.sim_bmcs - n_dead} simulated BMCs in {args.sim_procs} processes started in "
+              f"{time.monotonic() - t:.1f} s; {n_dead} dead", flush=True)  # fmt: skip
+        db = make_db(root / "inventory.db", [(x.host, x.port) for x in net.targets()])
+        report = root / "sweep.json"
+        argv = [sys.executable, "-m", "fleet", "sweep", "--db", db, "--concurrency", str(args.concurrency),
+                "--timeout", str(args.timeout), "--json", str(report)]  # fmt: skip
+        env = {"BENCH_BMC_PASSWORD": PASSWORD, "FLEET_SDR_CACHE_DIR": str(root / "fleet-sdr"),
+               "FLEET_IPMI_BIND": "127.0.0.1"}  # fmt: skip
+        results = {"fleet sweep, first round (cold)": measure(argv, env, timeout=1800)}
+        first = json.loads(report.read_text()) if report.exists() else {}
+        results["fleet sweep, next round (warm)"] = measure(argv, env, timeout=1800)
+        warm = json.loads(report.read_text()) if report.exists() else {}
+        for name, rep in (("cold", first), ("warm", warm)):
+            print(f"{name}: {rep.get('polled')} polled, {len(rep.get('unreachable', []))} unreachable, poll phase "
+                  f"{rep.get('poll_seconds', {}).get('wall')} s, whole sweep {rep.get('duration_s')} s")  # fmt: skip
+        print_table(results)
+        for name, m in results.items():
+            print(f"{name}: {m.cpu / args.sim_bmcs * 1000:.1f} ms CPU per BMC (whole sweep process)")
+    finally:
+        net.stop()
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -32,12 +32,19 @@ def ensure_utc(dt: datetime) -> datetime:
     return dt.astimezone(UTC)
 
 
+# Times a person or a file may give: the SLA clocks add hours and days to them, and the calendar ends at year 9999.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(3000, 1, 1, tzinfo=UTC)
+
+
 def parse_time(text: str, clock: Clock = utcnow) -> datetime:
     """ISO 8601 ('2026-11-27T02:10', '...Z', '...+01:00') or 'now'; a naive time is taken as UTC."""
     if text.strip().lower() == "now":
         return clock()
     try:
-        dt = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    except ValueError as exc:
+        dt = ensure_utc(datetime.fromisoformat(text.strip().replace("Z", "+00:00")))
+    except (ValueError, OverflowError) as exc:
         raise ValueError(f"not an ISO 8601 time: {text!r}") from exc
-    return ensure_utc(dt)
+    if not EARLIEST <= dt < LATEST:
+        raise ValueError(f"time out of range (years {EARLIEST.year} to {LATEST.year - 1}): {text!r}")
+    return dt

@@ -12,6 +12,7 @@ the environment (pydantic-settings sources, `FLEET_` prefix).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
 import re
@@ -183,10 +184,11 @@ def setting_fields() -> dict[str, FieldInfo]:
     return dict(Settings.__pydantic_fields__)
 
 
+@functools.lru_cache(maxsize=8)
 def _loader(toml_file: Path | None) -> type[_Sources]:
     fields: dict[str, Any] = {name: (info.annotation, info) for name, info in setting_fields().items()}
     model = create_model("FleetSettings", __base__=_Sources, **fields)
-    # The file is per load (FLEET_CONFIG may differ between calls); a class per load keeps the sources stateless.
+    # The sources read the file named in the class's config: one class per file (FLEET_CONFIG may change).
     model.model_config = {**model.model_config, "toml_file": toml_file}
     return model
 

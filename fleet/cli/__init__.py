@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:  # for the type checker only: at run time `app` is loaded on first use (__getattr__ below)
     from fleet.cli.root import app as app
@@ -110,9 +110,11 @@ def main(argv: list[str] | None = None) -> None:
 
 def _run_typer(args: list[str], command: str) -> None:
     import typer
+    from sqlalchemy.exc import SQLAlchemyError
 
     from fleet.errors import FleetError
 
+    plugin = command in PLUGIN_COMMANDS
     app = __getattr__("app")
     try:
         _register(command or None)
@@ -120,18 +122,35 @@ def _run_typer(args: list[str], command: str) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
-        print("fleet: aborted", file=sys.stderr)
-        sys.exit(130)
+        fail("aborted", 130)
     except typer.TyperException as exc:  # usage errors and other click exceptions (typer vendors click)
         fmt = getattr(exc, "format_message", None)
-        message = fmt() if callable(fmt) else str(exc)
         code = int(getattr(exc, "exit_code", 2))
-        print(f"fleet: {message}", file=sys.stderr)
-        sys.exit(3 if code == 2 and command in PLUGIN_COMMANDS else code)
+        fail(fmt() if callable(fmt) else str(exc), 3 if code == 2 and plugin else code)
     except FleetError as exc:
-        print(f"fleet: {exc}", file=sys.stderr)
-        sys.exit(3 if command in PLUGIN_COMMANDS else exc.exit_code)
+        fail(exc, 3 if plugin else exc.exit_code)
+    except SQLAlchemyError as exc:
+        # A failure the database reported (a read-only file, a damaged page, a lost connection) mid-command.
+        from fleet.store.db import db_error_line
+
+        fail(db_error_line(exc), 3 if plugin else 5)
+    except OverflowError:
+        # Python's ints are unbounded, the database's are 64-bit: an id or count past that is bad input.
+        fail("a number is out of range (ids and counts are at most 9223372036854775807)", 3 if plugin else 2)
+    except OSError as exc:
+        # A file the command was pointed at cannot be read or written (permissions, a full disk, a missing folder).
+        where = f"{exc.filename}: " if exc.filename else ""
+        fail(f"{where}{exc.strerror or exc}", 3 if plugin else 1)
     except KeyboardInterrupt:
-        print("fleet: interrupted", file=sys.stderr)
-        sys.exit(130)
+        fail("interrupted", 130)
     sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def fail(message: object, code: int) -> NoReturn:
+    """The one way an error leaves: one line on stderr (a CSV import: one per bad row), as inert text (an error may
+    quote a hostile input)."""
+    from fleet.views.text import plain
+
+    lines = str(message).splitlines() or [""]
+    print("\n".join(["fleet: " + plain(lines[0]), *(plain(line) for line in lines[1:])]), file=sys.stderr)
+    sys.exit(code)

@@ -27,6 +27,8 @@ audit_app = typer.Typer(help="Security audits of the fleet's management controll
 app.add_typer(audit_app, name="audit")
 
 CONCURRENCY = 16
+# a full IPMI 2.0 login (pyghmi: open session, RAKP, privilege) may take seconds on a busy BMC or host
+LOGIN_TIMEOUT_S = 20.0
 
 
 def _targets(db: str | None, site: str | None) -> list[dict[str, Any]]:
@@ -92,7 +94,7 @@ def audit_bmc(
             return BmcAudit(t["host"], t["port"], findings=default_communities(t["host"], t["port"], timeout))
         audit = audit_ipmi(t["host"], t["port"], t["user"], timeout)
         if default_credentials and lockout_unknown_ok and audit.error is None:
-            for user in working_defaults(t["host"], t["port"], pairs, max(timeout, 5.0), options):
+            for user in working_defaults(t["host"], t["port"], pairs, LOGIN_TIMEOUT_S, options):
                 audit.findings.append(_default_finding(user))
         return audit
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
+from sqlalchemy.exc import SQLAlchemyError
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, open_db
+from fleet.cli.common import DbOption, open_db, say
 from fleet.errors import DatabaseError, InputError
-from fleet.store.db import make_engine, resolve_url, sqlite_path
+from fleet.store.db import db_error_line, make_engine, resolve_url, sqlite_path
 
 import_app = typer.Typer(help="Import servers, components or stock from CSV (all or nothing).")
 export_app = typer.Typer(help="Export servers, components or stock as CSV (the format import reads).")
@@ -20,8 +20,6 @@ db_app = typer.Typer(help="Database maintenance.")
 app.add_typer(import_app, name="import")
 app.add_typer(export_app, name="export")
 app.add_typer(db_app, name="db")
-
-err = Console(stderr=True)
 
 
 @app.command()
@@ -36,20 +34,25 @@ def init(
     path = sqlite_path(url)
     if path is not None and not path.parent.is_dir():
         raise DatabaseError(f"folder {path.parent} does not exist")
+    if path is not None and path.is_dir():
+        raise DatabaseError(f"{path} is a folder, not a database file")
     engine = make_engine(url)
-    before, after = upgrade(engine)
+    try:
+        before, after = upgrade(engine)
+    except SQLAlchemyError as exc:
+        raise DatabaseError(f"cannot create or upgrade the database: {db_error_line(exc)}") from None
     where = str(path) if path else engine.url.render_as_string(hide_password=True)
     if before is None:
-        print(f"created {where} (schema {after})")
+        say(f"created {where} (schema {after})")
     elif before != after:
-        print(f"upgraded {where} from schema {before} to {after}")
+        say(f"upgraded {where} from schema {before} to {after}")
     else:
-        print(f"{where} is up to date (schema {head_revision(engine)})")
+        say(f"{where} is up to date (schema {head_revision(engine)})")
     if sample:
         from fleet.sim.sample import load_sample
 
         loaded = load_sample(engine)
-        print(loaded)
+        say(loaded)
 
 
 @import_app.command("servers")
@@ -75,7 +78,7 @@ def _import(kind: str, file: Path, db: str | None) -> None:
 
     engine = open_db(db)
     result = import_csv(engine, kind, file)
-    print(f"imported {kind} from {file}: {result.created} created, {result.updated} updated")
+    say(f"imported {kind} from {file}: {result.created} created, {result.updated} updated")
 
 
 def _export(kind: str, out: Path | None, db: str | None) -> None:
@@ -83,7 +86,7 @@ def _export(kind: str, out: Path | None, db: str | None) -> None:
 
     engine = open_db(db)
     if out is None:
-        export_csv(engine, kind, sys.stdout)
+        export_csv(engine, kind, sys.stdout, terminal=sys.stdout.isatty())
         return
     tmp = out.with_name(out.name + ".part")
     try:
@@ -93,7 +96,7 @@ def _export(kind: str, out: Path | None, db: str | None) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise InputError(f"cannot write {out}: {exc.strerror}") from None
-    err.print(f"exported {n} {kind} rows to {out}")
+    say(f"exported {n} {kind} rows to {out}", err=True)
 
 
 OutOption = Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")]
@@ -123,7 +126,7 @@ def db_backup(dest: Path, db: DbOption = None) -> None:
     import sqlite3
 
     engine = open_db(db)
-    src = sqlite_path(str(engine.url))
+    src = sqlite_path(engine.url)
     if src is None:
         raise DatabaseError(
             "backup of PostgreSQL is pg_dump's job: pg_dump --format=custom --file=DEST 'postgresql://...'"
@@ -138,4 +141,4 @@ def db_backup(dest: Path, db: DbOption = None) -> None:
     except (sqlite3.Error, OSError) as exc:
         tmp.unlink(missing_ok=True)
         raise DatabaseError(f"backup failed: {exc}") from None
-    print(f"backed up {src} to {dest}")
+    say(f"backed up {src} to {dest}")

@@ -10,7 +10,7 @@ import typer
 from sqlmodel import select
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
 from fleet.cli.table import Column, print_table
 from fleet.clock import parse_time, utcnow
 from fleet.config import load_settings
@@ -57,7 +57,7 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
     """Open faults, critical first, with whether the one-hour acknowledgement is due or overdue."""
     if ctx.invoked_subcommand is not None:
         return
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
@@ -101,7 +101,7 @@ def faults_ack(
         fault = acknowledge(session, fault_id, by=by, now=when)
         who, ack_at = fault.acknowledged_by, fault.acknowledged_at
     stamp = ack_at.isoformat(timespec="minutes") if ack_at else "?"
-    print(f"fault {fault_id} acknowledged by {who} at {stamp}")
+    say(f"fault {fault_id} acknowledged by {who} at {stamp}")
 
 
 @faults_app.command("resolve")
@@ -116,7 +116,7 @@ def faults_resolve(
     with write_session(engine) as session:
         fault = resolve(session, fault_id, resolution=resolution, now=utcnow(), actor=by)
         state = fault.state
-    print(f"fault {fault_id} {state} ({resolution})")
+    say(f"fault {fault_id} {state} ({resolution})")
 
 
 @ticket_app.command("open")
@@ -146,10 +146,10 @@ def ticket_open(
         emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row, "spare": spare})
         return
     verb = "joined" if res.joined else "opened"
-    print(f"ticket {ticket_id}: {verb} fault {row['id']} ({row['server']} {row['slot']}, {row['severity']}, "
+    say(f"ticket {ticket_id}: {verb} fault {row['id']} ({row['server']} {row['slot']}, {row['severity']}, "
           f"notified {row['notified_at'][:16]}, acknowledge by {row['ack_due_at'][:16]})")  # fmt: skip
     if spare is not None:
-        print(f"fault {row['id']}: spare {spare_line(spare)}")
+        say(f"fault {row['id']}: spare {spare_line(spare)}")
 
 
 def spare_line(spare: dict[str, object]) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,18 @@ from fleet.errors import FleetError, InputError
 from fleet.health.model import EXIT_UNKNOWN, PollResult, exit_status
 
 DEFAULT_TIMEOUT = 10.0
+
+
+# fleet/config.py's names, repeated so that a check can tell without importing pydantic (most of a check's start-up)
+# that there is nothing to load; tests/core/test_startup.py keeps them equal to config's.
+CONFIG_ENV, DEFAULT_CONFIG, ENV_PREFIX = "FLEET_CONFIG", "fleet.toml", "FLEET_"
+
+
+def settings_are_defaults() -> bool:
+    """No settings file and no FLEET_* variable: the settings are their defaults, valid by construction."""
+    if os.environ.get(CONFIG_ENV) or os.path.isfile(DEFAULT_CONFIG):
+        return False
+    return not any(name.upper().startswith(ENV_PREFIX) for name in os.environ)
 
 
 class UsageError(Exception):
@@ -59,7 +72,7 @@ def _secret(env: str | None, file: str | None, what: str) -> Any:
 
 
 def _ipmi_options(g: argparse._ArgumentGroup) -> None:
-    g.add_argument("--user", default="admin", help="IPMI user name (default admin).")
+    g.add_argument("--user", default="admin", help="IPMI or Redfish user name (default admin).")
     g.add_argument("--password-env", metavar="VAR", help="Environment variable holding the password.")
     g.add_argument("--password-file", metavar="FILE", help="Owner-only file holding the password.")
     g.add_argument(
@@ -75,12 +88,16 @@ def _poll_ipmi(args: argparse.Namespace, port: int, timeout: float, cursor: dict
     if 0 in suites:
         raise InputError("cipher suite 0 sends no authentication; it is never used")
     from fleet.collectors.lazy import defer_pyghmi_oem
-    from fleet.sweep.ipmi_options import ipmi_options
+    from fleet.collectors.targets import IpmiOptions, IpmiTarget
 
-    options = ipmi_options()  # settings: the client socket's address, the SDR cache (fleet/config.py)
+    if settings_are_defaults():
+        options = IpmiOptions()  # the settings' defaults (tests/core/test_startup.py keeps the two equal)
+    else:
+        from fleet.sweep.ipmi_options import ipmi_options
+
+        options = ipmi_options()  # the client socket's address, the SDR cache (fleet/config.py)
     defer_pyghmi_oem()
     from fleet.collectors.ipmi import poll_ipmi
-    from fleet.collectors.targets import IpmiTarget
 
     target = IpmiTarget(host=args.host, port=port, user=args.user, password=password, cipher_suites=suites)
     return poll_ipmi(target, timeout=timeout, cursor=cursor, options=options)
@@ -126,9 +143,43 @@ def _poll_snmp(args: argparse.Namespace, port: int, timeout: float, cursor: dict
     return poll_snmp_sync(target, timeout=timeout)
 
 
+# ---------------------------------------------------------------- Redfish
+
+
+def _redfish_options(g: argparse._ArgumentGroup) -> None:
+    # --user, --password-env and --password-file are the IPMI group's: the same options serve both protocols.
+    g.add_argument("--insecure", action="store_true", help="Do not verify the BMC's TLS certificate.")
+    g.add_argument("--ca-file", metavar="FILE", help="Verify the BMC's certificate against this CA bundle.")
+    g.add_argument("--cert-sha256", metavar="FP", help="Accept only the certificate with this SHA-256 fingerprint.")
+
+
+def _poll_redfish(args: argparse.Namespace, port: int, timeout: float, cursor: dict[str, Any] | None) -> PollResult:
+    import os
+
+    password = _secret(args.password_env, args.password_file, "password")
+    if password is None:
+        raise InputError("Redfish needs --password-env VAR or --password-file FILE")
+    if sum(map(bool, (args.insecure, args.ca_file, args.cert_sha256))) > 1:
+        raise InputError("give one of --insecure, --ca-file, --cert-sha256")
+    if args.ca_file and not os.path.isfile(args.ca_file):
+        raise InputError(f"--ca-file {args.ca_file}: no such file")
+    from fleet.collectors.redfish import poll_redfish_sync
+    from fleet.collectors.redfish.tls import normalise_fingerprint
+    from fleet.collectors.targets import RedfishTarget
+
+    try:
+        pin = normalise_fingerprint(args.cert_sha256) if args.cert_sha256 else None
+    except ValueError as exc:
+        raise InputError(f"--cert-sha256: {exc}") from None
+    target = RedfishTarget(host=args.host, port=port, user=args.user, password=password, verify=not args.insecure,
+                           ca_file=args.ca_file, cert_sha256=pin)  # fmt: skip
+    return poll_redfish_sync(target, timeout=timeout, cursor=cursor)
+
+
 PROTOCOLS: dict[str, ProtocolSpec] = {
     "ipmi": ProtocolSpec("ipmi", 623, _ipmi_options, _poll_ipmi),
     "snmp": ProtocolSpec("snmp", 161, _snmp_options, _poll_snmp),
+    "redfish": ProtocolSpec("redfish", 443, _redfish_options, _poll_redfish),
 }
 
 
@@ -166,7 +217,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("host", help="Controller address (name or IP).")
     p.add_argument("--protocol", "-P", choices=sorted(PROTOCOLS), default="ipmi", help="Protocol (default ipmi).")
-    p.add_argument("--port", "-p", type=_port, help="Port (default 623 for IPMI, 161 for SNMP).")
+    p.add_argument("--port", "-p", type=_port, help="Port (default 623 for IPMI, 161 for SNMP, 443 for Redfish).")
     p.add_argument(
         "--timeout",
         "-t",
@@ -199,9 +250,10 @@ def _cursors(db: str | None) -> Any:
 def run(argv: Sequence[str]) -> tuple[str, int]:
     """The output and exit status of `fleet poll ARGV`; raises only UsageError and FleetError."""
     args, extra = build_parser().parse_known_args(list(argv))
-    from fleet.config import load_settings
+    if not settings_are_defaults():
+        from fleet.config import load_settings
 
-    load_settings()  # a bad fleet.toml or FLEET_* value is an UNKNOWN answer before anything is polled
+        load_settings()  # a bad fleet.toml or FLEET_* value is an UNKNOWN answer before anything is polled
     if extra:
         # option names only: what follows an unknown option may be a secret typed on the command line
         names = sorted({a.split("=", 1)[0] for a in extra if a.startswith("-")})
@@ -213,7 +265,7 @@ def run(argv: Sequence[str]) -> tuple[str, int]:
     store, key = _cursors(args.db), cursor_key(spec.name, args.host, port)
     saved = store.load(key)
     # --all-events: the whole log, and the check's own position left where it was
-    cursor = {k: v for k, v in (saved or {}).items() if k != "sel"} if args.all_events else saved
+    cursor = {k: v for k, v in (saved or {}).items() if k not in ("sel", "logs")} if args.all_events else saved
     result = spec.poll(args, port, args.timeout, cursor)
     unsaved = ""
     if result.cursor and result.cursor != saved and not args.all_events:

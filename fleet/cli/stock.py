@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import Engine
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
 from fleet.cli.table import Column, print_table
 from fleet.clock import utcnow
 from fleet.config import load_settings
@@ -56,7 +56,7 @@ def stock(
     """Spare stock per site and part: on hand, reserved, available, reorder level (--low: what to order)."""
     if ctx.invoked_subcommand is not None:
         return
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     if low:
         _stock_low(engine, site, as_json)
         return
@@ -160,15 +160,15 @@ def spare_reserve(fault_id: int, db: DbOption = None, as_json: JsonOption = Fals
         emit_json(outcome.to_dict())
         return
     if outcome.status == "reserved":
-        print(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}")
+        say(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}")
     elif outcome.status == "transfer":
         eta = outcome.eta.isoformat(timespec="minutes") if outcome.eta else "?"
-        print(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}, transfer {outcome.transfer_id} "
+        say(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}, transfer {outcome.transfer_id} "
               f"proposed, arrives {eta}")  # fmt: skip
     else:
-        print(f"fault {fault_id}: no compatible spare at any site")
+        say(f"fault {fault_id}: no compatible spare at any site")
     if outcome.flag:
-        print(f"fault {fault_id}: {outcome.flag}")
+        say(f"fault {fault_id}: {outcome.flag}")
 
 
 @spare_app.command("release")
@@ -177,7 +177,7 @@ def spare_release(fault_id: int, db: DbOption = None) -> None:
     engine = open_db(db)
     with write_session(engine) as session:
         n = release_for_fault(session, fault_id, now=utcnow(), actor=cli_actor())
-    print(f"fault {fault_id}: {n} reservation(s) released")
+    say(f"fault {fault_id}: {n} reservation(s) released")
 
 
 @transfer_app.command("ship")
@@ -186,7 +186,7 @@ def transfer_ship(transfer_id: int, db: DbOption = None) -> None:
     engine = open_db(db)
     with write_session(engine) as session:
         ship_transfer(session, transfer_id, now=utcnow(), actor=cli_actor())
-    print(f"transfer {transfer_id}: in transit")
+    say(f"transfer {transfer_id}: in transit")
 
 
 @transfer_app.command("receive")
@@ -195,7 +195,7 @@ def transfer_receive(transfer_id: int, db: DbOption = None) -> None:
     engine = open_db(db)
     with write_session(engine) as session:
         receive_transfer(session, transfer_id, now=utcnow(), actor=cli_actor())
-    print(f"transfer {transfer_id}: received")
+    say(f"transfer {transfer_id}: received")
 
 
 @rma_app.command("list")
@@ -245,4 +245,4 @@ def _advance(rma_id: int, to: str, db: str | None) -> None:
     engine = open_db(db)
     with write_session(engine) as session:
         advance_rma(session, rma_id, to=to, now=utcnow(), actor=cli_actor())
-    print(f"RMA {rma_id}: {to}")
+    say(f"RMA {rma_id}: {to}")

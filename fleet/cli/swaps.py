@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.text import Text
 
 from fleet.cli import app
-from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
 from fleet.cli.table import Column, print_table
 from fleet.clock import utcnow
 from fleet.config import load_settings
@@ -38,7 +38,7 @@ def _hhmm(iso: str | None) -> str:
 @app.command()
 def swaps(db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
     """Planned swaps, nearest hard limit first; customers who have not answered are marked ESCALATED."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
@@ -92,7 +92,7 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     """Plan critical swaps inside the SLA and mail customers windows for non-critical ones.
 
     Exit status 0; 1 when a critical swap cannot meet its hard limit (the reason is in its note)."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with write_session(engine) as session:
@@ -101,20 +101,19 @@ def swap_plan(db: DbOption = None, site: SiteOption = None, as_json: JsonOption 
     if as_json:
         emit_json({"generated_at": now.isoformat(), **data})
     else:
-        console = Console()
         for c in result.critical:
             state = "LATE" if c.late else ("after target" if c.after_target else "on time")
-            console.print(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
+            say(f"swap {c.swap_id} {c.server} ({c.site}): {c.technician or 'nobody'} "
                           f"{_hhmm(c.start.isoformat() if c.start else None)} {state}"
                           + (f" - {c.reason}" if c.reason else ""))  # fmt: skip
         for p in result.proposals:
             where = p.sent_to or "no mail"
-            console.print(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
+            say(f"{p.server}: swaps {p.swap_ids} windows {p.window_ids} ({where})"
                           + (f" - {p.note}" if p.note else ""))  # fmt: skip
         if result.escalated:
-            console.print(f"escalated to staff (customer has not answered): swaps {result.escalated}")
+            say(f"escalated to staff (customer has not answered): swaps {result.escalated}")
         if not (result.critical or result.proposals or result.escalated):
-            console.print("nothing to plan")
+            say("nothing to plan")
     if result.late:
         raise typer.Exit(1)
 
@@ -128,7 +127,7 @@ def swap_agree(swap_id: int, window: WindowOption, db: DbOption = None, actor: A
     with write_session(engine) as session:
         planned = agree_window(session, swap_id, window, now=now, settings=settings, actor=actor)
         ids = [s.id for s in planned]
-    Console().print(f"window {window} agreed; swaps {ids} planned in it")
+    say(f"window {window} agreed; swaps {ids} planned in it")
 
 
 @swap_app.command("decline")
@@ -137,7 +136,7 @@ def swap_decline(swap_id: int, window: WindowOption, db: DbOption = None, actor:
     engine = open_db(db)
     with write_session(engine) as session:
         decline_window(session, swap_id, window, now=utcnow(), actor=actor)
-    Console().print(f"window {window} declined")
+    say(f"window {window} declined")
 
 
 @report_app.command("sla")
@@ -148,7 +147,7 @@ def report_sla(
     as_json: JsonOption = False,
 ) -> None:
     """The month's SLA figures: acknowledgements, critical swaps, availability, outage credits, monitoring gaps."""
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
@@ -156,31 +155,30 @@ def report_sla(
     if as_json:
         emit_json(rep)
         return
-    c = Console()
     ack, sw, av, cr, mon = rep["acknowledgement"], rep["swaps"], rep["availability"], rep["credits"], rep["monitoring"]
-    c.print(f"SLA report {rep['month']}" + (f" site {rep['site']}" if rep["site"] else "")
+    say(f"SLA report {rep['month']}" + (f" site {rep['site']}" if rep["site"] else "")
             + ("" if rep["period"]["complete"] else f" (to {_hhmm(rep['period']['end'])} UTC)"))  # fmt: skip
-    c.print(f"alerts acknowledged within {ack['within_min']} min: {ack['within']}/{ack['alerts']}"
+    say(f"alerts acknowledged within {ack['within_min']} min: {ack['within']}/{ack['alerts']}"
             f" (late {ack['late']}, pending {ack['pending']})")  # fmt: skip
-    c.print(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
+    say(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
             f"within {sw['limit_min']} min {sw['within_limit']}, late {sw['late']}, "
             f"pending {sw['pending']}")  # fmt: skip
     if mon["measured_minutes"] <= 0:
-        c.print("network availability: not measured (no sweep ran in this month)")
+        say("network availability: not measured (no sweep ran in this month)")
     else:
-        c.print(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
+        say(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
     for r in av["servers"]:
         if r["met"] is False:
-            c.print(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
-    c.print(f"outages: {len(rep['outages'])} (credited: network only)")
+            say(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
+    say(f"outages: {len(rep['outages'])} (credited: network only)")
     for o in rep["outages"]:
         end = _hhmm(o["end"]) if o["end"] else "open"
-        c.print(f"  {o['server']} {o['service']}: {o['cause']}, {_hhmm(o['start'])} to {end} UTC", markup=False)
-    c.print(f"outage credits: {cr['total_cents'] / 100:.2f}")
+        say(f"  {o['server']} {o['service']}: {o['cause']}, {_hhmm(o['start'])} to {end} UTC")
+    say(f"outage credits: {cr['total_cents'] / 100:.2f}")
     for r in cr["servers"]:
-        c.print(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
-                + (" (cap)" if r["capped"] else ""), markup=False)  # fmt: skip
-    c.print(f"monitoring gaps over {mon['interval_min']} min: {len(mon['gaps'])}, {mon['gap_minutes']} min in all, "
+        say(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
+            + (" (cap)" if r["capped"] else ""))  # fmt: skip
+    say(f"monitoring gaps over {mon['interval_min']} min: {len(mon['gaps'])}, {mon['gap_minutes']} min in all, "
             f"longest {mon['longest_gap_minutes']} min")  # fmt: skip
     if rep["excluded"]["servers"]:
-        c.print(f"excluded (VPS, shared hosting): {len(rep['excluded']['servers'])} servers")
+        say(f"excluded (VPS, shared hosting): {len(rep['excluded']['servers'])} servers")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from fleet.cli.common import DbOption, JsonOption, emit_json, open_db
+from fleet.cli.common import DbOption, JsonOption, emit_json, open_db, say
 from fleet.cli.stock import cli_actor
 from fleet.cli.swaps import swap_app
 from fleet.clock import utcnow
@@ -24,7 +24,7 @@ def swap_start(swap_id: int, technician: TechnicianOption = None, db: DbOption =
     engine = open_db(db)
     with write_session(engine) as session:
         start_swap(session, swap_id, technician=technician, now=utcnow(), actor=cli_actor(technician))
-    print(f"swap {swap_id}: in progress")
+    say(f"swap {swap_id}: in progress")
 
 
 @swap_app.command("done")
@@ -45,4 +45,4 @@ def swap_done(
         emit_json({"swap_id": swap_id, "state": "done", "new_serial": new_serial, "old_serial": old_serial,
                    "rma_id": rma_id})  # fmt: skip
         return
-    print(f"swap {swap_id}: done, {new_serial} installed; old part {old_serial or '(unknown serial)'} -> RMA {rma_id}")
+    say(f"swap {swap_id}: done, {new_serial} installed; old part {old_serial or '(unknown serial)'} -> RMA {rma_id}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import signal
 import socket
@@ -20,6 +21,10 @@ from fleet.cli import app
 from fleet.cli.common import DbOption, SiteOption, open_db
 from fleet.config import load_settings
 from fleet.errors import InputError
+from fleet.health.model import MAX_TIMEOUT_S
+from fleet.views.text import plain
+
+MAX_EVERY_S = 7 * 24 * 3600  # a loop slower than weekly is a cron job
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -36,6 +41,8 @@ def parse_every(text: str) -> timedelta:
         value = float(t[:-1]) * units[t[-1]] if t[-1] in units else float(t)
     except (ValueError, IndexError, KeyError):
         raise InputError(f"--every takes a duration like 5m, 300s or 1h, not {text!r}") from None
+    if not math.isfinite(value) or value > MAX_EVERY_S:
+        raise InputError(f"--every takes a duration like 5m, 300s or 1h, up to a week, not {text!r}")
     if value < 10:
         raise InputError("--every must be at least 10 s")
     return timedelta(seconds=value)
@@ -60,10 +67,10 @@ def sweep(
 
     if concurrency is not None and concurrency < 1:
         raise InputError("--concurrency must be at least 1")
-    if timeout is not None and timeout <= 0:
-        raise InputError("--timeout must be positive")
+    if timeout is not None and not 0 < timeout <= MAX_TIMEOUT_S:
+        raise InputError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT_S}")
     interval = parse_every(every) if every else None
-    engine = open_db(db)
+    engine = open_db(db, site=site)
     settings = load_settings()
     name = f"{socket.gethostname()}:{os.getpid()}" if worker else None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
@@ -120,7 +127,7 @@ def _one_round(
         report.duration_s, report.status,
     )  # fmt: skip
     for u in report.unreachable[:20]:
-        log.warning("unreachable: %s (%s)", u["server"], u["error"])
+        log.warning("unreachable: %s (%s)", plain(u["server"]), plain(u["error"]))
     if len(report.unreachable) > 20:
         log.warning("... and %d more unreachable controllers", len(report.unreachable) - 20)
     return report

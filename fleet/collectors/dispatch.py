@@ -1,8 +1,8 @@
-"""Poll many controllers at once, IPMI and SNMP side by side, each host bounded by its deadline.
+"""Poll many controllers at once, IPMI, SNMP and Redfish side by side, each host bounded by its deadline.
 
 IPMI goes through the IPMI collector's own batch poller (pyghmi runs one IO thread per process; more threads only
-fight it), SNMP through one asyncio engine. Both families run at the same time, so a slow SNMP agent never holds
-up the BMCs and the other way round.
+fight it), SNMP and Redfish through one asyncio event loop (both are sockets and waiting: hundreds of hosts cost one
+thread). The families run at the same time, so a slow SNMP agent never holds up the BMCs and the other way round.
 """
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from fleet.collectors.targets import IpmiOptions, IpmiTarget, SnmpTarget
+from fleet.collectors.targets import IpmiOptions, IpmiTarget, RedfishTarget, SnmpTarget
 from fleet.health.model import PollResult
 
 
 @dataclass(frozen=True, slots=True)
 class PollJob:
     key: int  # the caller's id for this controller (the server id)
-    target: IpmiTarget | SnmpTarget
+    target: IpmiTarget | SnmpTarget | RedfishTarget
     cursor: dict[str, Any] | None = None
 
 
@@ -29,6 +29,7 @@ def poll_jobs(
 ) -> dict[int, PollResult]:
     ipmi = [j for j in jobs if isinstance(j.target, IpmiTarget)]
     snmp = [j for j in jobs if isinstance(j.target, SnmpTarget)]
+    redfish = [j for j in jobs if isinstance(j.target, RedfishTarget)]
     results: dict[int, PollResult] = {}
     errors: list[BaseException] = []
 
@@ -41,8 +42,8 @@ def poll_jobs(
     thread = threading.Thread(target=run_ipmi, name="ipmi-batch", daemon=True)
     if ipmi:
         thread.start()
-    if snmp:
-        results.update(asyncio.run(_poll_snmp(snmp, timeout=timeout, concurrency=concurrency)))
+    if snmp or redfish:
+        results.update(asyncio.run(_poll_async(snmp, redfish, timeout=timeout, concurrency=concurrency)))
     if ipmi:
         thread.join()
     if errors:
@@ -61,7 +62,35 @@ def _poll_ipmi(
     return {j.key: r for j, r in zip(jobs, out, strict=True)}
 
 
+async def _poll_async(
+    snmp: Sequence[PollJob], redfish: Sequence[PollJob], *, timeout: float, concurrency: int
+) -> dict[int, PollResult]:
+    parts = await asyncio.gather(
+        _poll_snmp(snmp, timeout=timeout, concurrency=concurrency),
+        _poll_redfish(redfish, timeout=timeout, concurrency=concurrency),
+    )
+    return {**parts[0], **parts[1]}
+
+
+async def _poll_redfish(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> dict[int, PollResult]:
+    if not jobs:
+        return {}
+    from fleet.collectors.redfish import poll_redfish_many
+
+    # Redfish needs no worker processes: 200 BMCs are 200 sockets on this loop. The sweep's concurrency bounds the
+    # IPMI workers; Redfish gets at least as many slots as the SNMP side.
+    out = await poll_redfish_many(
+        [t for j in jobs if isinstance(t := j.target, RedfishTarget)],
+        timeout=timeout,
+        concurrency=max(concurrency, 50),
+        cursors=[j.cursor for j in jobs],
+    )
+    return {j.key: r for j, r in zip(jobs, out, strict=True)}
+
+
 async def _poll_snmp(jobs: Sequence[PollJob], *, timeout: float, concurrency: int) -> dict[int, PollResult]:
+    if not jobs:
+        return {}
     from fleet.collectors.snmp import poll_snmp_many
 
     targets = [j.target for j in jobs if isinstance(j.target, SnmpTarget)]  # all of them: the caller split by kind

@@ -24,7 +24,7 @@ class IpmiOptions:
     sdr_cache_dir: str | None = None  # keep downloaded SDRs on disk too (owner-only folder and files)
     bind: str | None = None  # IPv4 address for pyghmi's client socket (127.0.0.1 for tests and demos)
     wakeup_fix: bool = True  # False only for bench/ipmi_poll.py's before/after comparison
-    pool: str = "processes"  # "threads" only for comparison: pyghmi's one IO thread per process is contended
+    pool: str = "processes"  # no effect any more: every BMC is polled on one engine (kept until settings drop it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,3 +38,17 @@ class SnmpTarget:
     v3_auth_protocol: str = "sha256"  # sha, sha224, sha256, sha384, sha512
     v3_priv_protocol: str = "aes128"  # aes128, aes192, aes256
     context: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RedfishTarget:
+    host: str
+    port: int = 443
+    user: str = "admin"
+    password: Secret = Secret("")  # noqa: RUF009 - immutable
+    # TLS: the BMC's certificate is verified against the system CAs (or `ca_file`) unless `cert_sha256` pins one
+    # certificate by its SHA-256 fingerprint (BMCs ship self-signed ones) or `verify` is False (`--insecure`).
+    verify: bool = True
+    ca_file: str | None = None
+    cert_sha256: str | None = None
+    scheme: str = "https"  # "http" only for simulators and tests on loopback

@@ -176,6 +176,9 @@ EXIT_WARNING = 1
 EXIT_CRITICAL = 2
 EXIT_UNKNOWN = 3
 
+# The longest deadline a poll may be given, seconds: past it a dead controller would hold a sweep for hours.
+MAX_TIMEOUT_S = 600.0
+
 
 def exit_status(result: PollResult) -> int:
     """0 all healthy, 1 warning, 2 critical, 3 unknown.

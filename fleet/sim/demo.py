@@ -39,6 +39,25 @@ DEMO_INTERVAL_S = 20.0  # sweeps in the demo come faster than the SLA's 5 minute
 # shows at once: an outage earns credit after an hour), and another server's web server answers 503.
 NETWORK_CUT_AGO = timedelta(minutes=75)
 WATCHED_BEFORE = timedelta(hours=2)  # the demo starts as if monitoring had swept every 5 minutes for this long
+REDFISH_PORT = 16443  # 443 + 16000, as the sample's other controllers
+REDFISH_EVERY = 8  # one server in this many is read over Redfish (the newest racks have IPMI switched off)
+PROTOCOLS = ("ipmi", "snmp", "redfish")  # one simulator process each, in this order
+SERVICES = len(PROTOCOLS)  # then the process serving the customers' web pages and DNS
+
+
+def use_redfish(engine: Engine, pin: str, *, every: int = REDFISH_EVERY) -> int:
+    """Turn every `every`-th IPMI server of the sample into a Redfish one, its BMC's certificate pinned."""
+    from fleet.store.db import write_session
+
+    n = 0
+    with write_session(engine) as session:
+        servers = session.exec(select(Server).where(Server.controller_protocol == "ipmi").order_by(Server.id)).all()  # type: ignore[arg-type]
+        for server in servers[::every]:
+            server.controller_protocol, server.controller_port = "redfish", REDFISH_PORT
+            server.controller_cert_sha256 = pin
+            session.add(server)
+            n += 1
+    return n
 
 
 class Demo:
@@ -86,6 +105,10 @@ class Demo:
         self.engine = make_engine(str(self.folder / "inventory.db"))
         upgrade(self.engine)
         load_sample(self.engine)
+        from fleet.sim.tlscert import self_signed
+
+        cert, key, pin = self_signed(self.folder)
+        use_redfish(self.engine, pin)
         password, community = secrets.token_urlsafe(16), secrets.token_urlsafe(12)
         # The sample's credential references name these variables.
         os.environ["FLEET_DEMO_BMC_PASSWORD"] = password
@@ -94,12 +117,15 @@ class Demo:
             load_settings(), outbox=str(self.folder / "outbox"), poll_timeout_s=10.0, sweep_concurrency=self.concurrency
         )
         url = self.engine.url.render_as_string(hide_password=False)
-        # One process for the BMCs and one for the SNMP agents: on a small machine a single simulator process is
-        # the bottleneck of the demo's sweep, and real controllers never share one either.
+        # One process per protocol: on a small machine a single simulator process is the bottleneck of the demo's
+        # sweep, and real controllers never share one either.
+        tls = (str(cert), str(key))  # the Redfish BMCs' certificate; its fingerprint is pinned in their records
         self.sims = [
-            SimProcess(url, users={"admin": password}, community=community, protocol=p).start()
-            for p in ("ipmi", "snmp", "services")
+            SimProcess(url, users={"admin": password}, community=community, protocol=p, tls=tls).start()
+            for p in PROTOCOLS
         ]
+        # The customers' web and DNS servers, in a process of their own after the controllers' (index SERVICES).
+        self.sims.append(SimProcess(url, users={}, community="", protocol="services").start())
         self.first = self._broken_servers()
         self.outages = self.script_outages(utcnow())
         if self.background:
@@ -154,12 +180,12 @@ class Demo:
             server = session.get(Server, server_id)
         if server is None or not self.sims:
             raise FleetError(f"no server {server_id}")
-        self.sims[0 if server.controller_protocol == "ipmi" else 1].cut(
+        self.sims[PROTOCOLS.index(server.controller_protocol)].cut(
             server.controller_host, cut, port=server.controller_port
         )
         if server.service_host:
             mode = "down" if cut else "up"
-            self.sims[2].set_services(server.service_host, web=mode, dns=mode)
+            self.sims[SERVICES].set_services(server.service_host, web=mode, dns=mode)
         return server.hostname
 
     def break_web(self, server_id: int, mode: str = "error") -> str:
@@ -169,7 +195,7 @@ class Demo:
             server = session.get(Server, server_id)
         if server is None or not server.service_host or not self.sims:
             raise FleetError(f"no server {server_id} with services")
-        self.sims[2].set_services(server.service_host, web=mode)
+        self.sims[SERVICES].set_services(server.service_host, web=mode)
         return server.hostname
 
     def script_outages(self, now: datetime) -> dict[str, str]:
@@ -182,6 +208,7 @@ class Demo:
             picks = session.exec(
                 select(Server)
                 .where(col(Server.service_host).is_not(None), Server.plan == "dedicated",
+                       col(Server.controller_protocol).in_(("ipmi", "snmp")),
                        col(Server.customer_id).is_not(None), Server.status == "active")
                 .order_by(col(Server.id))
                 .limit(2)
@@ -210,7 +237,9 @@ class Demo:
             return
         from fleet.health.slots import slot_key
 
-        sim = self.sims[0 if server.controller_protocol == "ipmi" else 1]
+        if server.controller_protocol not in PROTOCOLS:
+            return
+        sim = self.sims[PROTOCOLS.index(server.controller_protocol)]
         # The simulator names slots its own way ("Disk 1", "PSU2"): match on the same key faults use.
         for name in sim.problems(server.controller_host, port=server.controller_port):
             if slot_key(name) == slot_key(slot):

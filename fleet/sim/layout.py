@@ -117,7 +117,7 @@ class SimServer:
 
     host: str
     port: int
-    protocol: str = "ipmi"  # ipmi | snmp
+    protocol: str = "ipmi"  # ipmi | snmp | redfish
     layout: Layout = field(default_factory=Layout)
     vendor: str = "dell"  # one of VENDORS: the SNMP table set and the IPMI manufacturer (FRU, device id)
     model: str = "PowerEdge R640"
@@ -129,8 +129,10 @@ class SimServer:
         check_loopback(self.host)
         if not 1 <= self.port <= 65535:
             raise InputError(f"simulated controller {self.host}: port {self.port} out of range")
-        if self.protocol not in ("ipmi", "snmp"):
-            raise InputError(f"simulated controller {self.host}: protocol must be ipmi or snmp, not {self.protocol!r}")
+        if self.protocol not in ("ipmi", "snmp", "redfish"):
+            raise InputError(
+                f"simulated controller {self.host}: protocol must be ipmi, snmp or redfish, not {self.protocol!r}"
+            )
         if self.vendor not in VENDORS:
             raise InputError(
                 f"simulated controller {self.host}: vendor must be one of {', '.join(VENDORS)}, not {self.vendor!r}"

@@ -20,7 +20,13 @@ from fleet.errors import FleetError
 
 
 def _serve(
-    conn: Connection, db_url: str, users: dict[str, str], community: str, story: bool, protocol: str | None
+    conn: Connection,
+    db_url: str,
+    users: dict[str, str],
+    community: str,
+    story: bool,
+    protocol: str | None,
+    tls: tuple[str, str] | None = None,
 ) -> None:
     from fleet.sim.inventory import simulated_servers
     from fleet.sim.run import start_simulators
@@ -44,7 +50,7 @@ def _serve(
             with read_session(engine) as session:
                 servers = [s for s in simulated_servers(session) if protocol is None or s.protocol == protocol]
             engine.dispose()
-            sim = start_simulators(servers, users=users, community=community)
+            sim = start_simulators(servers, users=users, community=community, tls=tls)
             injected = len(inject_demo_faults(sim)) if story else 0
             broken = [(s.host, s.port) for s in sim.servers if sim.state(s.host, port=s.port).problems()]
     except Exception as exc:  # reported to the parent as one line
@@ -76,13 +82,21 @@ class SimProcess:
     """Simulated controllers served by a child process; inject, repair and look at problems from here."""
 
     def __init__(
-        self, db_url: str, *, users: dict[str, str], community: str, story: bool = True, protocol: str | None = None
+        self,
+        db_url: str,
+        *,
+        users: dict[str, str],
+        community: str,
+        story: bool = True,
+        protocol: str | None = None,
+        tls: tuple[str, str] | None = None,
     ):
         self.db_url = db_url
         self.protocol = protocol  # only the servers polled over this protocol (None: all; "services": web and DNS)
         self.users = users
         self.community = community
         self.story = story
+        self.tls = tls  # (certificate, key) files for simulated Redfish BMCs
         self.injected = 0
         self.broken: list[tuple[str, int]] = []  # (host, port) of the controllers with an injected problem
         self._conn: Connection | None = None
@@ -92,7 +106,7 @@ class SimProcess:
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         # Secrets travel through the pipe, never on a command line.
-        args = (child, self.db_url, self.users, self.community, self.story, self.protocol)
+        args = (child, self.db_url, self.users, self.community, self.story, self.protocol, self.tls)
         proc = ctx.Process(target=_serve, args=args, daemon=True, name="fleet-sim")
         with sigint_ignored():
             proc.start()  # Ctrl+C is the parent's to handle: the simulators never print a KeyboardInterrupt

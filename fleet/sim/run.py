@@ -38,6 +38,7 @@ class SimFleet:
         users: Mapping[str, str] | None = None,
         community: str | None = None,
         clock: Clock = utcnow,
+        tls: tuple[str, str] | None = None,
     ) -> None:
         self.servers = list(servers)
         seen: set[str] = set()
@@ -45,13 +46,15 @@ class SimFleet:
             if s.key in seen:
                 raise InputError(f"two simulated controllers on {s.key}")
             seen.add(s.key)
-        if any(s.protocol == "ipmi" for s in self.servers) and not users:
+        if any(s.protocol in ("ipmi", "redfish") for s in self.servers) and not users:
             raise InputError("simulated BMCs need at least one user (users={'admin': password})")
         if any(s.protocol == "snmp" for s in self.servers) and not community:
             raise InputError("simulated SNMP agents need a community")
         self.users = dict(users or {})
         self.community = community or ""
         self.states = {s.key: MachineState(s, clock) for s in self.servers}
+        self.tls = tls  # (certificate, key) files the simulated Redfish BMCs present; None: plain HTTP
+        self.redfish: dict[str, Any] = {}  # key -> SimRedfish
         self._bmcs: list[Any] = []
         self._transports: list[asyncio.DatagramTransport] = []
         self._agent_by_key: dict[str, asyncio.DatagramTransport] = {}
@@ -97,7 +100,9 @@ class SimFleet:
         try:
             for st in self.states.values():
                 server = st.server
-                if server.protocol == "ipmi":
+                if server.protocol == "redfish":
+                    await self._start_redfish(st)
+                elif server.protocol == "ipmi":
                     try:
                         bmc = SimBmc(st, self.users)
                     except OSError as exc:
@@ -148,8 +153,28 @@ class SimFleet:
         loop.call_soon_threadsafe(apply)
         (self.cut_off.add if cut else self.cut_off.discard)(key)
 
+    async def _start_redfish(self, st: MachineState) -> None:
+        import ssl
+
+        from fleet.sim.redfish import SimRedfish
+
+        ctx = None
+        if self.tls:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+        bmc = SimRedfish(st, self.users, ctx)
+        try:
+            await bmc.start()
+        except OSError as exc:
+            where = st.server.key
+            raise FleetError(f"cannot listen on {where}/tcp for a simulated Redfish BMC: {exc.strerror}") from None
+        self.redfish[st.server.key] = bmc
+
     async def astop(self) -> None:
         loop = asyncio.get_running_loop()
+        for rf in self.redfish.values():
+            rf.close()
+        self.redfish.clear()
         for bmc in self._bmcs:
             with contextlib.suppress(ValueError, OSError):
                 loop.remove_reader(bmc.serversocket.fileno())
@@ -224,6 +249,7 @@ def start_simulators(
     users: Mapping[str, str] | None = None,
     community: str | None = None,
     clock: Clock = utcnow,
+    tls: tuple[str, str] | None = None,
 ) -> SimFleet:
     """Start every simulated controller on one background thread; `stop()` (or a `with` block) ends them."""
-    return SimFleet(servers, users=users, community=community, clock=clock).start()
+    return SimFleet(servers, users=users, community=community, clock=clock, tls=tls).start()

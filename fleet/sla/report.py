@@ -31,10 +31,13 @@ Interval = tuple[datetime, datetime]
 
 def parse_month(text: str) -> tuple[datetime, datetime]:
     """'2026-10' -> [2026-10-01 00:00 UTC, 2026-11-01 00:00 UTC)."""
-    m = re.fullmatch(r"(\d{4})-(\d{2})", text.strip())
+    m = re.fullmatch(r"([0-9]{4})-([0-9]{2})", text.strip())
     if not m or not 1 <= int(m.group(2)) <= 12:
         raise InputError(f"--month wants YYYY-MM, got {text!r}")
     year, month = int(m.group(1)), int(m.group(2))
+    if not 1 < year < 9999:
+        # The report looks a little before and after the month; the calendar ends at year 1 and 9999.
+        raise InputError(f"--month {text!r} is outside the years 0002 to 9998")
     start = datetime(year, month, 1, tzinfo=UTC)
     end = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=UTC)
     return start, end

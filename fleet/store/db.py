@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError
 from sqlmodel import Session
 
 from fleet.errors import DatabaseError
@@ -24,31 +24,41 @@ DEFAULT_DB = "inventory.db"
 BUSY_TIMEOUT_MS = 10_000
 
 
-def resolve_url(db: str | None = None) -> str:
-    """--db, else FLEET_DB, else ./inventory.db. A bare path means SQLite."""
+def resolve_url(db: str | URL | None = None) -> str | URL:
+    """--db, else FLEET_DB, else ./inventory.db. A bare path means SQLite, and is a path: `we?ird.db` or `a%41.db`
+    name those files (an URL object, never a string that would parse `?` as a query and `%41` as an escape)."""
+    if isinstance(db, URL):
+        return db
     raw = db or os.environ.get("FLEET_DB") or DEFAULT_DB
     if "://" not in raw:
-        return f"sqlite:///{Path(raw).expanduser().resolve()}"
+        try:
+            return URL.create("sqlite", database=str(Path(raw).expanduser().resolve()))
+        except (ValueError, RuntimeError) as exc:  # a NUL in the path, a symlink loop
+            raise DatabaseError(f"not a usable database path: {raw!r} ({exc})") from None
     if raw.startswith("postgresql://") or raw.startswith("postgres://"):
         # psycopg 3 is the driver we ship with the [postgres] extra.
         raw = "postgresql+psycopg://" + raw.split("://", 1)[1]
     return raw
 
 
-def sqlite_path(url: str) -> Path | None:
-    u = make_url(url)
+def parse_url(url: str | URL) -> URL:
+    """The URL, or one clear error for text that is not one."""
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        raise DatabaseError(f"not a database URL: {url!r} (a path, sqlite:///PATH or postgresql://...)") from None
+
+
+def sqlite_path(url: str | URL) -> Path | None:
+    u = parse_url(url)
     if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
         return None
     return Path(u.database)
 
 
-def make_engine(db: str | None = None, *, echo: bool = False) -> Engine:
-    url = resolve_url(db)
-    try:
-        u = make_url(url)
-    except ArgumentError:
-        raise DatabaseError(f"not a database URL: {url}") from None
-    backend = u.get_backend_name()
+def make_engine(db: str | URL | None = None, *, echo: bool = False) -> Engine:
+    url = parse_url(resolve_url(db))
+    backend = url.get_backend_name()
     if backend == "sqlite":
         return _sqlite_engine(url, echo)
     if backend == "postgresql":
@@ -59,7 +69,7 @@ def make_engine(db: str | None = None, *, echo: bool = False) -> Engine:
     raise DatabaseError(f"unsupported database {backend!r} (SQLite or PostgreSQL)")
 
 
-def _sqlite_engine(url: str, echo: bool) -> Engine:
+def _sqlite_engine(url: URL, echo: bool) -> Engine:
     engine = create_engine(url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
@@ -98,3 +108,15 @@ def write_session(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def db_error_line(exc: SQLAlchemyError) -> str:
+    """One line a person can act on, for any error the database driver raised (never the SQL, never a traceback)."""
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    low = first.lower()
+    if "file is not a database" in low or "malformed" in low or "not a database" in low:
+        return f"not a fleet database (the file is damaged or not SQLite: {first})"
+    if "readonly" in low or "read-only" in low:
+        return f"the database is read-only for this user ({first})"
+    return f"database error: {first}"

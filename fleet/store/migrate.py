@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from fleet.errors import DatabaseError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -29,9 +31,22 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def check_known(engine: Engine, current: str | None) -> None:
+    """A schema written by a newer fleet is refused by name: this fleet cannot read it, nor upgrade it."""
+    if current is None:
+        return
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    if current not in {rev.revision for rev in script.walk_revisions()}:
+        raise DatabaseError(
+            f"the database schema is at revision {current}, which this fleet does not know (its newest is "
+            f"{script.get_current_head()}): the database was written by a newer fleet; this fleet is older, upgrade it"
+        )
+
+
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Bring the schema to the newest revision. Returns (before, after)."""
     before = current_revision(engine)
+    check_known(engine, before)
     cfg = alembic_config(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, Index, UniqueConstraint, text
+from sqlalchemy import JSON, CheckConstraint, DateTime, Index, UniqueConstraint, false, text, true
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -140,10 +140,14 @@ class PartSubstitute(SQLModel, table=True):
 # --- servers and what is in them ---------------------------------------------------------------------------------
 
 
+# How a server's controller is read; "none": not polled. The CHECK below and the CSV import use this one tuple.
+CONTROLLER_PROTOCOLS = ("ipmi", "snmp", "redfish", "none")
+
+
 class Server(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("plan IN ('dedicated','vm','vps','shared')", name="ck_server_plan"),
-        CheckConstraint("controller_protocol IN ('ipmi','snmp','none')", name="ck_server_protocol"),
+        CheckConstraint(f"controller_protocol IN {CONTROLLER_PROTOCOLS!r}".replace(" ", ""), name="ck_server_protocol"),
     )
     id: int | None = Field(default=None, primary_key=True)
     hostname: str = Field(unique=True, index=True)
@@ -165,6 +169,11 @@ class Server(SQLModel, table=True):
     controller_protocol: str = "ipmi"
     controller_user: str | None = None  # not a secret; the secret is behind credential_ref
     credential_ref: str | None = None  # "env:VAR" or "file:/path#entry": never the secret itself
+    # Redfish TLS: verified against the system CAs (or controller_ca_file) unless a certificate is pinned by its
+    # SHA-256 fingerprint (BMCs ship self-signed ones) or verification is switched off for this server.
+    controller_tls_verify: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
+    controller_ca_file: str | None = None
+    controller_cert_sha256: str | None = None  # 64 hex digits
     # The SLA's web and DNS monitoring: an HTTP GET and a DNS query to service_host on these ports (no checks
     # without a host).
     service_host: str | None = None
@@ -418,6 +427,10 @@ class SweepRun(SQLModel, table=True):
     finished_at: datetime | None = TZ(default=None)
     site_code: str | None = None
     worker: str | None = None
+    # Where the run's process lives: a run whose process is gone is marked abandoned by the next sweep.
+    host: str | None = None
+    pid: int | None = None
+    abandoned: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     servers: int = 0
     polled: int = 0
     unreachable: int = 0

@@ -7,6 +7,7 @@ Building a message is pure; `deliver` is the only function here that touches the
 from __future__ import annotations
 
 import os
+import re
 import smtplib
 import tempfile
 from collections.abc import Sequence
@@ -161,7 +162,8 @@ def deliver(msg: EmailMessage, settings: Settings, *, name: str) -> str:
         fd, tmp = tempfile.mkstemp(dir=outbox, prefix=".", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(msg.as_bytes())
-        dest = outbox / f"{name}.eml"
+        # The name carries a hostname: data, so never a path (`/`, `..`) nor a byte the file system refuses (NUL).
+        dest = outbox / f"{re.sub(r'[^A-Za-z0-9._-]', '_', name).lstrip('.')}.eml"
         os.replace(tmp, dest)
     except OSError as exc:
         raise FleetError(f"cannot write mail to {outbox}: {exc.strerror or exc}") from None

@@ -3,13 +3,13 @@ a poll, and the secret lives only in the target object (which never prints it)."
 
 from __future__ import annotations
 
-from fleet.collectors.targets import IpmiTarget, SnmpTarget
+from fleet.collectors.targets import IpmiTarget, RedfishTarget, SnmpTarget
 from fleet.errors import SecretError
 from fleet.store.models import Server
 from fleet.sweep.secrets import resolve, resolve_field
 
 
-def target_for(server: Server) -> IpmiTarget | SnmpTarget:
+def target_for(server: Server) -> IpmiTarget | SnmpTarget | RedfishTarget:
     """Raises SecretError when the reference is missing or cannot be resolved."""
     ref = server.credential_ref
     if not ref:
@@ -32,4 +32,14 @@ def target_for(server: Server) -> IpmiTarget | SnmpTarget:
                 v3_priv_protocol=resolve_field(ref, "priv_protocol") or "aes128",
             )
         return SnmpTarget(host=server.controller_host, port=server.controller_port, community=resolve(ref, "community"))
+    if server.controller_protocol == "redfish":
+        return RedfishTarget(
+            host=server.controller_host,
+            port=server.controller_port,
+            user=server.controller_user or resolve_field(ref, "user") or "admin",
+            password=resolve(ref, "password"),
+            verify=server.controller_tls_verify,
+            ca_file=server.controller_ca_file,
+            cert_sha256=server.controller_cert_sha256,
+        )
     raise SecretError(f"{server.hostname}: controller protocol {server.controller_protocol!r} is not polled")

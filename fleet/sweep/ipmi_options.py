@@ -1,7 +1,7 @@
 """The IPMI collector's process-wide choices, decided in one place for the sweep, `fleet poll` and the console.
 
-They are settings (fleet.toml or FLEET_SDR_CACHE_DIR, FLEET_IPMI_BIND, FLEET_PYGHMI_UNPATCHED, FLEET_IPMI_POOL),
-validated when loaded; the collector itself never reads the environment nor the settings, it is handed these.
+They are settings (fleet.toml or FLEET_SDR_CACHE_DIR, FLEET_IPMI_BIND, FLEET_PYGHMI_UNPATCHED), validated when
+loaded; the collector itself never reads the environment nor the settings, it is handed these.
 """
 
 from __future__ import annotations

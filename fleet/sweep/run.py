@@ -31,6 +31,7 @@ from fleet.store.history import record_readings
 from fleet.store.models import Fault, Server, Site, SweepRun
 from fleet.sweep.credentials import target_for
 from fleet.sweep.ipmi_options import ipmi_options
+from fleet.sweep.runs import mark_abandoned, this_process
 
 log = logging.getLogger("fleet.sweep.run")
 
@@ -98,10 +99,17 @@ def claim_due(session: Session, *, site: str | None, due_by: datetime, limit: in
     return list(session.exec(q).all())
 
 
-def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, PollResult]]:
-    """Targets for the servers whose credentials resolve; a ready-made failed result for the others."""
+def build_jobs(
+    servers: Sequence[Server], session: Session | None = None
+) -> tuple[list[PollJob], dict[int, PollResult]]:
+    """Targets for the servers whose credentials resolve; a ready-made failed result for the others.
+
+    With a session, an IPMI server whose recorded part serials disagree with the inventory its controller last
+    reported gets its FRU read again on this poll (after a swap, say), whatever its age.
+    """
     jobs: list[PollJob] = []
     failed: dict[int, PollResult] = {}
+    recorded = _recorded_serials(session, servers) if session is not None else {}
     for s in servers:
         assert s.id is not None
         try:
@@ -113,8 +121,33 @@ def build_jobs(servers: Sequence[Server]) -> tuple[list[PollJob], dict[int, Poll
             )
             continue
         cursor = dict(s.poll_cursor) if s.poll_cursor else None
+        if cursor and s.controller_protocol == "ipmi" and recorded.get(s.id):
+            from fleet.collectors.ipmi.fruplan import force_read, serials_disagree
+
+            if serials_disagree(cursor, recorded[s.id]):
+                cursor = force_read(cursor)
         jobs.append(PollJob(key=s.id, target=target, cursor=cursor))
     return jobs, failed
+
+
+def _recorded_serials(session: Session, servers: Sequence[Server]) -> dict[int, dict[str, str]]:
+    """server id -> {slot key: serial} of the parts installed, for the IPMI servers among `servers`."""
+    from fleet.health.slots import slot_key
+    from fleet.store.models import Component
+
+    ids = [s.id for s in servers if s.controller_protocol == "ipmi" and s.poll_cursor and s.id is not None]
+    out: dict[int, dict[str, str]] = {}
+    for i in range(0, len(ids), 500):
+        rows = session.exec(
+            select(Component.server_id, Component.slot, Component.serial).where(
+                Component.server_id.in_(ids[i : i + 500]),  # type: ignore[attr-defined]
+                Component.removed_at.is_(None),  # type: ignore[union-attr]
+                Component.serial.is_not(None),  # type: ignore[union-attr]
+            )
+        ).all()
+        for server_id, slot, serial in rows:
+            out.setdefault(server_id, {})[slot_key(slot)] = serial
+    return out
 
 
 def run_sweep(
@@ -137,7 +170,11 @@ def run_sweep(
     interval = timedelta(minutes=settings.monitoring_interval_min)
     report = SweepReport(started_at=started.isoformat(), site=site, worker=worker)
     with write_session(engine) as session:
-        run = SweepRun(started_at=started, site_code=site, worker=worker)
+        abandoned = mark_abandoned(session, started)
+        if abandoned:
+            log.warning("sweep runs %s ended without finishing (process gone): marked abandoned", abandoned)
+        host, pid = this_process()
+        run = SweepRun(started_at=started, site_code=site, worker=worker, host=host, pid=pid)
         session.add(run)
         session.flush()
         run_id = run.id
@@ -150,10 +187,10 @@ def run_sweep(
     if worker is None:
         with read_session(engine) as session:
             servers = due_servers(session, site=site)
-        # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
-        servers.sort(key=lambda s: s.id not in first)
+            # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
+            servers.sort(key=lambda s: s.id not in first)
+            jobs, results = build_jobs(servers, session)
         hosts = {s.id: s.hostname for s in servers if s.id is not None}
-        jobs, results = build_jobs(servers)
         _record_progress(engine, run_id, len(hosts), 0)
         tp = time.monotonic()
         # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
@@ -197,7 +234,7 @@ def run_sweep(
                 if not batch:
                     break
                 hosts.update({s.id: s.hostname for s in batch if s.id is not None})
-                jobs, batch_results = build_jobs(batch)
+                jobs, batch_results = build_jobs(batch, session)
                 if not hold_locks:
                     # SQLite has one writer lock for the whole file: holding it through a poll would stall every
                     # console. Mark the batch claimed and commit first (a killed worker's batch waits a round).
@@ -240,16 +277,16 @@ def run_sweep(
     report.finished_at = finished.isoformat()
     report.duration_s = round(time.monotonic() - t0, 3)
     with write_session(engine) as session:
-        run_row = session.get(SweepRun, run_id)
-        assert run_row is not None
-        run_row.finished_at = finished
-        run_row.servers, run_row.polled, run_row.unreachable = report.servers, report.polled, len(report.unreachable)
-        run_row.faults_opened, run_row.faults_resolved = report.faults_opened, report.faults_resolved
-        run_row.status = report.status
+        done = session.get(SweepRun, run_id)
+        assert done is not None
+        done.finished_at = finished
+        done.servers, done.polled, done.unreachable = report.servers, report.polled, len(report.unreachable)
+        done.faults_opened, done.faults_resolved = report.faults_opened, report.faults_resolved
+        done.status = report.status
         # The stored copy leaves out the list of swept hosts: 105,120 runs a year at 5 minutes would make it the
         # largest thing in the database; the JSON report written for cron keeps it.
-        run_row.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
-        session.add(run_row)
+        done.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
+        session.add(done)
     return report
 
 
@@ -400,7 +437,7 @@ def poll_server(
         if server is None:
             raise FleetError(f"no server {server_id}", exit_code=4)
         hostname = server.hostname
-        jobs, results = build_jobs([server])
+        jobs, results = build_jobs([server], session)
     results.update(poll_jobs(jobs, timeout=settings.poll_timeout_s, concurrency=1, ipmi_options=ipmi_options(settings)))
     report = SweepReport(started_at=clock().isoformat())
     interval = timedelta(minutes=settings.monitoring_interval_min)

@@ -24,6 +24,7 @@ __all__ = ["Secret", "read_secret_env", "read_secret_file", "resolve", "resolve_
 
 
 def _check_owner_only(path: Path) -> None:
+    """What ssh asks of a private key: the file is ours and no one else's to read, and no one else can swap it."""
     try:
         st = path.stat()
     except FileNotFoundError:
@@ -34,6 +35,28 @@ def _check_owner_only(path: Path) -> None:
         raise SecretError(
             f"credentials file {path} is readable by others (mode {stat.S_IMODE(st.st_mode):o}); chmod 600 it"
         )
+    if st.st_uid != os.geteuid():
+        # Another user's file, however private: whoever owns it decides what we send to every BMC.
+        raise SecretError(f"credentials file {path} belongs to another user (uid {st.st_uid}); it must be yours")
+    _check_folders(path)
+
+
+def _check_folders(path: Path) -> None:
+    """A folder others can write to lets them replace the file (or a folder on the way to it) with their own."""
+    folder = path.absolute().parent
+    for where in (folder, *folder.parents):
+        try:
+            st = where.stat()
+        except OSError:
+            continue
+        writable_by_others = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        # A sticky folder (/tmp) keeps others from renaming what is ours, except in the file's own folder, which
+        # must be private anyway.
+        if writable_by_others and (where == folder or not st.st_mode & stat.S_ISVTX):
+            raise SecretError(
+                f"credentials file {path} is in a folder others can write to ({where}, mode "
+                f"{stat.S_IMODE(st.st_mode):o}); move it to a private folder"
+            )
 
 
 def read_secret_file(path: str | os.PathLike[str]) -> Secret:

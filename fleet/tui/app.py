@@ -36,6 +36,7 @@ from fleet.tui.messages import ActionDone, LoadFailed, ViewLoaded
 from fleet.tui.views import VIEWS, FaultsView, QueueView, ServersView, View
 from fleet.views import actions as actions
 from fleet.views.server import load_server_detail
+from fleet.views.text import plain
 from fleet.views.timefmt import age
 
 SwapDoneHook = Callable[[int, str, str], object]
@@ -228,6 +229,7 @@ class FleetApp(App[None]):
             stale = view.loaded_at is not None and (now - view.loaded_at).total_seconds() > 3 * self.refresh_s + 5
             text = f"data {age(view.loaded_at, now)} old{' (STALE)' if stale else ''} · {view.summary}"
         status = self.query_one("#status", Static)
+        text = plain(text)  # an error or a summary may quote data (a hostname, a query)
         if str(status.render()) != text:
             status.update(Text(text))  # a filter typed with "[" is text, not markup
 
@@ -295,7 +297,8 @@ class FleetApp(App[None]):
         target = target or next((v for v in VIEWS if word and v.title.lower().startswith(word)), None)
         self.focus_view()
         if target is None:
-            self.notify(f"no view {word!r}: dashboard servers queue faults stock schedule sla", severity="warning")
+            self.notify(plain(f"no view {word!r}: dashboard servers queue faults stock schedule sla"),
+                        severity="warning", markup=False)  # fmt: skip
             return
         self.action_show_view(target.view_id)
 
@@ -377,7 +380,7 @@ class FleetApp(App[None]):
                 self.post_message(ActionDone(_one_line(exc), ok=False))
 
     def on_action_done(self, message: ActionDone) -> None:
-        self.notify(message.text, severity="information" if message.ok else "error", timeout=6)
+        self.notify(plain(message.text), severity="information" if message.ok else "error", timeout=6, markup=False)
         if message.reload:
             self.refresh_current()
 

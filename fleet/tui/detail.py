@@ -15,6 +15,7 @@ from textual.widgets import Footer, Label, Static
 from fleet.tui.livetable import Col, LiveTable
 from fleet.tui.views import health_cell, severity
 from fleet.views.server import ServerDetail
+from fleet.views.text import plain
 from fleet.views.timefmt import age, local
 
 
@@ -59,10 +60,10 @@ class ServerScreen(Screen[None]):
         polled = f"polled {age(d.last_polled_at, now)} ago" if d.last_polled_at else "never polled"
         err = f" · last poll: {d.last_poll_error}" if d.last_poll_error else ""
         backup = "backup" if d.backup_option else "NO BACKUP"
-        self.query_one("#detail-head", Static).update(Text(
+        self.query_one("#detail-head", Static).update(Text(plain(
             f"{d.hostname} · {d.site} {d.rack} U{d.unit} · {d.model} · {d.customer or '-'} ({d.plan}, {backup}) · "
             f"{d.status}/{d.health} · {d.protocol} {polled}{err}"
-        ))  # fmt: skip
+        )))  # fmt: skip
         self.query_one("#detail-sensors", LiveTable).sync(
             [(s.name, (health_cell(s.state) if s.state != "absent" else s.state, s.name, s.slot,
                        "" if s.value is None else f"{s.value:g} {s.unit or ''}".strip(), s.kind,

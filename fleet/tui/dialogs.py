@@ -12,6 +12,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from fleet.views.text import plain
+
 
 class Ask(ModalScreen[str | None]):
     """Ask for one line of text; dismiss with it (Enter) or None (Escape)."""
@@ -30,9 +32,9 @@ class Ask(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ask"):
-            yield Label(Text(self.question))
+            yield Label(Text(plain(self.question)))  # it quotes hostnames: inert text
             if self.where:
-                yield Label(Text(self.where, style="bold"), id="where")
+                yield Label(Text(plain(self.where), style="bold"), id="where")
             yield Input(value=self.value, placeholder=self.placeholder, id="answer")
             yield Label("", id="why", classes="error")
             yield Label("Enter to confirm, Escape to cancel", classes="hint")

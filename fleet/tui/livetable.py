@@ -23,7 +23,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from fleet.tui.rowdiff import Row, cell_updates
-from fleet.views.text import plain
+from fleet.views.text import has_control, plain
 
 GAP = 1  # blank between columns: at 80 columns every cell counts
 
@@ -36,7 +36,9 @@ class Col:
 
 
 def _text(cell: Hashable) -> Text:
-    return cell if isinstance(cell, Text) else Text(plain(cell))
+    if isinstance(cell, Text):  # styled by the view; its words may still come from data
+        return Text(plain(cell.plain), style=cell.style) if has_control(cell.plain) else cell
+    return Text(plain(cell))
 
 
 def _width(cell: Hashable) -> int:

@@ -23,6 +23,7 @@ from fleet.views.faults import FaultRow, fault_rows
 from fleet.views.queue import WorkItem, work_queue
 from fleet.views.servers import ServerRow, filter_rows, list_servers
 from fleet.views.stock import StockBoard, load_stock_board
+from fleet.views.text import plain
 from fleet.views.timefmt import age, countdown, local
 from fleet.views.timeline import Timeline, load_timeline
 
@@ -161,10 +162,10 @@ def sweep_line(d: Dashboard, now: datetime) -> str:
     sweep = d.last_sweep
     if sweep is None:
         return "no sweep yet: health is not measured (run `fleet sweep`, or `fleet demo`)"
-    if sweep.finished_at is None:
+    if sweep.state == "running":
         total = f"/{sweep.servers}" if sweep.servers else ""
         return f"sweep running for {age(sweep.started_at, now)}: {sweep.polled}{total} polled"
-    return (f"last sweep {age(sweep.started_at, now)} ago (exit {sweep.status}, {sweep.polled} polled, "
+    return (f"last sweep {age(sweep.started_at, now)} ago ({sweep.state}, {sweep.polled} polled, "
             f"{sweep.unreachable} unreachable)")  # fmt: skip
 
 
@@ -252,7 +253,7 @@ class QueueView(View):
             if w.warning:
                 parts.append(f"WARNING: {w.warning}")
             text = " · ".join(parts)
-        self.query_one("#queue-detail", Static).update(Text(text))
+        self.query_one("#queue-detail", Static).update(Text(plain(text)))  # quotes hostnames, serials, warnings
 
     def on_live_table_row_highlighted(self) -> None:
         if self.data is not None and self.app is not None:
@@ -296,7 +297,7 @@ class FaultsView(View):
     def show_evidence(self) -> None:
         f = self.fault(self.selected())
         text = f"#{f.id} {f.hostname} {f.slot}: {f.problem}: {f.evidence}" if f else ""
-        self.query_one("#fault-evidence", Static).update(Text(text))
+        self.query_one("#fault-evidence", Static).update(Text(plain(text)))
 
     def on_live_table_row_highlighted(self) -> None:
         if self.data is not None:

@@ -65,6 +65,14 @@ class LastSweep:
     polled: int
     unreachable: int
     servers: int = 0  # how many the sweep is polling (known from its start: progress is polled of servers)
+    abandoned: bool = False  # its process died before it finished (see fleet.sweep.runs)
+
+    @property
+    def state(self) -> str:
+        """running, abandoned, or the exit status it ended with."""
+        if self.abandoned:
+            return "abandoned"
+        return "running" if self.finished_at is None else f"exit {self.status}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +141,15 @@ def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
 
     sweep = session.exec(select(SweepRun).order_by(col(SweepRun.started_at).desc()).limit(1)).first()
     last = (
-        LastSweep(sweep.started_at, sweep.finished_at, sweep.status, sweep.polled, sweep.unreachable, sweep.servers)
+        LastSweep(
+            sweep.started_at,
+            sweep.finished_at,
+            sweep.status,
+            sweep.polled,
+            sweep.unreachable,
+            sweep.servers,
+            sweep.abandoned,
+        )
         if sweep
         else None
     )

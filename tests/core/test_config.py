@@ -10,12 +10,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlmodel import col, select
 
 from fleet.config import Settings, load_settings, setting_fields
 from fleet.errors import InputError
-from fleet.swaps.windows import propose_windows, zone
+from fleet.store.db import make_engine, read_session, write_session
+from fleet.store.migrate import upgrade
+from fleet.store.models import MaintenanceWindow
+from fleet.swaps.rounds import run_planning
 from fleet.sweep.ipmi_options import ipmi_options
 from tests.conftest import REPO
+from tests.sched import fleet_rows as rows
 
 
 def fleet_in(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -124,13 +129,36 @@ def test_every_setting_says_what_it_is():
     assert undocumented == []
 
 
-def test_window_notice_setting_moves_the_earliest_proposal():
-    now = datetime(2026, 10, 19, 9, tzinfo=UTC)
-    always = [[(now, now + timedelta(days=40))]]
-    for hours in (24.0, 72.0):
-        s = Settings(window_notice_h=hours)
-        (first,) = propose_windows(
-            (), zone("Europe/Paris"), always, now=now, duration=timedelta(minutes=30), count=1,
-            notice=timedelta(hours=s.window_notice_h), horizon=timedelta(days=s.window_horizon_days),
-        )  # fmt: skip
-        assert first.start == now + timedelta(hours=hours)
+def _customer_with_two_faults(engine) -> None:
+    # Customer hours Tuesday and Thursday 10:00-12:00 Paris; technician on weekdays 08:00-18:00.
+    with write_session(engine) as s:
+        st = rows.site(s)
+        rows.technician(s, st, "ana", shifts=rows.hours(*[(d, "08:00", "18:00") for d in range(5)]))
+        cust = rows.customer(s, preferred=[{"weekday": d, "start": "10:00", "end": "12:00"} for d in (1, 3)])
+        srv = rows.server(s, st, "web1", cust=cust)
+        rows.fault(s, srv, "FAN3", "fan", at=TUESDAY - timedelta(hours=3), severity="non-critical")
+
+
+TUESDAY = datetime(2026, 10, 20, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # the SLA defaults: 24 h notice, 28 days: Thu 22 Oct (CEST), Tue 27 and Thu 29 Oct (CET)
+        ({}, ["2026-10-22 08:00", "2026-10-27 09:00", "2026-10-29 09:00"]),
+        ({"window_notice_h": 72.0}, ["2026-10-27 09:00", "2026-10-29 09:00", "2026-11-03 09:00"]),
+        ({"window_horizon_days": 7.0}, ["2026-10-22 08:00", "2026-10-27 09:00"]),
+    ],
+)
+def test_the_proposal_horizons_are_settings(tmp_path, changes, expected):
+    engine = make_engine(f"sqlite:///{tmp_path / 'inv.db'}")
+    upgrade(engine)
+    _customer_with_two_faults(engine)
+    settings = Settings(outbox=str(tmp_path / "outbox"), **changes)
+    with write_session(engine) as s:
+        run_planning(s, now=TUESDAY, settings=settings)
+    with read_session(engine) as s:
+        starts = [w.start_at for w in s.exec(select(MaintenanceWindow).order_by(col(MaintenanceWindow.start_at)))]
+    assert [t.strftime("%Y-%m-%d %H:%M") for t in starts] == expected
+    engine.dispose()

@@ -112,11 +112,14 @@ def test_a_failed_write_session_leaves_nothing_behind(engine):
 
 
 def test_bare_path_and_env_mean_sqlite(tmp_path, monkeypatch):
-    from fleet.store.db import resolve_url
+    from fleet.store.db import resolve_url, sqlite_path
 
-    assert resolve_url(str(tmp_path / "a.db")) == f"sqlite:///{tmp_path / 'a.db'}"
+    assert sqlite_path(resolve_url(str(tmp_path / "a.db"))) == tmp_path / "a.db"
+    # A bare path is a path: no query string, no %-escapes.
+    assert sqlite_path(resolve_url(str(tmp_path / "we?ird.db"))) == tmp_path / "we?ird.db"
+    assert sqlite_path(resolve_url(str(tmp_path / "a%41.db"))) == tmp_path / "a%41.db"
     monkeypatch.setenv("FLEET_DB", str(tmp_path / "b.db"))
-    assert resolve_url(None).endswith("b.db")
+    assert sqlite_path(resolve_url(None)) == tmp_path / "b.db"
     assert resolve_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
 
 

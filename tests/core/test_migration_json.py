@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlmodel import Session, select
 
@@ -61,7 +62,8 @@ def test_upgrade_from_0002f_keeps_every_value(db_url):
     _old_rows(engine)
 
     before, after = upgrade(engine)
-    assert (before, after) == ("0002f", "0003")
+    # Up to the newest revision, whatever later migrations add after 0003.
+    assert (before, after) == ("0002f", ScriptDirectory.from_config(cfg).get_current_head())
     with Session(engine) as s:
         marie = s.exec(select(Technician)).one()
         assert [(w.weekday, w.start.hour, w.end.hour) for w in parse_weekly(marie.shifts)] == [(0, 8, 18), (1, 22, 6)]

@@ -12,7 +12,8 @@ def readme_commands() -> list[str]:
 
 def test_readme_starts_with_install_and_run_then_install_and_test():
     run, test = readme_commands()[:2]
-    assert run.endswith(".venv/bin/fleet") and "pip install ." in run
+    # The first command lands on live data: the console on the demo fleet (simulated controllers on loopback).
+    assert run.endswith(".venv/bin/fleet demo") and "pip install ." in run
     assert test.endswith(".venv/bin/pytest") and "[test]" in test
 
 

@@ -15,15 +15,17 @@ from pathlib import Path
 
 import pytest
 
+from fleet.collectors.ipmi import patches
 from fleet.collectors.targets import IpmiTarget
 from fleet.sim import ipmi_sim
 from fleet.sweep.secrets import Secret
 from tests.conftest import free_port
 
 PASSWORD = "s3cret-bmc-pw"
-# Loopback only: pyghmi's client socket binds 127.0.0.1, not the wildcard (inherited by `fleet poll` subprocesses
-# and poll_ipmi_many's workers). Set before any test talks IPMI.
+# Loopback only: pyghmi's client socket binds 127.0.0.1, not the wildcard: in this process (the tests call the
+# collector directly) and in `fleet poll` subprocesses (the variable). Before any test talks IPMI.
 os.environ["FLEET_IPMI_BIND"] = "127.0.0.1"
+patches.install(bind="127.0.0.1")
 
 
 @dataclass
@@ -64,8 +66,9 @@ def _console_ready(port: int) -> bool:
 
 
 @pytest.fixture(scope="session")
-def start_bmc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str, int], Bmc]]:
-    """A factory: start_bmc(layout_name, index) -> a running simulated BMC. Stops exactly what it started."""
+def start_bmc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Bmc]]:
+    """A factory: start_bmc(layout_name, index, lan_edit=None) -> a running simulated BMC; `lan_edit` rewrites the
+    generated lan.conf text first. Stops exactly what it started."""
     if shutil.which("ipmi_sim") is None:
         pytest.skip("ipmi_sim not installed (Debian package openipmi)")
     if shutil.which("ipmitool") is None:
@@ -73,19 +76,21 @@ def start_bmc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[st
     started: list[subprocess.Popen[bytes]] = []
     root = tmp_path_factory.mktemp("bmcs")
 
-    def start(layout_name: str, index: int) -> Bmc:
+    def start(layout_name: str, index: int, lan_edit: Callable[[str], str] | None = None) -> Bmc:
         # A port found free can be taken by another process before the simulator binds it: then the simulator is
         # not what answers there. Try again on new ports until the LAN interface itself answers.
         for _attempt in range(3):
-            bmc = _start_once(layout_name, index)
+            bmc = _start_once(layout_name, index, lan_edit)
             if bmc is not None:
                 return bmc
         pytest.fail("ipmi_sim did not come up on a free loopback port in 3 attempts")
 
-    def _start_once(layout_name: str, index: int) -> Bmc | None:
+    def _start_once(layout_name: str, index: int, lan_edit: Callable[[str], str] | None) -> Bmc | None:
         layout = ipmi_sim.LAYOUTS[layout_name]
         port, cport = free_port(), free_port(socket.SOCK_STREAM)
         files = ipmi_sim.write_bmc(Path(root / f"{layout_name}-{index}-{port}"), layout, index, port, cport, PASSWORD)
+        if lan_edit is not None:
+            files.lan_conf.write_text(lan_edit(files.lan_conf.read_text()))
         log = open(files.directory / "sim.log", "wb")  # noqa: SIM115 - closed with the process below
         proc = subprocess.Popen(files.argv(), stdin=subprocess.DEVNULL, stdout=log, stderr=log)
         started.append(proc)

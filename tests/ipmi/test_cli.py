@@ -54,20 +54,24 @@ def test_wrong_password_exits_3_with_auth(bmc_1u: Bmc) -> None:
 
 def test_nothing_listening_exits_3_with_timeout_within_deadline() -> None:
     port = free_port()  # bound and released: nothing answers there
-    deadline = 2.0
+    # longer than pyghmi's own login give-up (about 5 s): the deadline asked for is the one kept
+    deadline = 6.5
     out, elapsed = fleet_poll(port, "whatever", "--timeout", str(deadline), "--json")
     assert out.returncode == 3
     data = json.loads(out.stdout)
     assert data["error"] == "timeout" and data["reachable"] is False
-    assert data["duration_s"] < deadline + 0.25  # the collector's own clock
-    assert elapsed < deadline + 3.0  # the whole command, interpreter start-up included
+    # the collector's own clock: it kept knocking until the deadline, and stopped there (1 s for a loaded machine)
+    assert deadline <= data["duration_s"] < deadline + 1.0
+    # the whole command: interpreter start-up and imports come on top, slow on a loaded machine; it must not hang
+    assert elapsed < deadline + 30.0
     assert "Traceback" not in out.stderr
 
 
 def test_deadline_holds_in_process() -> None:
     t0 = time.monotonic()
     result = poll_ipmi(IpmiTarget("127.0.0.1", free_port(), "admin", Secret("x")), timeout=0.7)
-    assert result.error == "timeout" and time.monotonic() - t0 < 0.7 + 0.2
+    elapsed = time.monotonic() - t0
+    assert result.error == "timeout" and 0.7 <= result.duration_s < 0.7 + 1.0 and elapsed < 0.7 + 1.0
 
 
 def test_poll_many_keeps_order_and_deadlines(bmc_1u: Bmc, bmc_2u: Bmc) -> None:
@@ -78,8 +82,8 @@ def test_poll_many_keeps_order_and_deadlines(bmc_1u: Bmc, bmc_2u: Bmc) -> None:
     elapsed = time.monotonic() - t0
     assert [r.error for r in results] == [None, "timeout", None]
     assert [len(r.readings) for r in results] == [len(bmc_1u.layout.sensors), 0, len(bmc_2u.layout.sensors)]
-    assert elapsed < 2.0 + 5.0  # one deadline (they run side by side) plus worker start-up
-    # a second sweep hands the cursors back and reuses the same workers
+    assert elapsed < 2.0 + 2.0  # one deadline: they run side by side
+    # a second sweep hands the cursors back
     cursors = {(t.host, t.port): r.cursor for t, r in zip(targets, results, strict=True) if r.cursor}
     again = poll_ipmi_many(targets, timeout=2.0, concurrency=3, cursors=cursors)
     assert [r.error for r in again] == [None, "timeout", None]
@@ -105,6 +109,7 @@ def test_sdr_cache_on_disk_serves_the_next_run(bmc_2u: Bmc, tmp_path, monkeypatc
     cached = list((tmp_path / "sdr").glob("sdrcache-*"))
     assert first.returncode == 0 and len(cached) == 1
     assert oct(os.stat(tmp_path / "sdr").st_mode & 0o777) == "0o700"
+    assert oct(os.stat(cached[0]).st_mode & 0o777) == "0o600"
     # The next process reads the same sensors through the cached records (pyghmi writes the file atomically).
     second, _ = fleet_poll(bmc_2u.port, PASSWORD, "--json")
     assert second.returncode == 0
@@ -113,3 +118,19 @@ def test_sdr_cache_on_disk_serves_the_next_run(bmc_2u: Bmc, tmp_path, monkeypatc
         return [(r["name"], r["state"]) for r in json.loads(out.stdout)["readings"]]
 
     assert sensors(second) == sensors(first) and len(sensors(first)) == len(bmc_2u.layout.sensors)
+
+
+def test_existing_sdr_cache_folder_is_made_owner_only(bmc_1u: Bmc, tmp_path, monkeypatch) -> None:
+    # a folder an admin made by hand (755) with a cache file from an older run (644): both become owner-only
+    folder = tmp_path / "shared-sdr"
+    folder.mkdir(mode=0o755)
+    os.chmod(folder, 0o755)
+    old = folder / "sdrcache-2.0.0.0.0.00.0"
+    old.write_bytes(b"")
+    os.chmod(old, 0o644)
+    monkeypatch.setenv("FLEET_SDR_CACHE_DIR", str(folder))
+    out, _ = fleet_poll(bmc_1u.port, PASSWORD, "--json")
+    assert out.returncode == 0, out.stderr
+    assert oct(os.stat(folder).st_mode & 0o777) == "0o700"
+    modes = {f.name: oct(os.stat(f).st_mode & 0o777) for f in folder.iterdir()}
+    assert len(modes) == 2 and set(modes.values()) == {"0o600"}, modes

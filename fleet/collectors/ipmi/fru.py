@@ -8,12 +8,13 @@ bytes the common header points at are read, not the whole FRU device. Parsing is
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import Any
 
 from pyghmi.ipmi import fru as pyghmi_fru
 
 from fleet.collectors.ipmi.sensors import kind_of, slot_of
-from fleet.collectors.ipmi.session import Deadline, PollFailure, raw
+from fleet.collectors.ipmi.session import PollFailure, Reply, Request
 from fleet.health.model import InventoryItem, Kind
 
 START_CHUNK = 64
@@ -24,25 +25,25 @@ _ABSENT = (0xCB, 0xC3)  # no such FRU / timeout reading it behind the BMC
 
 
 class FruReader:
-    """Byte access to one FRU device; fetches aligned chunks on demand."""
+    """Byte access to one FRU device: aligned chunks fetched on demand (each `fetch` is a generator step)."""
 
-    def __init__(self, cmd: Any, deadline: Deadline, fru_id: int, size: int, chunk: int) -> None:
-        self.cmd, self.deadline, self.fru_id, self.size, self.chunk = cmd, deadline, fru_id, size, chunk
+    def __init__(self, fru_id: int, size: int, chunk: int) -> None:
+        self.fru_id, self.size, self.chunk = fru_id, size, chunk
         self.data = bytearray()
         self.reads = 0
 
-    def get(self, offset: int, length: int) -> bytes:
+    def get(self, offset: int, length: int) -> Generator[Request, Reply, bytes]:
         end = min(offset + length, self.size)
         while len(self.data) < end:
-            self._fetch()
+            yield from self._fetch()
         return bytes(self.data[offset:end])
 
-    def _fetch(self) -> None:
+    def _fetch(self) -> Generator[Request, Reply, None]:
         at = len(self.data)
         want = min(self.chunk, self.size - at)
         busy = 0
         while True:
-            code, data = raw(self.cmd, self.deadline, 0x0A, 0x11, (self.fru_id, at & 0xFF, at >> 8, want))
+            code, data = yield Request(0x0A, 0x11, (self.fru_id, at & 0xFF, at >> 8, want))
             self.reads += 1
             if code in _TOO_BIG and want > MIN_CHUNK:
                 want = max(MIN_CHUNK, want // 2)
@@ -57,20 +58,20 @@ class FruReader:
             return
 
 
-def _used_length(r: FruReader) -> int:
+def _used_length(r: FruReader) -> Generator[Request, Reply, int]:
     """How many bytes the common header's areas span (IPMI FRU spec 1.0, section 8)."""
-    header = r.get(0, 8)
+    header = yield from r.get(0, 8)
     if len(header) < 8 or header[0] != 0x01:
         return 0
     end = 8
     for idx in (2, 3, 4):  # chassis, board, product areas: byte 1 of an area is its length in 8-byte units
         if header[idx]:
             start = header[idx] * 8
-            end = max(end, start + r.get(start + 1, 1)[0] * 8)
+            end = max(end, start + (yield from r.get(start + 1, 1))[0] * 8)
     if header[5]:  # multi-record area: walk the 5-byte record headers until end-of-list
         at = header[5] * 8
         for _ in range(64):
-            rec = r.get(at, 5)
+            rec = yield from r.get(at, 5)
             if len(rec) < 5:
                 break
             at += 5 + rec[2]
@@ -80,9 +81,9 @@ def _used_length(r: FruReader) -> int:
     return min(end, r.size)
 
 
-def read_fru(cmd: Any, deadline: Deadline, fru_id: int, chunk: int) -> tuple[dict[str, Any] | None, int]:
+def read_fru(fru_id: int, chunk: int) -> Generator[Request, Reply, tuple[dict[str, Any] | None, int]]:
     """(pyghmi's parsed FRU info or None when absent/empty, the chunk size that worked)."""
-    code, data = raw(cmd, deadline, 0x0A, 0x10, (fru_id,))
+    code, data = yield Request(0x0A, 0x10, (fru_id,))
     if code in _ABSENT:
         return None, chunk
     if code != 0 or len(data) < 2:
@@ -90,11 +91,11 @@ def read_fru(cmd: Any, deadline: Deadline, fru_id: int, chunk: int) -> tuple[dic
     size = data[0] | (data[1] << 8)
     if size == 0:
         return None, chunk
-    reader = FruReader(cmd, deadline, fru_id, size, chunk)
-    used = _used_length(reader)
+    reader = FruReader(fru_id, size, chunk)
+    used = yield from _used_length(reader)
     if not used:
         return None, reader.chunk
-    raw_fru = bytearray(reader.get(0, used))
+    raw_fru = bytearray((yield from reader.get(0, used)))
     try:
         info = pyghmi_fru.FRU(rawdata=raw_fru).info
     except Exception as exc:  # a corrupt FRU is the BMC's problem, not a crash of ours

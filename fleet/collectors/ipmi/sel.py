@@ -16,11 +16,13 @@ The cursor (kept by the caller between polls) is
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Generator
 from datetime import UTC, datetime
 from typing import Any
 
 from fleet.collectors.ipmi.sensors import _SPECIFIC, _THRESHOLDS, kind_of, slot_of
-from fleet.collectors.ipmi.session import Deadline, PollFailure, raw
+from fleet.collectors.ipmi.session import Deadline, PollFailure, Reply, Request
 from fleet.health.model import Event, Kind, State
 
 _STORAGE = 0x0A
@@ -39,8 +41,11 @@ RESERVE_S = 1.0
 _NOISE = {(0x10, 0x02), (0x10, 0x05), (0x12, 0x03)}  # log area reset/cleared, SEL almost full, timestamp sync
 
 
-def sel_info(cmd: Any, deadline: Deadline) -> dict[str, int]:
-    code, data = raw(cmd, deadline, _STORAGE, 0x40)
+Steps = Generator[Request, Reply, Any]
+
+
+def sel_info() -> Generator[Request, Reply, dict[str, int]]:
+    code, data = yield Request(_STORAGE, 0x40)
     if code != 0 or len(data) < 14:
         raise PollFailure(f"protocol: Get SEL Info failed (code 0x{code:02x})")
     return {
@@ -50,9 +55,9 @@ def sel_info(cmd: Any, deadline: Deadline) -> dict[str, int]:
     }
 
 
-def _entry(cmd: Any, deadline: Deadline, record_id: int) -> tuple[int, int, bytes]:
+def _entry(record_id: int) -> Generator[Request, Reply, tuple[int, int, bytes]]:
     """(completion code, next record id, 16-byte record)."""
-    code, data = raw(cmd, deadline, _STORAGE, 0x43, (0, 0, record_id & 0xFF, record_id >> 8, 0, 0xFF))
+    code, data = yield Request(_STORAGE, 0x43, (0, 0, record_id & 0xFF, record_id >> 8, 0, 0xFF))
     if code != 0:
         return code, _END, b""
     if len(data) < 18:
@@ -60,7 +65,7 @@ def _entry(cmd: Any, deadline: Deadline, record_id: int) -> tuple[int, int, byte
     return 0, data[0] | (data[1] << 8), data[2:18]
 
 
-def _walk(cmd: Any, deadline: Deadline, first: int, capped: bool = True) -> list[bytes]:
+def _walk(deadline: Deadline, first: int, capped: bool = True) -> Generator[Request, Reply, list[bytes]]:
     records: list[bytes] = []
     rid = first
     seen: set[int] = set()
@@ -68,7 +73,7 @@ def _walk(cmd: Any, deadline: Deadline, first: int, capped: bool = True) -> list
         if records and capped and (len(records) >= MAX_RECORDS or deadline.remaining() < RESERVE_S):
             break
         seen.add(rid)
-        code, nxt, rec = _entry(cmd, deadline, rid)
+        code, nxt, rec = yield from _entry(rid)
         if code == _NOT_PRESENT and not records:
             break  # empty log
         if code != 0:
@@ -86,30 +91,49 @@ def _ts(rec: bytes) -> int:
     return int.from_bytes(rec[3:7], "little")
 
 
-def read_new(cmd: Any, deadline: Deadline, cursor: dict[str, Any] | None) -> tuple[list[bytes], dict[str, int]]:
+def _sum(rec: bytes) -> int:
+    return zlib.crc32(rec)
+
+
+def read_new(
+    deadline: Deadline, cursor: dict[str, Any] | None
+) -> Generator[Request, Reply, tuple[list[bytes], dict[str, int]]]:
     """Records that are new since `cursor`, and the cursor to keep."""
-    info = sel_info(cmd, deadline)
+    info = yield from sel_info()
     new_cursor = {"last_id": -1, "last_ts": 0, "add_ts": info["add_ts"], "erase_ts": info["erase_ts"]}
     records: list[bytes]
     last, last_ts = int((cursor or {}).get("last_id", -1)), int((cursor or {}).get("last_ts", 0))
+    last_sum = (cursor or {}).get("last_sum")
     if cursor and cursor.get("erase_ts") == info["erase_ts"]:
         new_cursor["last_id"], new_cursor["last_ts"] = last, last_ts
+        if last_sum is not None:
+            new_cursor["last_sum"] = int(last_sum)
         if info["entries"] == 0:
             return [], new_cursor
         # 0xFFFF would mean "the last record" to the BMC: with no record seen yet, read from the start.
         # The add timestamp alone cannot say "nothing new": it has one-second resolution.
-        code, nxt, rec = _entry(cmd, deadline, last) if 0 <= last < _END else (0, 0, b"")
-        if code == 0 and (not rec or _ts(rec) == last_ts):
-            records = _walk(cmd, deadline, nxt) if nxt != _END else []
+        code, nxt, rec = (yield from _entry(last)) if 0 <= last < _END else (0, 0, b"")
+        # A BMC may give a deleted record's id to the next record, within the same second: the checksum of the
+        # record itself tells them apart.
+        same = not rec or (_ts(rec) == last_ts and (last_sum is None or _sum(rec) == int(last_sum)))
+        if code == 0 and same:
+            records = (yield from _walk(deadline, nxt)) if nxt != _END else []
         else:  # our last record is gone (wrapped or deleted) or its id now holds another record (cleared)
             # no limit here: a cursor can only move past records it returns
-            everything = _walk(cmd, deadline, 0, capped=False)
-            records = [r for r in everything if _ts(r) > last_ts or (_ts(r) == last_ts and _rid(r) > last)]
+            everything = yield from _walk(deadline, 0, capped=False)
+            records = [r for r in everything if _newer(r, last, last_ts, last_sum)]
     else:
-        records = _walk(cmd, deadline, 0) if info["entries"] else []
+        records = (yield from _walk(deadline, 0)) if info["entries"] else []
     if records:
         new_cursor["last_id"], new_cursor["last_ts"] = _rid(records[-1]), _ts(records[-1])
+        new_cursor["last_sum"] = _sum(records[-1])
     return records, new_cursor
+
+
+def _newer(rec: bytes, last: int, last_ts: int, last_sum: Any) -> bool:
+    if _ts(rec) != last_ts:
+        return _ts(rec) > last_ts
+    return _rid(rec) > last or (_rid(rec) == last and last_sum is not None and _sum(rec) != int(last_sum))
 
 
 def to_event(rec: bytes, sensors: dict[int, Any], event_consts: Any) -> Event | None:
