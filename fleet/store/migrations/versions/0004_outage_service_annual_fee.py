@@ -1,7 +1,7 @@
 """outage.service and one open outage per server and check; server.annual_fee_cents; supplier_order
 
 Revision ID: 0004
-Revises: 0008
+Revises: 0007
 Create Date: 2026-11-29
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import fleet.store.models
 
 revision: str = "0004"
-down_revision: str | None = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
