@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import importlib.util
 import sys
 import time
 from collections.abc import Iterable
@@ -21,9 +22,7 @@ from typing import Any
 
 import httpx
 
-try:
-    import sniffio  # noqa: F401
-except ImportError:
+if importlib.util.find_spec("sniffio") is None:
     # httpcore asks `import sniffio` on every request and lock to tell asyncio from trio; without sniffio installed
     # each failed import searches sys.path again, which was a third of the client's CPU at 200 BMCs. A None entry
     # makes the same import fail at once, with the same outcome (asyncio).

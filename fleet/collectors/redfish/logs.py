@@ -15,6 +15,7 @@ Audit and login logs (iLO's IEL, AMI's AuditLog) say nothing about parts and are
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +38,7 @@ _SENSOR_KIND = {
     "drive slot (bay)": Kind.DISK,
     "battery": Kind.BATTERY,
 }
-_TEXT_SLOT = (
+_TEXT_SLOT: tuple[tuple[re.Pattern[str], Kind, Callable[[re.Match[str]], str]], ...] = (
     (
         re.compile(r"\bproc(?:essor)?\s*(\d+)\s*dimm\s*(\d+)", re.I),
         Kind.DIMM,
@@ -88,7 +89,9 @@ def _by_time(entry: dict[str, Any]) -> tuple[int, datetime]:
     return 0, _time(entry.get("Created")) or _EPOCH
 
 
-def new_entries(entries: list[dict[str, Any]], cursor: dict[str, Any] | None) -> tuple[list[dict[str, Any]], dict]:
+def new_entries(
+    entries: list[dict[str, Any]], cursor: dict[str, Any] | None
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """The entries after `cursor`, oldest first, and the cursor to keep."""
     ids = [_numeric(e) for e in entries]
     numeric = entries and all(i is not None for i in ids)
