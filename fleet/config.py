@@ -18,7 +18,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field, ValidationError, create_model
 from pydantic.dataclasses import dataclass, is_pydantic_dataclass
@@ -106,9 +106,6 @@ class Settings:
     """Controllers polled at the same time by one sweep."""
     service_timeout_s: PositiveFloat = 5.0
     """Deadline of one web or DNS check, seconds: a slower answer counts as down."""
-    ipmi_pool: Literal["processes", "threads"] = "processes"
-    """How many BMCs are polled at once: worker processes (pyghmi has one IO thread per process, so threads contend
-    for it) or, for comparison only, threads (`FLEET_IPMI_POOL=threads`)."""
     pyghmi_unpatched: bool = False
     """Leave pyghmi as shipped, without fleet's fix of its lost wake-up: only for bench/ipmi_poll.py's before/after
     comparison (`FLEET_PYGHMI_UNPATCHED=1`)."""

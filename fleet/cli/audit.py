@@ -7,12 +7,12 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 from sqlmodel import select
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
+from fleet.cli.table import Column, print_table
 from fleet.clock import utcnow
 from fleet.collectors.audit import CRITICAL, RAKP_NOTE, BmcAudit, Finding, audit_ipmi
 from fleet.collectors.audit.defaults import VENDOR_DEFAULTS, read_extra, working_defaults
@@ -131,18 +131,26 @@ def _default_finding(user: str) -> Finding:
     )
 
 
+AUDIT_COLUMNS = (
+    Column("server", identifier=True),
+    Column("severity"),
+    Column("finding"),
+    Column("controller", identifier=True, drop=1),
+    Column("fix", drop=2),
+    Column("site", drop=3),
+    Column("customer", drop=5),
+    Column("seen", drop=4),
+)
+
+
 def _print(rows: list[dict[str, Any]], errors: list[dict[str, Any]], notes: list[str], audited: int) -> None:
     console = Console()
-    if rows:
-        table = Table("server", "site", "customer", "controller", "severity", "finding", "seen", "fix", box=None)
-        for r in rows:
-            style = "bold red" if r["severity"] == CRITICAL else None
-            cells = [r["server"], r["site"], r["customer"] or "-", r["controller"], r["severity"], r["finding"],
-                     r["seen"], r["fix"]]  # fmt: skip
-            table.add_row(*(Text(plain(c)) for c in cells), style=style)
-        console.print(table)
-    else:
-        console.print(f"no finding on {audited} controller(s)")
+    print_table(AUDIT_COLUMNS, [
+        (r["server"], r["severity"], r["finding"], r["controller"], r["fix"], r["site"], r["customer"] or "-",
+         r["seen"])
+        for r in rows
+    ], empty=f"no finding on {audited} controller(s)", styles=[
+        "bold red" if r["severity"] == CRITICAL else None for r in rows])  # fmt: skip
     for e in errors:
         console.print(Text(plain(f"not audited: {e['server']} ({e['controller']}): {e['error']}")))
     for n in notes:

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
-from sqlmodel import select
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
 from fleet.cli.table import Column, print_table
-from fleet.clock import parse_time, utcnow
+from fleet.clock import iso, parse_time, utcnow
 from fleet.config import load_settings
 from fleet.errors import InputError
-from fleet.faults import RESOLUTIONS, acknowledge, fault_dict, list_faults, open_ticket, resolve
+from fleet.faults import RESOLUTIONS, acknowledge, open_ticket, resolve
+from fleet.stock.reserve import SpareStatus
 from fleet.store.db import read_session, write_session
-from fleet.store.models import Site
+from fleet.views.faults import fault_rows
+from fleet.views.timefmt import site_time
 
 faults_app = typer.Typer(
     help="Open faults, critical first; `ack` and `resolve` subcommands.",
@@ -43,15 +43,6 @@ def _time(text: str | None) -> datetime | None:
         raise InputError(f"--at: {exc}") from None
 
 
-def _local(iso: str, tz: str | None) -> str:
-    """A UTC time as the site's wall clock (local time only at the display)."""
-    when = datetime.fromisoformat(iso)
-    try:
-        return when.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M %Z") if tz else iso[:16] + " UTC"
-    except (ZoneInfoNotFoundError, ValueError):
-        return iso[:16] + " UTC"
-
-
 @faults_app.callback()
 def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
     """Open faults, critical first, with whether the one-hour acknowledgement is due or overdue."""
@@ -61,17 +52,15 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
-        rows = [fault_dict(session, f, now, settings) for f in list_faults(session, site=site)]
-        zones = {s.code: s.timezone for s in session.exec(select(Site))}
+        rows = fault_rows(session, now=now, settings=settings, site=site)
     if as_json:
-        emit_json({"generated_at": now.isoformat(), "faults": rows})
+        emit_json({"generated_at": iso(now), "faults": [r.to_json() for r in rows]})
         return
     print_table(FAULT_COLUMNS, [
-        (r["id"], r["server"], r["severity"], r["ack"], r["slot"],
-         r["problem"] + (" (flapping)" if r["flapping"] else ""), r["site"],
-         _local(r["notified_at"], zones.get(r["site"])))
+        (r.id, r.hostname, r.severity, r.ack, r.slot, r.problem + (" (flapping)" if r.flapping else ""), r.site,
+         site_time(r.notified_at, r.site_tz))
         for r in rows
-    ], empty="no open faults", styles=["bold red" if r["severity"] == "critical" else None for r in rows])  # fmt: skip
+    ], empty="no open faults", styles=["bold red" if r.critical else None for r in rows])  # fmt: skip
 
 
 FAULT_COLUMNS = (
@@ -95,13 +84,13 @@ def faults_ack(
 ) -> None:
     """Acknowledge a fault: a technician has looked at it (the SLA's look within the hour)."""
     engine = open_db(db)
+    settings = load_settings()
     now = utcnow()
-    when = _time(at) or now
     with write_session(engine) as session:
-        fault = acknowledge(session, fault_id, by=by, now=when)
-        who, ack_at = fault.acknowledged_by, fault.acknowledged_at
-    stamp = ack_at.isoformat(timespec="minutes") if ack_at else "?"
-    say(f"fault {fault_id} acknowledged by {who} at {stamp}")
+        fault = acknowledge(session, fault_id, by=by, now=now, at=_time(at))
+        who = fault.acknowledged_by
+        [row] = fault_rows(session, now=now, settings=settings, fault_id=fault_id)
+    say(f"fault {fault_id} acknowledged by {who} at {site_time(row.acknowledged_at, row.site_tz)}")
 
 
 @faults_app.command("resolve")
@@ -139,24 +128,26 @@ def ticket_open(
     when = _time(at)
     with write_session(engine) as session:
         res = open_ticket(session, server, slot, text, critical=critical, at=when, now=now, by=by, settings=settings)
-        row = fault_dict(session, res.fault, now, settings)
+        assert res.fault.id is not None
+        [row] = fault_rows(session, now=now, settings=settings, fault_id=res.fault.id)
         ticket_id = res.ticket.id
     spare = res.spare.to_dict() if res.spare is not None else None
     if as_json:
-        emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row, "spare": spare})
+        emit_json({"ticket": ticket_id, "joined": res.joined, "fault": row.to_json(), "spare": spare})
         return
     verb = "joined" if res.joined else "opened"
-    say(f"ticket {ticket_id}: {verb} fault {row['id']} ({row['server']} {row['slot']}, {row['severity']}, "
-          f"notified {row['notified_at'][:16]}, acknowledge by {row['ack_due_at'][:16]})")  # fmt: skip
+    say(f"ticket {ticket_id}: {verb} fault {row.id} ({row.hostname} {row.slot}, {row.severity}, "
+          f"notified {site_time(row.notified_at, row.site_tz)}, "
+          f"acknowledge by {site_time(row.ack_due_at, row.site_tz)})")  # fmt: skip
     if spare is not None:
-        say(f"fault {row['id']}: spare {spare_line(spare)}")
+        say(f"fault {row.id}: spare {spare_line(spare)}")
 
 
 def spare_line(spare: dict[str, object]) -> str:
     """What a critical fault's spare reservation came to, in words."""
-    if spare["status"] == "reserved":
+    if spare["status"] == SpareStatus.RESERVED:
         text = f"{spare['part_number']} reserved at {spare['site']}"
-    elif spare["status"] == "transfer":
+    elif spare["status"] == SpareStatus.TRANSFER:
         text = f"{spare['part_number']} reserved at {spare['site']}, transfer {spare['transfer_id']} proposed"
     else:
         text = "none compatible at any site"

@@ -7,19 +7,20 @@ import getpass
 from typing import Annotated
 
 import typer
-from sqlalchemy import Engine
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
 from fleet.cli.table import Column, print_table
-from fleet.clock import utcnow
+from fleet.clock import iso, utcnow
 from fleet.config import load_settings
-from fleet.stock.levels import reorder_lines
-from fleet.stock.reserve import list_stock, release_for_fault, reserve_for_fault, stock_dict
+from fleet.stock.reserve import SpareStatus, release_for_fault, reserve_for_fault
 from fleet.stock.rma import advance_rma, list_rmas, rma_dict
 from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
+from fleet.views.faults import fault_site_timezone
+from fleet.views.stock import stock_lines
 from fleet.views.text import plain
+from fleet.views.timefmt import site_time
 
 stock_app = typer.Typer(
     help="Spare stock per site and part; orders to the supplier.", invoke_without_command=True, no_args_is_help=False
@@ -32,7 +33,9 @@ app.add_typer(spare_app, name="spare")
 app.add_typer(transfer_app, name="transfer")
 app.add_typer(rma_app, name="rma")
 
-LowOption = Annotated[bool, typer.Option("--low", help="Only what is under its reorder level, with what to order.")]
+LowOption = Annotated[
+    bool, typer.Option("--low", help="Only the low lines (at or under their reorder level), with the level's math.")
+]
 
 
 def cli_actor(name: str | None = None) -> str:
@@ -53,24 +56,33 @@ def stock(
     low: LowOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Spare stock per site and part: on hand, reserved, available, reorder level (--low: what to order)."""
+    """Spare stock per site and part, low lines first: on hand, reserved, available, reorder level, what to order."""
     if ctx.invoked_subcommand is not None:
         return
     engine = open_db(db, site=site)
-    if low:
-        _stock_low(engine, site, as_json)
-        return
+    settings = load_settings()
+    now = utcnow()
     with read_session(engine) as session:
-        rows = [stock_dict(*r) for r in list_stock(session, site=site)]
+        lines = stock_lines(session, now=now, settings=settings, site=site, low_only=low)
     if as_json:
-        emit_json({"stock": rows})
+        if low:
+            emit_json({"generated_at": iso(now), "low": [x.to_json_with_math() for x in lines]})
+        else:
+            emit_json({"generated_at": iso(now), "stock": [x.to_json() for x in lines]})
+        return
+    if low:
+        print_table(LOW_COLUMNS, [
+            (x.site, x.part_number, x.order, x.available, x.on_order, x.reorder_level, f"{x.reorder.target:.0%}",
+             f"{x.reorder.demand:.2f}", x.reorder.installed, x.kind)
+            for x in lines
+        ], empty="nothing low", styles=["bold red" if x.available <= 0 else "yellow" for x in lines])  # fmt: skip
         return
     print_table(STOCK_COLUMNS, [
-        (r["site"], r["part_number"], "LOW" if r["low"] else "", r["available"], r["on_hand"], r["reserved"],
-         r["reorder_level"], r["bin"], r["kind"])
-        for r in rows
+        (x.site, x.part_number, "LOW" if x.low else "", x.available, x.on_hand, x.reserved, x.reorder_level,
+         x.order or "", x.bin or "-", x.kind)
+        for x in lines
     ], empty="no stock recorded", styles=[
-        "bold red" if r["available"] == 0 else ("yellow" if r["low"] else None) for r in rows])  # fmt: skip
+        "bold red" if x.low and x.available <= 0 else ("yellow" if x.low else None) for x in lines])  # fmt: skip
 
 
 STOCK_COLUMNS = (
@@ -81,25 +93,10 @@ STOCK_COLUMNS = (
     Column("on hand", right=True),
     Column("reserved", right=True, drop=2),
     Column("reorder", right=True, drop=1),
+    Column("order", right=True, drop=4),
     Column("bin", identifier=True),
     Column("kind", drop=3),
 )
-
-
-def _stock_low(engine: Engine, site: str | None, as_json: bool) -> None:
-    settings = load_settings()
-    now = utcnow()
-    with read_session(engine) as session:
-        lines = [x for x in reorder_lines(session, now=now, settings=settings, site=site) if x.low]
-    if as_json:
-        emit_json({"generated_at": now.isoformat(), "low": [x.to_dict() for x in lines]})
-        return
-    print_table(LOW_COLUMNS, [
-        (x.site, x.part_number, x.order, x.available, x.on_order, x.level, f"{x.target:.0%}", f"{x.demand:.2f}",
-         x.installed, x.kind)
-        for x in lines
-    ], empty="nothing under its reorder level", styles=[
-        "bold red" if x.available <= 0 else "yellow" for x in lines])  # fmt: skip
 
 
 LOW_COLUMNS = (
@@ -156,15 +153,18 @@ def spare_reserve(fault_id: int, db: DbOption = None, as_json: JsonOption = Fals
     engine = open_db(db)
     with write_session(engine) as session:
         outcome = reserve_for_fault(session, fault_id, now=utcnow(), settings=load_settings(), actor=cli_actor())
+        tz = fault_site_timezone(session, fault_id)
     if as_json:
         emit_json(outcome.to_dict())
         return
-    if outcome.status == "reserved":
+    if outcome.status == SpareStatus.RESERVED:
         say(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}")
-    elif outcome.status == "transfer":
-        eta = outcome.eta.isoformat(timespec="minutes") if outcome.eta else "?"
+    elif outcome.status == SpareStatus.TRANSFER:
+        eta = site_time(outcome.eta, tz) if outcome.eta else "?"
         say(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}, transfer {outcome.transfer_id} "
               f"proposed, arrives {eta}")  # fmt: skip
+    elif outcome.status == SpareStatus.NO_PART:
+        say(f"fault {fault_id}: an inspection, no spare part needed")
     else:
         say(f"fault {fault_id}: no compatible spare at any site")
     if outcome.flag:

@@ -11,6 +11,7 @@ from fleet.cli.stock import cli_actor
 from fleet.cli.swaps import swap_app
 from fleet.clock import utcnow
 from fleet.store.db import write_session
+from fleet.store.models import SwapState
 from fleet.swaps.work import complete_swap, start_swap
 
 TechnicianOption = Annotated[
@@ -42,7 +43,7 @@ def swap_done(
                             actor=cli_actor(technician))  # fmt: skip
         rma_id, old_serial = rma.id, rma.serial
     if as_json:
-        emit_json({"swap_id": swap_id, "state": "done", "new_serial": new_serial, "old_serial": old_serial,
-                   "rma_id": rma_id})  # fmt: skip
+        emit_json({"swap_id": swap_id, "state": SwapState.DONE.value, "new_serial": new_serial,
+                   "old_serial": old_serial, "rma_id": rma_id})  # fmt: skip
         return
     say(f"swap {swap_id}: done, {new_serial} installed; old part {old_serial or '(unknown serial)'} -> RMA {rma_id}")

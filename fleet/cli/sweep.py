@@ -164,18 +164,28 @@ def demo(
             raise InputError(f"{keep} exists; give a new folder")
         keep.mkdir(parents=True)
     print("starting the demo: sample fleet, simulated BMCs and SNMP agents on 127.10.x.y ...", file=sys.stderr)
-    with Demo(folder=keep, interval_s=interval) as world:
-        from fleet.sweep.run import poll_server
-        from fleet.tui.app import make_app
+    status = 0
+    try:
+        with Demo(folder=keep, interval_s=interval) as world:
+            from fleet.sweep.run import poll_server
+            from fleet.tui.app import make_app
 
-        assert world.engine is not None and world.settings is not None
-        settings = world.settings
-        app = make_app(
-            world.engine,
-            settings=settings,
-            poll_server=lambda engine, server_id: poll_server(engine, server_id, settings=settings),
-            on_swap_done=world.repair,
-            actor="demo",
-        )
-        app.sub_title = f"demo: simulated fleet, sweeps every {interval:g}s"
-        app.run()
+            assert world.engine is not None and world.settings is not None
+            settings = world.settings
+            app = make_app(
+                world.engine,
+                settings=settings,
+                poll_server=lambda engine, server_id: poll_server(engine, server_id, settings=settings),
+                on_swap_done=world.repair,
+                actor="demo",
+            )
+            app.sub_title = f"demo: simulated fleet, sweeps every {interval:g}s"
+            app.run()
+    except KeyboardInterrupt:  # Ctrl+C before the console is up, or a SIGINT: the demo is already cleaned up
+        print("fleet: interrupted", file=sys.stderr)
+        status = 130
+    # Everything the demo started is stopped and its folder removed; what is left is the interpreter's teardown of
+    # a whole sample fleet's objects, seconds on a loaded machine, which the user would wait for for nothing.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

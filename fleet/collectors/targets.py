@@ -24,7 +24,6 @@ class IpmiOptions:
     sdr_cache_dir: str | None = None  # keep downloaded SDRs on disk too (owner-only folder and files)
     bind: str | None = None  # IPv4 address for pyghmi's client socket (127.0.0.1 for tests and demos)
     wakeup_fix: bool = True  # False only for bench/ipmi_poll.py's before/after comparison
-    pool: str = "processes"  # no effect any more: every BMC is polled on one engine (kept until settings drop it)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,17 @@ from fleet.errors import InputError
 from fleet.exchange.records import Fields, Record, protect, read_records
 from fleet.store import audit
 from fleet.store.db import read_session, write_session
-from fleet.store.models import CONTROLLER_PROTOCOLS, Component, Customer, PartModel, Server, ServerModel, Site, Stock
+from fleet.store.models import (
+    CONTROLLER_PROTOCOLS,
+    Component,
+    Customer,
+    PartModel,
+    Plan,
+    Server,
+    ServerModel,
+    Site,
+    Stock,
+)
 from fleet.views.text import plain
 
 SERVER_COLUMNS = [
@@ -168,7 +178,7 @@ def _server_values(f: Fields) -> dict[str, Any]:
     protocol = f.choice("controller_protocol", CONTROLLER_PROTOCOLS, "ipmi")
     return {
         "rack": f.text("rack", required=True), "unit": f.int("unit", None, 1),
-        "plan": f.choice("plan", ("dedicated", "vm", "vps", "shared"), "dedicated"),
+        "plan": f.choice("plan", tuple(p.value for p in Plan), Plan.DEDICATED),
         "backup_option": f.bool("backup_option"),
         "monthly_fee_cents": f.int("monthly_fee_cents", 0),
         "billing": f.choice("billing", ("monthly", "annual"), "monthly"),

@@ -35,6 +35,19 @@ class Kind(StrEnum):
     OTHER = "other"
 
 
+class Severity(StrEnum):
+    """How bad a failing part is for the SLA: critical (the server is down because of it: 1 h / 4 h swap) or
+    non-critical (still running: a window agreed with the customer)."""
+
+    CRITICAL = "critical"
+    NON_CRITICAL = "non-critical"
+
+    @property
+    def rank(self) -> int:
+        """Sort key, most urgent first (never sort by the text: it happens to work, until a third severity)."""
+        return 0 if self is Severity.CRITICAL else 1
+
+
 class PollError(StrEnum):
     """Why a poll did not give readings. A collector problem, never a failing part."""
 

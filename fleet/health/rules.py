@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fleet.health.layout import MIRRORED, RAID_TOLERANCE, Installed, Layout
-from fleet.health.model import Event, Kind, PollResult, Reading, State
+from fleet.health.model import Event, Kind, PollResult, Reading, Severity, State
 from fleet.health.slots import natural_order, slot_key
 
-CRITICAL = "critical"
-NON_CRITICAL = "non-critical"
+CRITICAL = Severity.CRITICAL
+NON_CRITICAL = Severity.NON_CRITICAL
 
 # Problems that are about the same part's health belong to one family: a fault moves from "predictive" to "failed"
 # instead of opening a second fault on the same slot. Other families (identity, thermal, array) are separate faults.
@@ -89,7 +89,7 @@ class Finding:
     slot: str  # the slot key (fleet.health.slots.slot_key)
     kind: str  # part kind: psu, fan, disk ...
     problem: str  # failed, predictive, absent, ecc, uncorrectable, mce, overtemp, thermal-trip, serial-changed ...
-    severity: str  # critical | non-critical
+    severity: Severity
     evidence: str
 
     @property

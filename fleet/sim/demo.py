@@ -152,7 +152,9 @@ class Demo:
         self._wake_mp = ctx.Event()
         self._count = ctx.Value("i", 0)
         args = (url, self.settings, self.interval_s, self.first, self._wake_mp, self._count)
-        proc = ctx.Process(target=_sweep_forever, args=args, daemon=True, name="fleet-demo-sweep")
+        # Not a daemon: a daemonic process may not start the IPMI collector's worker processes. It never outlives
+        # the demo anyway: stop() kills its group, and the CLI leaves with os._exit only after that.
+        proc = ctx.Process(target=_sweep_forever, args=args, daemon=False, name="fleet-demo-sweep")
         before = os.environ.get("TMPDIR")
         os.environ["TMPDIR"] = str(tmp)
         try:
@@ -279,6 +281,11 @@ class Demo:
 def _sweep_forever(url: str, settings: Settings, interval_s: float, first: list[int], wake: Any, count: Any) -> None:
     """The demo's background sweep (a child process): a round, then wait for the interval or a wake-up."""
     os.setpgid(0, 0)  # a group of its own: the demo ends it, and its fork server, with one signal
+    # Its messages go to a log in the demo folder: on the terminal they would scribble over the console.
+    log = os.open(
+        os.path.join(os.environ.get("TMPDIR", "."), "sweep.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+    )
+    os.dup2(log, 2)
     from fleet.sweep.run import run_sweep
 
     engine = make_engine(url)

@@ -15,13 +15,22 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from fleet.clock import iso
 from fleet.config import Settings
 from fleet.errors import InputError
+from fleet.health.model import Severity
+from fleet.sla.clocks import (
+    OUT_OF_SCOPE_REASON,
+    SwapOutcome,
+    ack_in_time,
+    ack_status,
+    clock_start,
+    in_scope,
+    swap_outcome,
+)
 from fleet.sla.credits import credit_month, measured_minutes, merge_outages, overlap_minutes
 from fleet.sla.outages import CREDITED
-from fleet.store.models import Fault, Outage, Server, Site, Swap, SweepRun
-
-OUT_OF_SCOPE = ("vps", "shared")  # SLA: does not apply to VPS or shared hosting
+from fleet.store.models import Fault, Outage, Resolution, Server, Site, Swap, SwapState, SweepRun
 
 Interval = tuple[datetime, datetime]
 
@@ -140,15 +149,14 @@ def _servers(session: Session, site: str | None) -> list[tuple[Server, Site]]:
 
 
 def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> dict[str, Any]:
-    within = timedelta(minutes=settings.ack_within_min)
     ok = late = pending = 0
     for f in faults:
         if f.acknowledged_at is not None:
-            if f.acknowledged_at - f.notified_at <= within:
+            if ack_in_time(f.notified_at, f.acknowledged_at, settings):
                 ok += 1
             else:
                 late += 1
-        elif now > f.notified_at + within:
+        elif ack_status(f, now, settings) == "overdue":
             late += 1
         else:
             pending += 1
@@ -157,25 +165,33 @@ def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> di
             "within_pct": round(100 * ok / decided, 2) if decided else None}  # fmt: skip
 
 
-def _swap_stats(rows: Sequence[tuple[Swap, Fault]], now: datetime, settings: Settings) -> dict[str, Any]:
-    target = timedelta(minutes=settings.critical_target_min)
-    limit = timedelta(minutes=settings.critical_limit_min)
-    in_target = in_limit = late = pending = 0
-    for swap, fault in rows:
-        start = fault.critical_since or fault.notified_at
-        if swap.done_at is None:
-            if now > start + limit:
-                late += 1
-            else:
-                pending += 1
-            continue
-        took = swap.done_at - start
-        in_target += took <= target
-        in_limit += took <= limit
-        late += took > limit
-    return {"critical_swaps": len(rows), "within_target": in_target, "within_limit": in_limit, "late": late,
-            "pending": pending, "target_min": settings.critical_target_min,
-            "limit_min": settings.critical_limit_min}  # fmt: skip
+def _critical_faults(session: Session, ids: Sequence[int | None], start: datetime, end: datetime) -> list[Fault]:
+    """The critical faults whose clock started in the period, whatever closed them (a swap, a hand resolution, a
+    recovery) and whether or not a swap was ever planned; a fault cancelled as not a fault is not one."""
+    rows = session.exec(select(Fault).where(col(Fault.server_id).in_(ids), Fault.severity == Severity.CRITICAL)).all()
+    return [f for f in rows if start <= clock_start(f) < end and f.resolution != Resolution.CANCELLED]
+
+
+def _fixed_at(session: Session, faults: Sequence[Fault]) -> dict[int, datetime | None]:
+    """When each fault's part was back: its swap's done time, else the time the fault was closed, else None."""
+    done = {
+        sw.fault_id: sw.done_at
+        for sw in session.exec(
+            select(Swap).where(col(Swap.fault_id).in_([f.id for f in faults]), Swap.state == SwapState.DONE)
+        ).all()
+    }
+    return {f.id or 0: done.get(f.id or 0) or f.resolved_at for f in faults}
+
+
+def _swap_stats(faults: Sequence[Fault], fixed: dict[int, datetime | None], now: datetime,
+                settings: Settings) -> dict[str, Any]:  # fmt: skip
+    outcomes = [swap_outcome(clock_start(f), fixed.get(f.id or 0), now, settings) for f in faults]
+    in_target = sum(o == SwapOutcome.WITHIN_TARGET for o in outcomes)
+    return {"critical_swaps": len(outcomes), "within_target": in_target,
+            "within_limit": in_target + sum(o == SwapOutcome.WITHIN_LIMIT for o in outcomes),
+            "late": sum(o == SwapOutcome.LATE for o in outcomes),
+            "pending": sum(o == SwapOutcome.PENDING for o in outcomes),
+            "target_min": settings.critical_target_min, "limit_min": settings.critical_limit_min}  # fmt: skip
 
 
 def _outage_floor(session: Session, ids: list[int], m_start: datetime) -> datetime:
@@ -213,7 +229,7 @@ def _gaps(
 
 def _outage_figures(
     session: Session,
-    in_scope: dict[Any, tuple[Server, Site]],
+    covered: dict[Any, tuple[Server, Site]],
     month: str,
     m_start: datetime,
     end: datetime,
@@ -223,7 +239,7 @@ def _outage_figures(
 ) -> dict[str, Any]:
     """Availability (network outages in the month's measured minutes), credits (merged network outages that ended
     in the month, gap minutes taken out) and every outage of the month with its cause."""
-    ids = list(in_scope)
+    ids = [i for i in covered if i is not None]
     rows = session.exec(
         select(Outage).where(
             col(Outage.server_id).in_(ids),
@@ -238,16 +254,16 @@ def _outage_figures(
         if credited:
             network.setdefault(o.server_id, []).append((o.id or 0, o.start_at, o.end_at))
         if clip(o.start_at, o.end_at or now, m_start, end) or (o.end_at is None and o.start_at < end):
-            server, st = in_scope[o.server_id]
+            server, st = covered[o.server_id]
             listed.append({"outage_id": o.id, "server": server.hostname, "site": st.code, "service": o.service,
-                           "cause": o.cause, "start": o.start_at.isoformat(),
-                           "end": o.end_at.isoformat() if o.end_at else None, "credited": credited})  # fmt: skip
+                           "cause": o.cause, "start": iso(o.start_at),
+                           "end": iso(o.end_at), "credited": credited})  # fmt: skip
     month_measured = minutes(m_start, end) - overlap_minutes((m_start, end), gaps)
     avail_rows: list[dict[str, Any]] = []
     credit_rows: list[dict[str, Any]] = []
     total = 0
     for sid in ids:
-        server, st = in_scope[sid]
+        server, st = covered[sid]
         merged = merge_outages(network.get(sid, []), now)
         down = sum(
             measured_minutes(iv, gaps) for iv in (clip(m.start, m.end, m_start, end) for m in merged) if iv is not None
@@ -261,7 +277,7 @@ def _outage_figures(
             if credit_month(m) != month or m.end > end:
                 continue
             seen = measured_minutes((m.start, m.end), gaps)
-            pieces.append({"outage_ids": m.ids, "start": m.start.isoformat(), "end": m.end.isoformat(),
+            pieces.append({"outage_ids": m.ids, "start": iso(m.start), "end": iso(m.end),
                            "minutes": round(seen, 1), "unmeasured_minutes": round(minutes(m.start, m.end) - seen, 1),
                            "periods": credit_periods(seen, settings), "ongoing": m.ongoing})  # fmt: skip
         periods = sum(p["periods"] for p in pieces)
@@ -290,33 +306,26 @@ def sla_report(
     m_start, m_end = parse_month(month)
     end = min(m_end, now) if m_start <= now else m_end
     servers = _servers(session, site)
-    in_scope = {s.id: (s, st) for s, st in servers if s.plan not in OUT_OF_SCOPE}
-    excluded = [s.hostname for s, _ in servers if s.plan in OUT_OF_SCOPE]
-    ids = [i for i in in_scope if i is not None]
+    covered = {s.id: (s, st) for s, st in servers if in_scope(s.plan)}
+    excluded = [s.hostname for s, _ in servers if not in_scope(s.plan)]
+    ids = [i for i in covered if i is not None]
 
     faults = list(session.exec(select(Fault).where(
         col(Fault.server_id).in_(ids), Fault.notified_at >= m_start, Fault.notified_at < m_end)).all())  # fmt: skip
-    swap_rows = [
-        (sw, f)
-        for sw, f in session.exec(
-            select(Swap, Fault)
-            .join(Fault, col(Fault.id) == Swap.fault_id)
-            .where(col(Swap.server_id).in_(ids), Swap.critical == True, Swap.state != "cancelled")  # noqa: E712
-        ).all()
-        if m_start <= (f.critical_since or f.notified_at) < m_end
-    ]
+    critical = _critical_faults(session, ids, m_start, m_end)
+    fixed = _fixed_at(session, critical)
 
     gaps, sweeps_inside = _gaps(session, m_start, end, site, settings, _outage_floor(session, ids, m_start))
-    outages = _outage_figures(session, in_scope, month, m_start, end, now, gaps, settings)
+    outages = _outage_figures(session, covered, month, m_start, end, now, gaps, settings)
     month_gaps = [iv for iv in (clip(s, e, m_start, end) for s, e in gaps) if iv]
     gap_minutes = [minutes(s, e) for s, e in month_gaps]
 
     return {
         "month": month,
         "site": site,
-        "period": {"start": m_start.isoformat(), "end": end.isoformat(), "complete": end == m_end},
+        "period": {"start": iso(m_start), "end": iso(end), "complete": end == m_end},
         "acknowledgement": {**_ack_stats(faults, now, settings), "within_min": settings.ack_within_min},
-        "swaps": _swap_stats(swap_rows, now, settings),
+        "swaps": _swap_stats(critical, fixed, now, settings),
         "availability": outages["availability"],
         "credits": outages["credits"],
         "outages": outages["outages"],
@@ -325,11 +334,11 @@ def sla_report(
             "sweeps": sweeps_inside,
             "measured_minutes": round(minutes(m_start, end) - sum(gap_minutes), 1),
             "gaps": [
-                {"start": s.isoformat(), "end": e.isoformat(), "minutes": round(m, 1)}
+                {"start": iso(s), "end": iso(e), "minutes": round(m, 1)}
                 for (s, e), m in zip(month_gaps, gap_minutes, strict=True)
             ],
             "gap_minutes": round(sum(gap_minutes), 1),
             "longest_gap_minutes": round(max(gap_minutes, default=0.0), 1),
         },
-        "excluded": {"servers": excluded, "reason": "VPS and shared hosting are outside the SLA"},
+        "excluded": {"servers": excluded, "reason": OUT_OF_SCOPE_REASON},
     }

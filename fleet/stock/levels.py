@@ -10,6 +10,7 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fleet.config import Settings
+from fleet.stock.low import is_low
 from fleet.stock.orders import on_order
 from fleet.stock.reorder import (
     KindHistory,
@@ -25,6 +26,7 @@ from fleet.store.models import (
     Fault,
     PartCompat,
     PartModel,
+    Resolution,
     Server,
     ServerModel,
     Site,
@@ -59,7 +61,9 @@ def kind_history(session: Session, *, now: datetime) -> dict[str, KindHistory]:
         if end > start:
             exposure[kind] = exposure.get(kind, 0.0) + (end - start).total_seconds() / YEAR_SECONDS
     failures: dict[str, list[datetime]] = {}
-    for kind, at in session.exec(select(Fault.kind, Fault.notified_at).where(Fault.resolution == "swapped")).all():
+    for kind, at in session.exec(
+        select(Fault.kind, Fault.notified_at).where(Fault.resolution == Resolution.SWAPPED)
+    ).all():
         failures.setdefault(kind, []).append(at)
     months = _month_keys(began, now)
     index = {m: i for i, m in enumerate(months)}
@@ -111,10 +115,9 @@ class ReorderLine:
 
     @property
     def low(self) -> bool:
-        # At or under the level: the reservation that brought the position down to the level triggers the order,
-        # and the `level` units left cover the lead time at the service target.
-        # A line that can see no demand (no installed base, no manual floor) needs nothing, not a first unit.
-        return self.position <= self.level and (self.demand > 0 or self.level > 0)
+        # At or under the level, counting what is on order (the inventory position): the reservation that brought
+        # the position down to the level triggers the order, and the `level` units left cover the lead time.
+        return is_low(self.available, self.level, on_order=self.on_order)
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)

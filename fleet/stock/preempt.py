@@ -15,10 +15,11 @@ from datetime import datetime
 from sqlmodel import Session, col, select
 
 from fleet.config import Settings
+from fleet.health.model import Severity
 from fleet.store import audit
-from fleet.store.models import Fault, Reservation, Server, Stock, Swap
+from fleet.store.models import Fault, FaultState, Reservation, ReservationState, Server, Stock, Swap
 
-IN_HANDS = ("in_progress",)  # a swap a technician has started keeps its part
+IN_HANDS = (FaultState.IN_PROGRESS,)  # a swap a technician has started keeps its part
 
 
 def take_from_noncritical(
@@ -41,10 +42,10 @@ def take_from_noncritical(
         .join(Stock, col(Stock.id) == col(Reservation.stock_id))
         .join(Fault, col(Fault.id) == col(Reservation.fault_id))
         .where(
-            Reservation.state == "active",
+            Reservation.state == ReservationState.ACTIVE,
             Stock.site_id == server.site_id,
             col(Stock.part_model_id).in_(list(part_ids)),
-            Fault.severity != "critical",
+            Fault.severity != Severity.CRITICAL,
             col(Fault.resolved_at).is_(None),
             col(Fault.state).not_in(IN_HANDS),
         )
@@ -53,10 +54,10 @@ def take_from_noncritical(
         return None
     # The preferred part first; among its holders the fault noticed last gives way.
     old, stock, victim = min(rows, key=lambda r: (order[r[1].part_model_id], -r[2].notified_at.timestamp()))
-    old.state, old.closed_at = "released", now
+    old.state, old.closed_at = ReservationState.RELEASED, now
     session.add(old)
-    new = Reservation(stock_id=stock.id or 0, fault_id=fault.id, quantity=1, state="active", created_at=now,
-                      actor=actor)  # fmt: skip
+    new = Reservation(stock_id=stock.id or 0, fault_id=fault.id, quantity=1, state=ReservationState.ACTIVE,
+                      created_at=now, actor=actor)  # fmt: skip
     session.add(new)
     for swap in session.exec(select(Swap).where(Swap.reservation_id == old.id)).all():
         swap.reservation_id = None

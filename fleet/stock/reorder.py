@@ -20,6 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from fleet.config import Settings
+from fleet.stock.low import is_low
 
 # Failure rates from the fleet's own history are trusted only with this much exposure and this many failures;
 # below that a handful of lucky or unlucky months would swing the rate, so the catalogue/default rate is used.
@@ -268,6 +269,7 @@ def service_target(kind: str, models: Iterable[tuple[int, str]], settings: Setti
 
 
 def order_quantity(level: int, position: int) -> int:
-    """Units to order so the inventory position (available + on order) is above the level again: a line is low at
-    or under its level, so ordering only up to the level would leave it low and the next reservation uncovered."""
-    return max(0, level + 1 - position)
+    """Units to order when the line is low (fleet.stock.low.is_low): enough to bring the inventory position
+    (available + on order) back above the level; ordering only up to the level would leave it low and the next
+    reservation uncovered."""
+    return level + 1 - position if is_low(position, level) else 0

@@ -10,58 +10,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
+from fleet.clock import iso
 from fleet.config import Settings
 from fleet.errors import FleetError, NotFound
+from fleet.health.model import Severity
 from fleet.health.rules import NO_PART_KINDS
+from fleet.sla.clocks import hard_limit
 from fleet.sla.swap_time import swap_duration
 from fleet.store import audit
 from fleet.store.models import (
+    CLOSED_FAULT_STATES,
+    OPEN_TRANSFER_STATES,
     Component,
     Fault,
     PartCompat,
     PartModel,
     PartSubstitute,
     Reservation,
+    ReservationState,
     Server,
     Site,
     Stock,
     Transfer,
+    TransferState,
 )
 
 NO_SPARE_IN_REACH = "critical, no spare in reach"
-OPEN_TRANSFER_STATES = ("proposed", "in_transit")
-
-
-def list_stock(session: Session, *, site: str | None = None) -> list[tuple[Stock, Site, PartModel]]:
-    q = (
-        select(Stock, Site, PartModel)
-        .join(Site, col(Site.id) == col(Stock.site_id))
-        .join(PartModel, col(PartModel.id) == col(Stock.part_model_id))
-    )
-    if site:
-        q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(Site.code, PartModel.part_number)).all())
-
-
-def stock_dict(stock: Stock, site: Site, part: PartModel) -> dict[str, Any]:
-    available = stock.on_hand - stock.reserved
-    return {
-        "site": site.code,
-        "part_number": part.part_number,
-        "kind": part.kind,
-        "description": part.description,
-        "bin": stock.bin,
-        "on_hand": stock.on_hand,
-        "reserved": stock.reserved,
-        "available": available,
-        "reorder_level": stock.reorder_level,
-        "low": available <= stock.reorder_level,
-    }
 
 
 # --- the atomic movements ----------------------------------------------------------------------------------------
@@ -177,24 +157,23 @@ def transit_hours(settings: Settings, from_code: str, to_code: str) -> float:
     return settings.transit_default_h
 
 
-def critical_deadline(fault: Fault, settings: Settings) -> datetime | None:
-    """The hard limit of a critical fault: when it became critical (else its notification) + the 4 h limit."""
-    if fault.severity != "critical":
-        return None
-    start = fault.critical_since or fault.notified_at
-    return start + timedelta(minutes=settings.critical_limit_min)
-
-
 # --- reserve and release -----------------------------------------------------------------------------------------
+
+
+class SpareStatus(StrEnum):
+    RESERVED = "reserved"  # a unit at the server's site is reserved
+    TRANSFER = "transfer"  # a unit at another site is reserved and a transfer proposed
+    NONE = "none"  # no compatible unit anywhere
+    NO_PART = "no-part"  # an inspection (power feed, cooling): a technician, no spare
 
 
 @dataclass(frozen=True)
 class SpareOutcome:
-    """What `reserve_for_fault` arranged. `status`: reserved (at the server's site), transfer (reserved elsewhere,
-    transfer proposed), none (no spare anywhere). `existing` when it had been arranged before this call."""
+    """What `reserve_for_fault` arranged. `existing` when it had been arranged before this call. `in_reach` is False
+    for a critical fault whose spare cannot be at its site before the hard limit (then `flag` says so)."""
 
     fault_id: int
-    status: str
+    status: SpareStatus
     part_number: str | None = None
     site: str | None = None  # where the reserved unit sits now
     reservation_id: int | None = None
@@ -213,8 +192,8 @@ class SpareOutcome:
             "site": self.site,
             "reservation_id": self.reservation_id,
             "transfer_id": self.transfer_id,
-            "eta": self.eta.isoformat() if self.eta else None,
-            "deadline": self.deadline.isoformat() if self.deadline else None,
+            "eta": iso(self.eta),
+            "deadline": iso(self.deadline),
             "in_reach": self.in_reach,
             "flag": self.flag,
             "existing": self.existing,
@@ -233,7 +212,7 @@ def active_reservations(session: Session, fault_id: int) -> list[Reservation]:
     return list(
         session.exec(
             select(Reservation)
-            .where(Reservation.fault_id == fault_id, Reservation.state == "active")
+            .where(Reservation.fault_id == fault_id, Reservation.state == ReservationState.ACTIVE)
             .order_by(col(Reservation.id))
         ).all()
     )
@@ -248,16 +227,16 @@ def reserve_for_fault(
     A critical fault whose spare cannot be at its site before the hard limit is flagged (outcome and audit).
     """
     fault = _locked_fault(session, fault_id)
-    if fault.resolved_at is not None or fault.state in ("resolved", "cancelled"):
+    if fault.resolved_at is not None or fault.state in CLOSED_FAULT_STATES:
         raise FleetError(f"fault {fault_id} is {fault.state}: it needs no spare")
     server = session.get(Server, fault.server_id)
     if server is None:
         raise NotFound(f"server {fault.server_id} of fault {fault_id} does not exist")
-    deadline = critical_deadline(fault, settings)
+    deadline = hard_limit(fault, settings)
 
     if fault.kind in NO_PART_KINDS:
         # An inspection (the power feed, the cooling): a technician, no spare, nothing to flag.
-        return SpareOutcome(fault_id=fault_id, status="no-part", deadline=deadline)
+        return SpareOutcome(fault_id=fault_id, status=SpareStatus.NO_PART, deadline=deadline)
     existing = active_reservations(session, fault_id)
     if existing:
         return _describe_existing(session, fault, server, existing[0], deadline, settings)
@@ -279,7 +258,7 @@ def reserve_for_fault(
         if after is not None:
             res = _new_reservation(session, stock_id, after, fault, now=now, actor=actor)  # type: ignore[arg-type]
             return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)
-    if fault.severity == "critical":
+    if fault.severity == Severity.CRITICAL:
         # The site's units are all held: a critical fault takes one from a non-critical fault at the same site,
         # which then falls back to a transfer or waits (audited both ways).
         from fleet.stock.preempt import take_from_noncritical
@@ -326,7 +305,7 @@ def reserve_for_fault(
             to_site_id=to_site.id,  # type: ignore[arg-type]
             quantity=1,
             fault_id=fault_id,
-            state="proposed",
+            state=TransferState.PROPOSED,
             created_at=now,
             eta=eta,
         )
@@ -337,7 +316,7 @@ def reserve_for_fault(
         in_reach = deadline is None or eta + swap_duration(fault.kind, settings) <= deadline
         outcome = SpareOutcome(
             fault_id=fault_id,
-            status="transfer",
+            status=SpareStatus.TRANSFER,
             part_number=by_id[part_id].part_number,
             site=from_site.code,
             reservation_id=res.id,
@@ -353,7 +332,7 @@ def reserve_for_fault(
 
     outcome = SpareOutcome(
         fault_id=fault_id,
-        status="none",
+        status=SpareStatus.NONE,
         deadline=deadline,
         in_reach=deadline is None,
         flag=NO_SPARE_IN_REACH if deadline is not None else None,
@@ -375,7 +354,7 @@ def _reserved_here(
     site = session.get(Site, server.site_id)
     return SpareOutcome(
         fault_id=fault.id or 0,
-        status="reserved",
+        status=SpareStatus.RESERVED,
         part_number=part_number,
         site=site.code if site else None,
         reservation_id=res.id,
@@ -388,7 +367,9 @@ def _new_reservation(
     session: Session, stock_id: int, after: dict[str, Any], fault: Fault, *, now: datetime, actor: str
 ) -> Reservation:
     """Record the unit `reserve_unit` took; `after` is the stock row as that UPDATE left it."""
-    res = Reservation(stock_id=stock_id, fault_id=fault.id, quantity=1, state="active", created_at=now, actor=actor)
+    res = Reservation(
+        stock_id=stock_id, fault_id=fault.id, quantity=1, state=ReservationState.ACTIVE, created_at=now, actor=actor
+    )
     session.add(res)
     session.flush()
     before = dict(after, reserved=after["reserved"] - 1)
@@ -418,14 +399,14 @@ def _describe_existing(
         "existing": True,
     }
     if stock.site_id == server.site_id:
-        return SpareOutcome(status="reserved", eta=res.created_at, **common)
+        return SpareOutcome(status=SpareStatus.RESERVED, eta=res.created_at, **common)
     transfer = session.exec(
         select(Transfer).where(Transfer.fault_id == fault.id, col(Transfer.state).in_(OPEN_TRANSFER_STATES))
     ).first()
     eta = transfer.eta if transfer else None
     in_reach = deadline is None or (eta is not None and eta + swap_duration(fault.kind, settings) <= deadline)
     return SpareOutcome(
-        status="transfer",
+        status=SpareStatus.TRANSFER,
         transfer_id=transfer.id if transfer else None,
         eta=eta,
         in_reach=in_reach,
@@ -443,7 +424,7 @@ def release_for_fault(session: Session, fault_id: int, *, now: datetime, actor: 
         before = stock_snapshot(session, res.stock_id)
         if not _unreserve(session, res.stock_id, res.quantity):
             raise FleetError(f"stock {res.stock_id} holds fewer reserved units than reservation {res.id}")
-        res.state = "released"
+        res.state = ReservationState.RELEASED
         res.closed_at = now
         session.add(res)
         audit.record(session, at=now, actor=actor, action="stock.release", entity="stock", entity_id=res.stock_id,
@@ -454,9 +435,33 @@ def release_for_fault(session: Session, fault_id: int, *, now: datetime, actor: 
         select(Transfer).where(Transfer.fault_id == fault_id, col(Transfer.state).in_(OPEN_TRANSFER_STATES))
     ).all():
         before_t = audit.snapshot(transfer)
-        transfer.state = "cancelled"
+        transfer.state = TransferState.CANCELLED
         session.add(transfer)
         audit.record(session, at=now, actor=actor, action="transfer.cancel", entity="transfer",
                      entity_id=transfer.id, before=before_t, after=audit.snapshot(transfer))  # fmt: skip
     session.flush()
     return released
+
+
+def consume_for_fault(session: Session, fault_id: int, *, now: datetime, actor: str) -> int:
+    """The fault was fixed by hand with a part swap: its spare at the server's site left the shelf (consumed); a spare
+    still at another site was not used, so it is released and its transfer cancelled. Returns how many were used."""
+    fault = _locked_fault(session, fault_id)
+    server = session.get(Server, fault.server_id)
+    used = 0
+    for res in active_reservations(session, fault_id):
+        stock = session.get(Stock, res.stock_id)
+        if server is None or stock is None or stock.site_id != server.site_id:
+            continue
+        before = stock_snapshot(session, res.stock_id)
+        if not take_reserved(session, res.stock_id, res.quantity):
+            raise FleetError(f"stock {res.stock_id} holds fewer reserved units than reservation {res.id}")
+        res.state = ReservationState.CONSUMED
+        res.closed_at = now
+        session.add(res)
+        audit.record(session, at=now, actor=actor, action="stock.consume", entity="stock", entity_id=res.stock_id,
+                     before=before, after=dict(stock_snapshot(session, res.stock_id), reservation_id=res.id,
+                                               fault_id=fault_id))  # fmt: skip
+        used += 1
+    release_for_fault(session, fault_id, now=now, actor=actor)
+    return used

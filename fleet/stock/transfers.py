@@ -9,7 +9,6 @@ from sqlmodel import Session, col, select
 
 from fleet.errors import FleetError, NotFound
 from fleet.stock.reserve import (
-    OPEN_TRANSFER_STATES,
     _refresh_stock,
     active_reservations,
     stock_snapshot,
@@ -18,8 +17,10 @@ from fleet.stock.reserve import (
 )
 from fleet.store import audit
 from fleet.store.models import (
+    OPEN_TRANSFER_STATES,
     Stock,
     Transfer,
+    TransferState,
 )
 
 # --- transfers ---------------------------------------------------------------------------------------------------
@@ -37,10 +38,10 @@ def _open_transfer(session: Session, transfer_id: int) -> Transfer:
 def ship_transfer(session: Session, transfer_id: int, *, now: datetime, actor: str) -> Transfer:
     """proposed -> in_transit. The unit stays counted (and reserved) at the source until it is received."""
     transfer = _open_transfer(session, transfer_id)
-    if transfer.state != "proposed":
+    if transfer.state != TransferState.PROPOSED:
         raise FleetError(f"transfer {transfer_id} is already {transfer.state}")
     before = audit.snapshot(transfer)
-    transfer.state = "in_transit"
+    transfer.state = TransferState.IN_TRANSIT
     session.add(transfer)
     audit.record(session, at=now, actor=actor, action="transfer.ship", entity="transfer", entity_id=transfer.id,
                  before=before, after=audit.snapshot(transfer))  # fmt: skip
@@ -87,7 +88,7 @@ def receive_transfer(session: Session, transfer_id: int, *, now: datetime, actor
         res.stock_id = dest.id
         session.add(res)
     before_t = audit.snapshot(transfer)
-    transfer.state = "received"
+    transfer.state = TransferState.RECEIVED
     transfer.received_at = now
     session.add(transfer)
     session.flush()

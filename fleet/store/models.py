@@ -10,11 +10,14 @@ PostgreSQL.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, CheckConstraint, DateTime, Index, UniqueConstraint, false, text, true
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
+
+from fleet.health.model import Severity
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -55,6 +58,105 @@ def JSONList() -> Any:
 
 def JSONDict() -> Any:
     return Field(default=None, sa_type=JSONColumn)
+
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class EnumText(TypeDecorator[E]):
+    """A StrEnum kept as its plain text value (the column stays VARCHAR, so the schema does not change), read back as
+    the enum member: code compares members, never bare strings."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def __init__(self, enum: type[E]) -> None:
+        super().__init__()
+        self.enum = enum
+
+    def process_bind_param(self, value: E | str | None, dialect: Any) -> str | None:
+        return None if value is None else self.enum(value).value
+
+    def process_result_value(self, value: str | None, dialect: Any) -> E | None:
+        return None if value is None else self.enum(value)
+
+
+def EnumField(enum: type[StrEnum], default: Any = ..., **kw: Any) -> Any:
+    return Field(default=default, sa_type=EnumText(enum), **kw)
+
+
+# --- states: one definition each, beside their tables --------------------------------------------------------------
+
+
+class Plan(StrEnum):
+    """The server's contract. Which plans the SLA covers is the SLA's rule: fleet.sla.clocks.in_scope."""
+
+    DEDICATED = "dedicated"
+    VM = "vm"
+    VPS = "vps"
+    SHARED = "shared"
+
+
+class FaultState(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+
+CLOSED_FAULT_STATES = (FaultState.RESOLVED, FaultState.CANCELLED)
+
+
+class FaultSource(StrEnum):
+    MONITORING = "monitoring"
+    TICKET = "ticket"
+
+
+class Resolution(StrEnum):
+    SWAPPED = "swapped"  # the part was replaced
+    RECOVERED = "recovered"  # read healthy again, or a person says it recovered
+    CANCELLED = "cancelled"  # not a fault after all
+
+
+class SwapState(StrEnum):
+    PLANNED = "planned"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    AGREED = "agreed"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+# A swap that is neither done nor cancelled: it still has to happen.
+ACTIVE_SWAP_STATES = (SwapState.PLANNED, SwapState.AWAITING_CUSTOMER, SwapState.AGREED, SwapState.IN_PROGRESS)
+# Not yet started: a plan may still move it (or call it off when its fault goes away).
+REPLANNABLE_SWAP_STATES = tuple(s for s in ACTIVE_SWAP_STATES if s is not SwapState.IN_PROGRESS)
+FINISHED_SWAP_STATES = (SwapState.DONE, SwapState.CANCELLED)
+
+
+class TransferState(StrEnum):
+    PROPOSED = "proposed"
+    IN_TRANSIT = "in_transit"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+
+
+OPEN_TRANSFER_STATES = (TransferState.PROPOSED, TransferState.IN_TRANSIT)
+
+
+class ReservationState(StrEnum):
+    ACTIVE = "active"
+    CONSUMED = "consumed"
+    RELEASED = "released"
+
+
+class WindowState(StrEnum):
+    PROPOSED = "proposed"
+    AGREED = "agreed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
 
 
 # --- places and people -------------------------------------------------------------------------------------------
@@ -158,7 +260,7 @@ class Server(SQLModel, table=True):
     rack: str
     unit: int  # lowest rack unit the server occupies
     customer_id: int | None = Field(default=None, foreign_key="customer.id", index=True)
-    plan: str = "dedicated"
+    plan: Plan = EnumField(Plan, Plan.DEDICATED)
     backup_option: bool = False
     monthly_fee_cents: int = 0
     billing: str = "monthly"  # monthly | annual (the outage credit is computed on the matching fee)
@@ -261,7 +363,7 @@ class Reservation(SQLModel, table=True):
     stock_id: int = Field(foreign_key="stock.id", index=True)
     fault_id: int | None = Field(default=None, foreign_key="fault.id", index=True)
     quantity: int = 1
-    state: str = "active"  # active | consumed | released
+    state: ReservationState = EnumField(ReservationState, ReservationState.ACTIVE)
     created_at: datetime = TZ()
     closed_at: datetime | None = TZ(default=None)
     actor: str = "system"
@@ -275,7 +377,7 @@ class Transfer(SQLModel, table=True):
     to_site_id: int = Field(foreign_key="site.id")
     quantity: int = 1
     fault_id: int | None = Field(default=None, foreign_key="fault.id")
-    state: str = "proposed"  # proposed | in_transit | received | cancelled
+    state: TransferState = EnumField(TransferState, TransferState.PROPOSED)
     created_at: datetime = TZ()
     eta: datetime | None = TZ(default=None)
     received_at: datetime | None = TZ(default=None)
@@ -335,17 +437,17 @@ class Fault(SQLModel, table=True):
     slot: str
     kind: str  # part kind: psu, fan, disk ...
     problem: str  # what is wrong: failed, predictive, absent, degraded, ecc, overtemp, serial-changed ...
-    severity: str  # critical | non-critical
-    state: str = "open"  # open | acknowledged | scheduled | in_progress | resolved | cancelled
+    severity: Severity = EnumField(Severity)
+    state: FaultState = EnumField(FaultState, FaultState.OPEN)
     evidence: str = ""  # human-readable: which reading or event, with values
-    source: str = "monitoring"  # monitoring | ticket
+    source: FaultSource = EnumField(FaultSource, FaultSource.MONITORING)
     detected_at: datetime = TZ()
     notified_at: datetime = TZ()  # earliest of detection and ticket: the SLA clock
     critical_since: datetime | None = TZ(default=None)  # when it became critical (the 1 h / 4 h clock)
     acknowledged_at: datetime | None = TZ(default=None)
     acknowledged_by: str | None = None
     resolved_at: datetime | None = TZ(default=None)
-    resolution: str | None = None  # swapped | recovered | cancelled
+    resolution: Resolution | None = EnumField(Resolution, None, nullable=True)
     last_seen_at: datetime | None = TZ(default=None)  # the last poll that found it still wrong
     # The last poll applied to this fault: a poll applied twice (a retried sweep) must not count twice.
     last_poll_at: datetime | None = TZ(default=None)
@@ -373,7 +475,7 @@ class MaintenanceWindow(SQLModel, table=True):
     customer_id: int | None = Field(default=None, foreign_key="customer.id")
     start_at: datetime = TZ()
     end_at: datetime = TZ()
-    state: str = "proposed"  # proposed | agreed | declined | expired
+    state: WindowState = EnumField(WindowState, WindowState.PROPOSED)
     proposed_at: datetime = TZ()
     answered_at: datetime | None = TZ(default=None)
 
@@ -386,7 +488,7 @@ class Swap(SQLModel, table=True):
     reservation_id: int | None = Field(default=None, foreign_key="reservation.id")
     window_id: int | None = Field(default=None, foreign_key="maintenance_window.id")
     critical: bool = False
-    state: str = "planned"  # planned | awaiting_customer | agreed | in_progress | done | cancelled
+    state: SwapState = EnumField(SwapState, SwapState.PLANNED)
     planned_start: datetime | None = TZ(default=None)
     target_at: datetime | None = TZ(default=None)  # critical: notification + 1 h
     hard_limit_at: datetime | None = TZ(default=None)  # critical: notification + 4 h

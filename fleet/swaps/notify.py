@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from fleet.clock import site_time
 from fleet.config import Settings
 from fleet.errors import FleetError
 
@@ -78,10 +79,6 @@ def ics_invitation(
     return ics.decode("utf-8")
 
 
-def _local(t: datetime, tz: ZoneInfo) -> str:
-    return t.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")
-
-
 def proposal_mail(
     *,
     settings: Settings,
@@ -109,9 +106,10 @@ def proposal_mail(
     if reason:
         body[3:3] = [f"Why so soon: {reason}."]
     for n, o in enumerate(offers, 1):
-        end = o.end.astimezone(customer_tz).strftime("%H:%M %Z")
-        body.append(f"  {n}. {_local(o.start, customer_tz)} - {end}   (window {o.window_id})")
-    body += ["", f"Please answer by {_local(answer_by, customer_tz)}, quoting the window number."]
+        # Times as people read them everywhere (fleet.clock.site_time): the customer's wall clock and zone.
+        end = site_time(o.end, customer_tz.key, day=False)
+        body.append(f"  {n}. {site_time(o.start, customer_tz.key)} - {end}   (window {o.window_id})")
+    body += ["", f"Please answer by {site_time(answer_by, customer_tz.key)}, quoting the window number."]
     if warning:
         body += [
             "",

@@ -17,32 +17,36 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from fleet.clock import iso
 from fleet.config import Settings
+from fleet.health.model import Severity
+from fleet.sla.clocks import swap_deadlines
 from fleet.sla.swap_time import swap_duration
 from fleet.store.audit import record, snapshot
-from fleet.store.models import Audit, Fault, MaintenanceWindow, Reservation, Server, Site, Swap, Technician, Transfer
+from fleet.store.models import (
+    ACTIVE_SWAP_STATES,
+    CLOSED_FAULT_STATES,
+    OPEN_TRANSFER_STATES,
+    REPLANNABLE_SWAP_STATES,
+    Audit,
+    Fault,
+    MaintenanceWindow,
+    Reservation,
+    ReservationState,
+    Server,
+    Site,
+    Swap,
+    SwapState,
+    Technician,
+    Transfer,
+    WindowState,
+)
 from fleet.swaps.planner import Assignment, Job, Tech, disk_warning, plan
 from fleet.swaps.windows import Interval, expand, parse_weekly, subtract, zone
 
-ACTIVE = ("planned", "awaiting_customer", "agreed", "in_progress")  # a swap that is not done nor cancelled
-REPLANNABLE = ("planned", "awaiting_customer", "agreed")  # not yet started: a critical plan may move it
+PLAN_HORIZON = timedelta(days=7)  # technician hours looked at beyond the latest hard limit
 SWAP_FIELDS = ("technician_id", "planned_start", "target_at", "hard_limit_at", "state", "critical", "window_id",
                "reservation_id", "warning", "note")  # fmt: skip
-
-
-# --- the SLA clock -----------------------------------------------------------------------------------------------
-
-
-def clock_start(fault: Fault) -> datetime:
-    """An escalated fault's clock starts at escalation; otherwise at notification (earliest of ticket, monitoring)."""
-    return fault.critical_since or fault.notified_at
-
-
-def deadlines(fault: Fault, settings: Settings) -> tuple[datetime, datetime]:
-    """(target, hard limit) of a critical swap."""
-    start = clock_start(fault)
-    target = start + timedelta(minutes=settings.critical_target_min)
-    return target, start + timedelta(minutes=settings.critical_limit_min)
 
 
 def technician_hours(tech: Technician, site_tz: str, start: datetime, end: datetime) -> list[Interval]:
@@ -75,7 +79,7 @@ class PlannedSwap:
     def as_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         for k in ("start", "end", "target", "limit"):
-            d[k] = d[k].isoformat() if d[k] else None
+            d[k] = iso(d[k])
         return d
 
 
@@ -113,6 +117,12 @@ class PlanResult:
         """Swaps in this run's plan: critical ones planned plus non-critical ones put before a customer."""
         return len(self.critical) + sum(len(p.swap_ids) for p in self.proposals)
 
+    @property
+    def planned_now(self) -> int:
+        """Swaps this run planned or moved: critical swaps new or changed, plus non-critical ones newly put before a
+        customer (a critical swap re-planned unchanged every round is not counted again)."""
+        return sum(p.changed for p in self.critical) + sum(len(p.swap_ids) for p in self.proposals)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "critical": [p.as_dict() for p in self.critical],
@@ -133,12 +143,12 @@ def _audit(session: Session, now: datetime, actor: str, action: str, obj: Any, b
            before=before, after=snapshot(obj))  # fmt: skip
 
 
-def _open_faults(session: Session, severity: str, site: str | None) -> list[tuple[Fault, Server, Site]]:
+def _open_faults(session: Session, severity: Severity, site: str | None) -> list[tuple[Fault, Server, Site]]:
     q = (
         select(Fault, Server, Site)
         .join(Server, col(Server.id) == Fault.server_id)
         .join(Site, col(Site.id) == Server.site_id)
-        .where(col(Fault.resolved_at).is_(None), col(Fault.state).not_in(("resolved", "cancelled")))
+        .where(col(Fault.resolved_at).is_(None), col(Fault.state).not_in(CLOSED_FAULT_STATES))
         .where(Fault.severity == severity)
     )
     if site:
@@ -152,7 +162,11 @@ def _active_swap(session: Session, fault_id: int) -> Swap | None:
 
 def _active_swaps(session: Session, fault_ids: list[int]) -> dict[int, Swap]:
     """The live swap of each fault (one query for the lot: planning a thousand faults stays fast)."""
-    q = select(Swap).where(col(Swap.fault_id).in_(fault_ids), col(Swap.state).in_(ACTIVE)).order_by(col(Swap.id))
+    q = (
+        select(Swap)
+        .where(col(Swap.fault_id).in_(fault_ids), col(Swap.state).in_(ACTIVE_SWAP_STATES))
+        .order_by(col(Swap.id))
+    )
     return {sw.fault_id: sw for sw in session.exec(q).all()}  # the newest wins
 
 
@@ -167,12 +181,12 @@ def _busy(session: Session, settings: Settings, exclude: set[int]) -> dict[int, 
     q = (
         select(Swap, Fault)
         .join(Fault, col(Fault.id) == Swap.fault_id)
-        .where(col(Swap.state).in_(("in_progress", "agreed")), col(Swap.technician_id).is_not(None))
+        .where(col(Swap.state).in_((SwapState.IN_PROGRESS, SwapState.AGREED)), col(Swap.technician_id).is_not(None))
     )
     for swap, fault in session.exec(q).all():
         if swap.id in exclude or swap.technician_id is None:
             continue
-        start = swap.started_at if swap.state == "in_progress" else swap.planned_start
+        start = swap.started_at if swap.state == SwapState.IN_PROGRESS else swap.planned_start
         if start is not None:
             busy[swap.technician_id].append((start, start + swap_duration(fault.kind, settings)))
     return busy
@@ -180,9 +194,7 @@ def _busy(session: Session, settings: Settings, exclude: set[int]) -> dict[int, 
 
 def _parts_ready(session: Session, fault_ids: list[int]) -> dict[int, tuple[datetime | None, bool]]:
     """fault -> (when the part is on site, whether that is known): an open transfer makes the swap wait for it."""
-    q = select(Transfer).where(
-        col(Transfer.fault_id).in_(fault_ids), col(Transfer.state).in_(("proposed", "in_transit"))
-    )
+    q = select(Transfer).where(col(Transfer.fault_id).in_(fault_ids), col(Transfer.state).in_(OPEN_TRANSFER_STATES))
     by_fault: dict[int, list[Transfer]] = defaultdict(list)
     for t in session.exec(q).all():
         by_fault[t.fault_id or 0].append(t)
@@ -194,7 +206,9 @@ def _parts_ready(session: Session, fault_ids: list[int]) -> dict[int, tuple[date
 
 
 def _reservations(session: Session, fault_ids: list[int]) -> dict[int, int]:
-    q = select(Reservation).where(col(Reservation.fault_id).in_(fault_ids), Reservation.state == "active")
+    q = select(Reservation).where(
+        col(Reservation.fault_id).in_(fault_ids), Reservation.state == ReservationState.ACTIVE
+    )
     out: dict[int, int] = {}
     for r in session.exec(q.order_by(col(Reservation.id).desc())).all():
         out[r.fault_id or 0] = r.id or 0  # the oldest wins
@@ -268,7 +282,7 @@ def plan_critical(
     Swaps already in progress keep their technician busy; everything else is planned again from now, so a new fault
     with an earlier deadline moves later ones (and a plan that cannot meet a limit says so as soon as it is known).
     """
-    rows = _open_faults(session, "critical", site)
+    rows = _open_faults(session, Severity.CRITICAL, site)
     ids = [f.id for f, _, _ in rows if f.id is not None]
     _reserve_missing(session, ids, now=now, settings=settings, actor=actor)
     live, ready_at, reserved = _active_swaps(session, ids), _parts_ready(session, ids), _reservations(session, ids)
@@ -278,11 +292,12 @@ def plan_critical(
     for fault, server, st in rows:
         assert fault.id is not None
         swap = live.get(fault.id)
-        if swap is not None and swap.state == "in_progress":
+        if swap is not None and swap.state == SwapState.IN_PROGRESS:
             continue
         existing[fault.id] = swap
         info[fault.id] = (fault, server, st)
-        target, limit = deadlines(fault, settings)
+        clock = swap_deadlines(fault, settings)
+        target, limit = clock.target, clock.limit
         ready, known = ready_at.get(fault.id, (None, True))
         jobs.append(Job(fault.id, st.id, swap_duration(fault.kind, settings), target, limit, ready, known))
     if not jobs:
@@ -324,7 +339,7 @@ def _critical_values(
         "server_id": server.id,
         "technician_id": a.technician,
         "critical": True,
-        "state": "planned",
+        "state": SwapState.PLANNED,
         "window_id": None,  # an escalated fault no longer waits for the customer's window
         "planned_start": a.start,
         "target_at": a.target,
@@ -352,7 +367,7 @@ def escalations(session: Session, *, now: datetime, settings: Settings, site: st
         .join(Fault, col(Fault.id) == Swap.fault_id)
         .join(Server, col(Server.id) == Swap.server_id)
         .join(Site, col(Site.id) == Server.site_id)
-        .where(Swap.state == "awaiting_customer")
+        .where(Swap.state == SwapState.AWAITING_CUSTOMER)
     )
     if site:
         q = q.where(Site.code == site)
@@ -362,13 +377,15 @@ def escalations(session: Session, *, now: datetime, settings: Settings, site: st
             MaintenanceWindow.server_id == server.id, MaintenanceWindow.proposed_at >= fault.notified_at
         )
         windows = list(session.exec(wq).all())
-        if not any(w.state == "agreed" or (w.state == "proposed" and w.start_at > now) for w in windows):
+        if not any(
+            w.state == WindowState.AGREED or (w.state == WindowState.PROPOSED and w.start_at > now) for w in windows
+        ):
             out[swap.id or 0] = "no window proposed that the customer can still choose"
             continue
         first = min(w.proposed_at for w in windows)
         first_window = min(w.start_at for w in windows if w.proposed_at == first)
         if now >= answer_deadline(first, first_window, settings):
-            out[swap.id or 0] = f"customer has not answered since {first.isoformat()}"
+            out[swap.id or 0] = f"customer has not answered since {iso(first)}"
     return out
 
 
@@ -380,64 +397,17 @@ def cancel_stale(session: Session, *, now: datetime, site: str | None = None, ac
         .join(Fault, col(Fault.id) == Swap.fault_id)
         .join(Server, col(Server.id) == Swap.server_id)
         .join(Site, col(Site.id) == Server.site_id)
-        .where(col(Swap.state).in_(REPLANNABLE))
-        .where(col(Fault.resolved_at).is_not(None) | col(Fault.state).in_(("resolved", "cancelled")))
+        .where(col(Swap.state).in_(REPLANNABLE_SWAP_STATES))
+        .where(col(Fault.resolved_at).is_not(None) | col(Fault.state).in_(CLOSED_FAULT_STATES))
     )
     if site:
         q = q.where(Site.code == site)
     out = []
     for swap, fault in session.exec(q).all():
         before = snapshot(swap, SWAP_FIELDS)
-        swap.state = "cancelled"
+        swap.state = SwapState.CANCELLED
         swap.note = f"fault {fault.id} {fault.resolution or fault.state} before the swap"
         session.add(swap)
         _audit(session, now, actor, "swap.cancel", swap, before)
         out.append(swap.id or 0)
     return out
-
-
-# --- listing -----------------------------------------------------------------------------------------------------
-
-
-def list_swaps(session: Session, *, site: str | None = None, include_done: bool = False) -> list[Swap]:
-    q = select(Swap).join(Server, col(Server.id) == Swap.server_id).join(Site, col(Site.id) == Server.site_id)
-    if not include_done:
-        q = q.where(col(Swap.state).not_in(("done", "cancelled")))
-    if site:
-        q = q.where(Site.code == site)
-    return list(session.exec(q.order_by(col(Swap.hard_limit_at), col(Swap.planned_start), col(Swap.id))).all())
-
-
-def swap_dict(session: Session, swap: Swap, escalated: dict[int, str] | None = None) -> dict[str, Any]:
-    server = session.get(Server, swap.server_id)
-    site = session.get(Site, server.site_id) if server else None
-    fault = session.get(Fault, swap.fault_id)
-    tech = session.get(Technician, swap.technician_id) if swap.technician_id else None
-    window = session.get(MaintenanceWindow, swap.window_id) if swap.window_id else None
-
-    def iso(v: Any) -> str | None:
-        return v.isoformat() if v else None
-
-    return {
-        "id": swap.id,
-        "server": server.hostname if server else None,
-        "site": site.code if site else None,
-        "timezone": site.timezone if site else None,
-        "rack": server.rack if server else None,
-        "unit": server.unit if server else None,
-        "slot": fault.slot if fault else None,
-        "kind": fault.kind if fault else None,
-        "critical": swap.critical,
-        "state": swap.state,
-        "technician": tech.name if tech else None,
-        "planned_start": iso(swap.planned_start),
-        "target_at": iso(swap.target_at),
-        "hard_limit_at": iso(swap.hard_limit_at),
-        "window": {"id": window.id, "start": iso(window.start_at), "end": iso(window.end_at)} if window else None,
-        "done_at": iso(swap.done_at),
-        "old_serial": swap.old_serial,
-        "new_serial": swap.new_serial,
-        "warning": swap.warning,
-        "note": swap.note,
-        "escalated": (escalated or {}).get(swap.id or 0),
-    }

@@ -10,9 +10,10 @@ from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
+from fleet.health.model import Severity
 from fleet.sla.swap_time import swap_duration
 from fleet.store.audit import snapshot
-from fleet.store.models import Customer, Fault, MaintenanceWindow, Server, Site, Swap
+from fleet.store.models import Customer, Fault, MaintenanceWindow, Server, Site, Swap, SwapState, WindowState
 from fleet.swaps.notify import SwapLine, WindowOffer, proposal_mail
 from fleet.swaps.plan import (
     CustomerProposal,
@@ -38,7 +39,11 @@ DEGRADED_PROBLEMS = ("failed", "absent", "degraded")
 def degraded_array_reason(fault: Fault, settings: Settings) -> str | None:
     """Why a non-critical fault cannot wait for the customer's usual hours: a redundant array running on its last
     copy. None for everything else."""
-    if fault.severity == "critical" or fault.kind not in ("disk", "raid") or fault.problem not in DEGRADED_PROBLEMS:
+    if (
+        fault.severity == Severity.CRITICAL
+        or fault.kind not in ("disk", "raid")
+        or fault.problem not in DEGRADED_PROBLEMS
+    ):
         return None
     return (f"a disk of a redundant array has failed: the server still runs, but one more disk failure would lose "
             f"your data, so we offer windows within {settings.degraded_array_within_h:g} hours")  # fmt: skip
@@ -61,12 +66,12 @@ def propose_noncritical(
     """
     by_server: dict[int, list[tuple[Fault, Swap | None]]] = defaultdict(list)
     servers: dict[int, tuple[Server, Site]] = {}
-    rows = _open_faults(session, "non-critical", site)
+    rows = _open_faults(session, Severity.NON_CRITICAL, site)
     live = _active_swaps(session, [f.id for f, _, _ in rows if f.id is not None])
     for fault, server, st in rows:
         assert fault.id is not None and server.id is not None
         swap = live.get(fault.id)
-        if swap is not None and swap.state not in ("awaiting_customer",):
+        if swap is not None and swap.state != SwapState.AWAITING_CUSTOMER:
             continue  # agreed, planned or being worked on: nothing to ask
         by_server[server.id].append((fault, swap))
         servers[server.id] = (server, st)
@@ -74,7 +79,7 @@ def propose_noncritical(
     for server_id, items in by_server.items():
         server, st = servers[server_id]
         warning = next((w for f, _ in items if (w := disk_warning(f.kind, server.backup_option))), None)
-        agreed = _live_windows(session, server_id, now, "agreed")
+        agreed = _live_windows(session, server_id, now, WindowState.AGREED)
         if agreed:
             window = agreed[0]
             ids = [_join_agreed(session, f, s, server, window, now, actor) for f, s in items]
@@ -82,7 +87,7 @@ def propose_noncritical(
                 CustomerProposal(server.hostname, None, ids, [window.id or 0], warning, "joined the agreed window")
             )
             continue
-        pending = _live_windows(session, server_id, now, "proposed")
+        pending = _live_windows(session, server_id, now, WindowState.PROPOSED)
         new = [(f, s) for f, s in items if s is None]
         if pending:
             if new:
@@ -97,7 +102,7 @@ def propose_noncritical(
 def _new_awaiting(session: Session, fault: Fault, server: Server, note: str | None, now: datetime, actor: str) -> int:
     # The no-backup warning is the disk swap's own (a fan swap on the same server does not carry it); the mail to
     # the customer, one per server, carries it when any of its swaps is a disk.
-    values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": "awaiting_customer",
+    values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": SwapState.AWAITING_CUSTOMER,
               "warning": disk_warning(fault.kind, server.backup_option), "note": note}  # fmt: skip
     swap, _ = _apply(session, _active_swap(session, fault.id or 0), values, now, actor)
     return swap.id or 0
@@ -112,7 +117,7 @@ def _join_agreed(
     now: datetime,
     actor: str,
 ) -> int:
-    values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": "agreed",
+    values = {"fault_id": fault.id, "server_id": server.id, "critical": False, "state": SwapState.AGREED,
               "window_id": window.id, "planned_start": window.start_at,
               "warning": disk_warning(fault.kind, server.backup_option)}  # fmt: skip
     swap, _ = _apply(session, swap, values, now, actor)
@@ -157,13 +162,13 @@ def _propose(
                     "customer's hours meet technicians' hours")  # fmt: skip
         for p in found:
             w = MaintenanceWindow(server_id=server.id or 0, customer_id=customer.id, start_at=p.start, end_at=p.end,
-                                  state="proposed", proposed_at=now)  # fmt: skip
+                                  state=WindowState.PROPOSED, proposed_at=now)  # fmt: skip
             session.add(w)
             _audit(session, now, actor, "window.propose", w, None)
             offers.append(WindowOffer(w.id or 0, p.start, p.end))
     swap_ids = []
     for f, s in items:
-        values = {"fault_id": f.id, "server_id": server.id, "critical": False, "state": "awaiting_customer",
+        values = {"fault_id": f.id, "server_id": server.id, "critical": False, "state": SwapState.AWAITING_CUSTOMER,
                   "window_id": None, "warning": disk_warning(f.kind, server.backup_option), "note": note}  # fmt: skip
         swap, _ = _apply(session, s, values, now, actor)
         swap_ids.append(swap.id or 0)
@@ -229,9 +234,9 @@ def _window_of(session: Session, swap_id: int, window_id: int) -> tuple[Swap, Ma
     window = session.get(MaintenanceWindow, window_id)
     if window is None or window.server_id != swap.server_id:
         raise NotFound(f"no window {window_id} for the server of swap {swap_id}")
-    if swap.state != "awaiting_customer":
+    if swap.state != SwapState.AWAITING_CUSTOMER:
         raise InputError(f"swap {swap_id} is {swap.state}, not awaiting the customer")
-    if window.state != "proposed":
+    if window.state != WindowState.PROPOSED:
         raise InputError(f"window {window_id} is {window.state}, not proposed")
     return swap, window
 
@@ -245,15 +250,15 @@ def agree_window(
     if window.start_at <= now:
         raise InputError(f"window {window_id} started at {window.start_at.isoformat()}: propose new windows")
     before = snapshot(window)
-    window.state, window.answered_at = "agreed", now
+    window.state, window.answered_at = WindowState.AGREED, now
     session.add(window)
     _audit(session, now, actor, "window.agree", window, before)
-    for other in _live_windows(session, window.server_id, now, "proposed"):
+    for other in _live_windows(session, window.server_id, now, WindowState.PROPOSED):
         b = snapshot(other)
-        other.state, other.answered_at = "expired", now
+        other.state, other.answered_at = WindowState.EXPIRED, now
         session.add(other)
         _audit(session, now, actor, "window.expire", other, b)
-    batch = _server_swaps(session, window.server_id, "awaiting_customer")
+    batch = _server_swaps(session, window.server_id, SwapState.AWAITING_CUSTOMER)
     total = sum((swap_duration(f.kind, settings) for _, f in batch), timedelta())
     server = session.get(Server, window.server_id)
     st = session.get(Site, server.site_id) if server else None
@@ -269,8 +274,9 @@ def agree_window(
     out = []
     for s, f in batch:
         note = None if tech_id else "no technician free for the whole window: staff assign one"
-        _apply(session, s, {"state": "agreed", "window_id": window.id, "planned_start": start, "technician_id": tech_id,
-                            "note": note}, now, actor)  # fmt: skip
+        values = {"state": SwapState.AGREED, "window_id": window.id, "planned_start": start, "technician_id": tech_id,
+                  "note": note}  # fmt: skip
+        _apply(session, s, values, now, actor)
         start += swap_duration(f.kind, settings)
         out.append(s)
     return out
@@ -280,7 +286,7 @@ def decline_window(session: Session, swap_id: int, window_id: int, *, now: datet
     """The customer cannot make this window. When none is left, the next plan proposes new ones."""
     _, window = _window_of(session, swap_id, window_id)
     before = snapshot(window)
-    window.state, window.answered_at = "declined", now
+    window.state, window.answered_at = WindowState.DECLINED, now
     session.add(window)
     _audit(session, now, actor, "window.decline", window, before)
     return window

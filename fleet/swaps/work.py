@@ -23,10 +23,26 @@ from fleet.stock.reserve import (
 )
 from fleet.stock.rma import open_rma
 from fleet.store import audit
-from fleet.store.models import Component, Fault, Reservation, Rma, Server, Site, Stock, Swap, Technician
+from fleet.store.models import (
+    ACTIVE_SWAP_STATES,
+    REPLANNABLE_SWAP_STATES,
+    Component,
+    Fault,
+    FaultState,
+    Reservation,
+    ReservationState,
+    Resolution,
+    Rma,
+    Server,
+    Site,
+    Stock,
+    Swap,
+    SwapState,
+    Technician,
+)
 
-STARTABLE = ("planned", "awaiting_customer", "agreed")
-FINISHABLE = ("planned", "awaiting_customer", "agreed", "in_progress")
+STARTABLE = REPLANNABLE_SWAP_STATES
+FINISHABLE = ACTIVE_SWAP_STATES
 
 
 def _locked_swap(session: Session, swap_id: int) -> Swap:
@@ -51,13 +67,13 @@ def start_swap(session: Session, swap_id: int, *, technician: str | None, now: d
     before = audit.snapshot(swap)
     if technician:
         swap.technician_id = find_technician(session, technician).id
-    swap.state = "in_progress"
+    swap.state = SwapState.IN_PROGRESS
     swap.started_at = now
     session.add(swap)
     fault = session.get(Fault, swap.fault_id)
     if fault is not None and fault.resolved_at is None:
         fault_before = audit.snapshot(fault)
-        fault.state = "in_progress"
+        fault.state = FaultState.IN_PROGRESS
         session.add(fault)
         audit.record(session, at=now, actor=actor, action="fault.in_progress", entity="fault", entity_id=fault.id,
                      before=fault_before, after=audit.snapshot(fault))  # fmt: skip
@@ -70,7 +86,7 @@ def start_swap(session: Session, swap_id: int, *, technician: str | None, now: d
 def _spare_for(session: Session, swap: Swap, fault: Fault, server: Server, *, now: datetime, actor: str) -> Reservation:
     """The reservation this swap consumes: the swap's own, else the fault's, else a unit taken now at the site."""
     res = session.get(Reservation, swap.reservation_id) if swap.reservation_id else None
-    if res is None or res.state != "active":
+    if res is None or res.state != ReservationState.ACTIVE:
         held = active_reservations(session, fault.id)  # type: ignore[arg-type]
         res = held[0] if held else None
     if res is None:
@@ -109,7 +125,7 @@ def complete_swap(
     if not new_serial:
         raise InputError("--new-serial is empty")
     swap = _locked_swap(session, swap_id)
-    if swap.state == "done":
+    if swap.state == SwapState.DONE:
         raise FleetError(f"swap {swap_id} is already done")
     if swap.state not in FINISHABLE:
         raise FleetError(f"swap {swap_id} is {swap.state}: it cannot be finished")
@@ -132,7 +148,7 @@ def complete_swap(
     stock_before = stock_snapshot(session, res.stock_id)
     if not take_reserved(session, res.stock_id, res.quantity):
         raise FleetError(f"stock {res.stock_id} has no reserved unit to take for swap {swap_id}")
-    res.state = "consumed"
+    res.state = ReservationState.CONSUMED
     res.closed_at = now
     session.add(res)
     audit.record(session, at=now, actor=actor, action="stock.consume", entity="stock", entity_id=res.stock_id,
@@ -177,7 +193,7 @@ def complete_swap(
     )
 
     swap_before = audit.snapshot(swap)
-    swap.state = "done"
+    swap.state = SwapState.DONE
     swap.done_at = now
     swap.started_at = swap.started_at or now
     swap.old_serial = old_serial
@@ -187,9 +203,9 @@ def complete_swap(
         swap.technician_id = tech.id
     session.add(swap)
     fault_before = audit.snapshot(fault)
-    fault.state = "resolved"
+    fault.state = FaultState.RESOLVED
     fault.resolved_at = now
-    fault.resolution = "swapped"
+    fault.resolution = Resolution.SWAPPED
     session.add(fault)
     session.flush()
     audit.record(session, at=now, actor=actor, action="swap.done", entity="swap", entity_id=swap.id,

@@ -12,6 +12,4 @@ from fleet.config import Settings, load_settings
 
 def ipmi_options(settings: Settings | None = None) -> IpmiOptions:
     s = settings or load_settings()
-    return IpmiOptions(
-        sdr_cache_dir=s.sdr_cache_dir, bind=s.ipmi_bind, wakeup_fix=not s.pyghmi_unpatched, pool=s.ipmi_pool
-    )
+    return IpmiOptions(sdr_cache_dir=s.sdr_cache_dir, bind=s.ipmi_bind, wakeup_fix=not s.pyghmi_unpatched)

@@ -19,12 +19,11 @@ from sqlmodel import Session, col, select
 
 from fleet.collectors.services import ServiceCheck, run_checks
 from fleet.config import Settings
-from fleet.health.model import PollResult
+from fleet.health.model import PollResult, Severity
+from fleet.sla.clocks import in_scope
 from fleet.sla.outages import Seen, classify, site_wide
 from fleet.store.db import write_session
 from fleet.store.models import Fault, Outage, Server
-
-CHECKED_PLANS = ("dedicated", "vm")  # the SLA's scope
 
 
 @dataclass
@@ -36,7 +35,7 @@ class OutageCount:
 def checks_for(servers: Iterable[Server]) -> list[ServiceCheck]:
     out = []
     for s in servers:
-        if s.id is not None and s.service_host and (s.web_port or s.dns_port) and s.plan in CHECKED_PLANS:
+        if s.id is not None and s.service_host and (s.web_port or s.dns_port) and in_scope(s.plan):
             out.append(ServiceCheck(s.id, s.service_host, s.hostname, s.web_port, s.dns_port))
     return out
 
@@ -48,7 +47,7 @@ def seen_in_round(session: Session, server_ids: Iterable[int], results: Mapping[
     critical = set(
         session.exec(
             select(Fault.server_id).where(
-                col(Fault.server_id).in_(ids), col(Fault.resolved_at).is_(None), Fault.severity == "critical"
+                col(Fault.server_id).in_(ids), col(Fault.resolved_at).is_(None), Fault.severity == Severity.CRITICAL
             )
         ).all()
     )

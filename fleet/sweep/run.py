@@ -15,20 +15,23 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
-from fleet.clock import Clock, utcnow
+from fleet.clock import Clock, iso, utcnow
 from fleet.collectors.dispatch import PollJob, poll_jobs
 from fleet.config import Settings
 from fleet.errors import FleetError
 from fleet.faults import apply_poll
-from fleet.health.model import PollResult
+from fleet.health.model import PollResult, Severity
+from fleet.stock.reserve import SpareOutcome, SpareStatus, reserve_for_fault
 from fleet.store.db import read_session, write_session
 from fleet.store.history import record_readings
 from fleet.store.models import Fault, Server, Site, SweepRun
+from fleet.swaps.rounds import plan_swaps
 from fleet.sweep.credentials import target_for
 from fleet.sweep.ipmi_options import ipmi_options
 from fleet.sweep.runs import mark_abandoned, this_process
@@ -140,13 +143,14 @@ def _recorded_serials(session: Session, servers: Sequence[Server]) -> dict[int, 
     for i in range(0, len(ids), 500):
         rows = session.exec(
             select(Component.server_id, Component.slot, Component.serial).where(
-                Component.server_id.in_(ids[i : i + 500]),  # type: ignore[attr-defined]
-                Component.removed_at.is_(None),  # type: ignore[union-attr]
-                Component.serial.is_not(None),  # type: ignore[union-attr]
+                col(Component.server_id).in_(ids[i : i + 500]),
+                col(Component.removed_at).is_(None),
+                col(Component.serial).is_not(None),
             )
         ).all()
         for server_id, slot, serial in rows:
-            out.setdefault(server_id, {})[slot_key(slot)] = serial
+            if serial is not None:  # the query leaves none out; the type does not know it
+                out.setdefault(server_id, {})[slot_key(slot)] = serial
     return out
 
 
@@ -168,7 +172,7 @@ def run_sweep(
     t0 = time.monotonic()
     started = clock()
     interval = timedelta(minutes=settings.monitoring_interval_min)
-    report = SweepReport(started_at=started.isoformat(), site=site, worker=worker)
+    report = SweepReport(started_at=iso(started), site=site, worker=worker)
     with write_session(engine) as session:
         abandoned = mark_abandoned(session, started)
         if abandoned:
@@ -195,25 +199,27 @@ def run_sweep(
         tp = time.monotonic()
         # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
         # the sweep goes rather than at its end. A share is a few rounds of the pool, so it stays busy.
-        share = max(concurrency * 4, BATCH)
-        stored: set[int] = set()
+        share = max(concurrency * 4, 32)
+        leading = sum(1 for j in jobs if j.key in first)  # the `first` servers are a share of their own
+        cuts = [0, *([leading] if leading else []), *range(leading + share, len(jobs), share), len(jobs)]
+        stored_ids: set[int] = set()
         polled = 0
-        for i in range(0, len(jobs), share):
-            part = jobs[i : i + share]
+        for a, b in pairwise(cuts):
+            part = jobs[a:b]
             got = poll_jobs(part, timeout=timeout, concurrency=concurrency, ipmi_options=options)
             results.update(got)
             now = clock()
             with write_session(engine) as session:
                 for job in part:
                     _store_one(session, job.key, got[job.key], now, settings, report, interval)
-                    stored.add(job.key)
+                    stored_ids.add(job.key)
                 polled += sum(1 for r in got.values() if r.reachable and not r.error)
                 _record_progress_in(session, run_id, len(hosts), polled)
             if progress:
-                progress(len(stored), len(hosts))
+                progress(len(stored_ids), len(hosts))
         report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
         now = clock()
-        rest = [sid for sid in hosts if sid not in stored]  # servers whose credentials did not resolve
+        rest = [sid for sid in hosts if sid not in stored_ids]  # servers whose credentials did not resolve
         for i in range(0, len(rest), BATCH):
             with write_session(engine) as session:
                 for sid in rest[i : i + BATCH]:
@@ -274,7 +280,7 @@ def run_sweep(
     report.swaps_planned = _plan(engine, settings, now, site)
     _final_status(engine, report, ids)
     finished = clock()
-    report.finished_at = finished.isoformat()
+    report.finished_at = iso(finished)
     report.duration_s = round(time.monotonic() - t0, 3)
     with write_session(engine) as session:
         done = session.get(SweepRun, run_id)
@@ -353,28 +359,31 @@ def _services(
 
 
 def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:
-    from fleet.stock.reserve import reserve_for_fault
-
     outcome = reserve_for_fault(session, fault_id, now=now, settings=settings, actor="sweep")
-    kind = getattr(outcome, "kind", None) or getattr(outcome, "status", None)
-    if getattr(outcome, "reservation_id", None) or kind == "reserved":
-        report.spares_reserved += 1
-    elif getattr(outcome, "transfer_id", None) or kind == "transfer":
-        report.transfers_proposed += 1
-    if getattr(outcome, "no_spare_in_reach", False):
-        report.no_spare_in_reach.append(fault_id)
+    count_spare(report, outcome)
+
+
+def count_spare(report: SweepReport, outcome: SpareOutcome) -> None:
+    """What the spare search did for one fault, in the report: a unit reserved at the server's site, or one reserved
+    elsewhere with a transfer proposed (counted once, when it happened: an escalated fault that already held its
+    spare adds nothing); and every critical fault whose spare cannot be there before the hard limit."""
+    if not outcome.existing:
+        if outcome.status == SpareStatus.RESERVED:
+            report.spares_reserved += 1
+        elif outcome.status == SpareStatus.TRANSFER:
+            report.transfers_proposed += 1
+    if not outcome.in_reach:
+        report.no_spare_in_reach.append(outcome.fault_id)
 
 
 def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -> int:
-    from fleet.swaps.rounds import plan_swaps
-
     with write_session(engine) as session:
         if session.get_bind().dialect.name == "postgresql":
             # Several workers finish a round at about the same time: one plans at a time, so no fault ever gets
             # two swaps (SQLite already serialises writers).
             session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
         result = plan_swaps(session, now=now, settings=settings, site=site, actor="sweep")
-    return int(getattr(result, "planned", 0) or 0)
+    return result.planned_now
 
 
 def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) -> None:
@@ -385,8 +394,8 @@ def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) ->
             .where(col(Fault.resolved_at).is_(None))
         ).all()
     swept = set(server_ids)
-    crit = sorted({h for f, h in open_faults if f.server_id in swept and f.severity == "critical"})
-    warn = sorted({h for f, h in open_faults if f.server_id in swept and f.severity != "critical"} - set(crit))
+    crit = sorted({h for f, h in open_faults if f.server_id in swept and f.severity == Severity.CRITICAL})
+    warn = sorted({h for f, h in open_faults if f.server_id in swept} - set(crit))
     report.critical_servers, report.warning_servers = crit, warn
     if crit:
         report.status = 2
@@ -439,7 +448,7 @@ def poll_server(
         hostname = server.hostname
         jobs, results = build_jobs([server], session)
     results.update(poll_jobs(jobs, timeout=settings.poll_timeout_s, concurrency=1, ipmi_options=ipmi_options(settings)))
-    report = SweepReport(started_at=clock().isoformat())
+    report = SweepReport(started_at=iso(clock()))
     interval = timedelta(minutes=settings.monitoring_interval_min)
     now = clock()
     with write_session(engine) as session:

@@ -27,7 +27,6 @@ from textual.worker import get_current_worker
 from fleet.clock import Clock, utcnow
 from fleet.config import Settings, load_settings
 from fleet.errors import FleetError
-from fleet.store.db import read_session
 from fleet.tui.commands import FleetCommands
 from fleet.tui.detail import ServerScreen
 from fleet.tui.dialogs import Ask, KeysHelp
@@ -35,6 +34,7 @@ from fleet.tui.livetable import LiveTable
 from fleet.tui.messages import ActionDone, LoadFailed, ViewLoaded
 from fleet.tui.views import VIEWS, FaultsView, QueueView, ServersView, View
 from fleet.views import actions as actions
+from fleet.views.read import read
 from fleet.views.server import load_server_detail
 from fleet.views.text import plain
 from fleet.views.timefmt import age
@@ -153,8 +153,9 @@ class FleetApp(App[None]):
         view = self.query_one(f"#{view_id}", View)
         now = self.clock()
         try:
-            with read_session(self.engine) as session:
-                data = view.load(session, now=now, settings=self.settings, technician=self.technician)
+            data = read(
+                self.engine, lambda s: view.load(s, now=now, settings=self.settings, technician=self.technician)
+            )
         except Exception as exc:  # shown in the status line; the console stays usable and tries again
             self.post_message(LoadFailed(view_id, _one_line(exc)))
             return
@@ -203,8 +204,7 @@ class FleetApp(App[None]):
     def load_detail(self, server_id: int) -> None:
         now = self.clock()
         try:
-            with read_session(self.engine) as session:
-                detail = load_server_detail(session, server_id)
+            detail = read(self.engine, lambda s: load_server_detail(s, server_id))
         except Exception as exc:
             self.post_message(LoadFailed(f"server {server_id}", _one_line(exc)))
             return

@@ -12,11 +12,12 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from fleet.health.model import Severity
 from fleet.tui.livetable import Col, LiveTable
 from fleet.tui.views import health_cell, severity
 from fleet.views.server import ServerDetail
 from fleet.views.text import plain
-from fleet.views.timefmt import age, local
+from fleet.views.timefmt import age, site_time
 
 
 class ServerScreen(Screen[None]):
@@ -67,18 +68,18 @@ class ServerScreen(Screen[None]):
         self.query_one("#detail-sensors", LiveTable).sync(
             [(s.name, (health_cell(s.state) if s.state != "absent" else s.state, s.name, s.slot,
                        "" if s.value is None else f"{s.value:g} {s.unit or ''}".strip(), s.kind,
-                       local(s.changed_at, tz)))
+                       site_time(s.changed_at, tz)))
              for s in d.sensors]
         )  # fmt: skip
         self.query_one("#detail-components", LiveTable).sync(
-            [(c.slot, (c.slot, c.serial or "?", c.part_number, c.kind, local(c.installed_at, tz, "%Y-%m-%d")))
+            [(c.slot, (c.slot, c.serial or "?", c.part_number, c.kind, site_time(c.installed_at, tz)))
              for c in d.components]
         )  # fmt: skip
         self.query_one("#detail-faults", LiveTable).sync(
-            [(str(f.id), (severity(f.severity == "critical"), f.slot, f.state, f.problem,
-                          local(f.notified_at, tz, "%m-%d %H:%M"), f.acknowledged_by or "-", str(f.id)))
+            [(str(f.id), (severity(f.severity == Severity.CRITICAL), f.slot, f.state, f.problem,
+                          site_time(f.notified_at, tz), f.acknowledged_by or "-", str(f.id)))
              for f in d.faults]
         )  # fmt: skip
         self.query_one("#detail-history", LiveTable).sync(
-            [(str(i), (local(h.at, tz, "%m-%d %H:%M"), h.what)) for i, h in enumerate(d.history)]
+            [(str(i), (site_time(h.at, tz), h.what)) for i, h in enumerate(d.history)]
         )

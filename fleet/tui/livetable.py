@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -42,7 +43,13 @@ def _text(cell: Hashable) -> Text:
 
 
 def _width(cell: Hashable) -> int:
-    return cell.cell_len if isinstance(cell, Text) else cell_len(plain(cell))
+    return _str_width(cell.plain if isinstance(cell, Text) else str(cell))
+
+
+@lru_cache(maxsize=1 << 16)
+def _str_width(value: str) -> int:
+    # A fleet repeats its values (sites, models, states): measuring each once keeps a 10,000-row sync cheap.
+    return cell_len(plain(value))
 
 
 class LiveTable(ScrollView, can_focus=True):
@@ -136,8 +143,9 @@ class LiveTable(ScrollView, can_focus=True):
     def _measure(self) -> bool:
         """Column widths from the content and the columns that fit; True when either changed."""
         widths = []
+        columns = list(zip(*(cells for _, cells in self.shown), strict=True)) if self.shown else []
         for i, c in enumerate(self.cols):
-            longest = max((_width(cells[i]) for _, cells in self.shown), default=0)
+            longest = max(map(_width, columns[i]), default=0) if columns else 0
             w = max(len(c.name), longest)
             widths.append(min(w, max(c.cap, len(c.name))) if c.cap else w)
         visible = self._fit(widths, self.size.width or 80)

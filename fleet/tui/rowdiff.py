@@ -18,6 +18,8 @@ def cell_updates(old: Sequence[Row], new: Sequence[Row]) -> list[tuple[str, int,
         return None
     updates = []
     for (key, before), (_, after) in zip(old, new, strict=True):
+        if before == after:  # the common case, and fast: tuples compare item identity first
+            continue
         for i, (x, y) in enumerate(zip(before, after, strict=True)):
             if x != y:
                 updates.append((key, i, y))

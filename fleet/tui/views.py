@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from fleet.config import Settings
+from fleet.store.models import WindowState
 from fleet.tui.livetable import Col, LiveTable
 from fleet.tui.rowdiff import Row
 from fleet.views.dashboard import Dashboard, load_dashboard
@@ -24,17 +25,26 @@ from fleet.views.queue import WorkItem, work_queue
 from fleet.views.servers import ServerRow, filter_rows, list_servers
 from fleet.views.stock import StockBoard, load_stock_board
 from fleet.views.text import plain
-from fleet.views.timefmt import age, countdown, local
+from fleet.views.timefmt import age, countdown, site_time
 from fleet.views.timeline import Timeline, load_timeline
 
 
 def severity(critical: bool) -> Text:
     # Words, not only colour: NO_COLOR terminals and colour-blind eyes read the same thing.
-    return Text("CRIT", style="bold red") if critical else Text("minor", style="yellow")
+    return _SEVERITY[critical]
+
+
+_SEVERITY = {True: Text("CRIT", style="bold red"), False: Text("minor", style="yellow")}
+_HEALTH_STYLE = {"critical": "bold red", "warning": "yellow", "ok": "green"}
+_HEALTH: dict[str, Text] = {}
 
 
 def health_cell(h: str) -> Text:
-    return Text(h, style={"critical": "bold red", "warning": "yellow", "ok": "green"}.get(h, "dim"))
+    """One shared cell per state (cells are never changed in place: the table copies what it draws)."""
+    cell = _HEALTH.get(h)
+    if cell is None:
+        cell = _HEALTH[h] = Text(h, style=_HEALTH_STYLE.get(h, "dim"))
+    return cell
 
 
 def short(hostname: str) -> str:
@@ -101,7 +111,7 @@ class DashboardView(View):
                         id="dash-stock", classes="shared")  # fmt: skip
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> Dashboard:
-        return load_dashboard(session, now=now)
+        return load_dashboard(session, now=now, settings=settings)
 
     def draw(self, now: datetime, query: str) -> None:
         d: Dashboard = self.data
@@ -178,6 +188,8 @@ class ServersView(View):
     COLUMNS = (Col("health"), Col("host"), Col("site"), Col("status", 3), Col("model", 2), Col("customer", 1))
 
     def compose(self) -> ComposeResult:
+        self._cells: dict[int, Row] = {}
+        self._cells_of: object = None
         yield LiveTable(self.COLUMNS, id="servers-table")
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> list[ServerRow]:
@@ -186,11 +198,13 @@ class ServersView(View):
     def draw(self, now: datetime, query: str) -> None:
         rows: list[ServerRow] = self.data
         found = filter_rows(rows, query)
+        if self._cells_of is not rows:
+            # The table rows are built once per load, not per keystroke: a key in the filter only picks among them.
+            self._cells = {r.id: (str(r.id), (health_cell(r.health), short(r.hostname), r.site, r.status, r.model,
+                                              r.customer)) for r in rows}  # fmt: skip
+            self._cells_of = rows
         # Every match is a row: the table draws only the rows on screen, so a 10,000-server fleet scrolls whole.
-        self.query_one(LiveTable).sync(
-            [(str(r.id), (health_cell(r.health), short(r.hostname), r.site, r.status, r.model, r.customer))
-             for r in found]
-        )  # fmt: skip
+        self.query_one(LiveTable).sync([self._cells[r.id] for r in found])
         where = f" matching '{query}'" if query else ""
         self.summary = f"{len(found)} of {len(rows)} servers{where}"
 
@@ -208,13 +222,13 @@ class QueueView(View):
         yield Static("", id="queue-detail", classes="line")
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> list[WorkItem]:
-        return work_queue(session, technician=technician)
+        return work_queue(session, now=now, settings=settings, technician=technician)
 
     def draw(self, now: datetime, query: str) -> None:
         items: list[WorkItem] = self.data
         rows: list[Row] = []
         for w in items:
-            left = countdown(w.hard_limit_at, now) if w.hard_limit_at else local(w.planned_start, w.site_tz)
+            left = countdown(w.hard_limit_at, now) if w.hard_limit_at else site_time(w.planned_start, w.site_tz)
             cells = (
                 left,
                 severity(w.critical),
@@ -273,7 +287,7 @@ class FaultsView(View):
         yield Static("", id="fault-evidence", classes="line")
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> list[FaultRow]:
-        return fault_rows(session, settings=settings)
+        return fault_rows(session, now=now, settings=settings)
 
     def draw(self, now: datetime, query: str) -> None:
         rows: list[Row] = []
@@ -281,7 +295,7 @@ class FaultsView(View):
             # Unacknowledged: time left of the hour to look at it (negative once it has passed).
             ack = (f.acknowledged_by or "yes") if f.acknowledged else countdown(f.ack_due_at, now)
             problem = f.problem + (" (flapping)" if f.flapping else "")
-            sev = severity(f.severity == "critical")
+            sev = severity(f.critical)
             cells = (sev, ack, countdown(f.hard_limit_at, now), f.state, short(f.hostname), f.slot, f.site, f.source,
                      problem, str(f.id))  # fmt: skip
             if matches(cells, query):
@@ -322,7 +336,7 @@ class StockView(View):
                         classes="short")  # fmt: skip
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> StockBoard:
-        return load_stock_board(session)
+        return load_stock_board(session, now=now, settings=settings)
 
     def draw(self, now: datetime, query: str) -> None:
         b: StockBoard = self.data
@@ -339,7 +353,7 @@ class StockView(View):
         )  # fmt: skip
         self.query_one("#stock-transfers", LiveTable).sync(
             [(str(t.id), (str(t.id), t.part_number, t.from_site, t.to_site, str(t.quantity), t.state,
-                          local(t.eta, "UTC", "%m-%d %H:%MZ")))
+                          site_time(t.eta, t.to_tz)))
              for t in b.transfers]
         )  # fmt: skip
         self.query_one("#stock-rma", LiveTable).sync(
@@ -370,21 +384,21 @@ class ScheduleView(View):
         previous = None
         for s in t.slots:
             who = s.technician or "(unassigned)"
-            start = local(s.start, s.site_tz) or "-"
+            start = site_time(s.start, s.site_tz) or "-"
             cells = (who if who != previous else "", start, str(s.swap_id), short(s.hostname), s.slot,
-                     severity(s.critical), s.state, local(s.hard_limit_at, s.site_tz))  # fmt: skip
+                     severity(s.critical), s.state, site_time(s.hard_limit_at, s.site_tz))  # fmt: skip
             if matches((who, *cells), query):
                 slots.append((str(s.swap_id), cells))
                 previous = who
         self.query_one("#schedule-slots", LiveTable).sync(slots)
         windows: list[Row] = [
-            (str(w.id), (str(w.id), short(w.hostname), w.customer, local(w.start, w.customer_tz, "%a %d %H:%M"),
-                         local(w.end, w.customer_tz, "%H:%M"), w.state))
+            (str(w.id), (str(w.id), short(w.hostname), w.customer, site_time(w.start, w.customer_tz),
+                         site_time(w.end, w.customer_tz, day=False), w.state))
             for w in t.windows
             if matches((w.hostname, w.customer, w.state), query)
         ]  # fmt: skip
         self.query_one("#schedule-windows", LiveTable).sync(windows)
-        agreed = sum(1 for w in t.windows if w.state == "agreed")
+        agreed = sum(1 for w in t.windows if w.state == WindowState.AGREED)
         self.summary = f"{len(slots)} swaps planned · {len(t.windows)} windows, {agreed} agreed"
 
 
@@ -434,7 +448,7 @@ class SlaView(View):
     def draw(self, now: datetime, query: str) -> None:
         report: dict[str, Any] = self.data
         period = report["period"]
-        state = "complete" if period["complete"] else f"so far (to {local(now, 'UTC', '%d %H:%M')} UTC)"
+        state = "complete" if period["complete"] else f"so far (to {site_time(now, 'UTC')})"
         self.query_one("#sla-title", Static).update(f"SLA report {report['month']}, {state}")
         self.query_one(LiveTable).sync([(f"{i}", line) for i, line in enumerate(sla_lines(report))])
         self.summary = f"month {report['month']} · credits {report['credits']['total_cents'] / 100:.2f}"

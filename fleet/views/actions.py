@@ -16,6 +16,7 @@ from fleet import faults
 from fleet.clock import Clock
 from fleet.config import Settings
 from fleet.errors import FleetError, InputError, NotFound
+from fleet.health.model import Severity
 from fleet.store.db import read_session, write_session
 from fleet.store.models import Fault, Server
 
@@ -53,7 +54,7 @@ def escalate(
         server = session.get(Server, fault.server_id)
         if server is None:
             raise NotFound(f"no server for fault {fault_id}")
-        if fault.severity == "critical":
+        if fault.severity == Severity.CRITICAL:
             raise FleetError(f"fault {fault_id} is already critical")
         hostname, slot = server.hostname, fault.slot
     text = reason.strip() or "escalated from the console"

@@ -5,16 +5,18 @@ stock alerts, and the last sweep. Plain dataclasses read in one session, so the 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from fleet.store.models import Fault, PartModel, Server, Site, Stock, Swap, SweepRun
+from fleet.config import Settings
+from fleet.health.model import Severity
+from fleet.store.models import Fault, Server, Site, SweepRun
+from fleet.views.queue import WorkItem, work_queue
+from fleet.views.stock import StockLine, stock_lines
 
 HEALTHS = ("ok", "warning", "critical", "unknown")
-OPEN_SWAP_STATES = ("planned", "awaiting_customer", "agreed", "in_progress")
-FAR = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ class SiteSummary:
     name: str
     timezone: str
     health: dict[str, int]  # every key of HEALTHS, zero when none
-    faults: dict[str, int]  # {"critical": n, "non-critical": n}, open faults only
+    faults: dict[str, int]  # open faults per severity (every Severity value, zero when none)
     unacknowledged: int
     swaps_due: int
     stock_alerts: int
@@ -31,30 +33,6 @@ class SiteSummary:
     @property
     def servers(self) -> int:
         return sum(self.health.values())
-
-
-@dataclass(frozen=True, slots=True)
-class DueSwap:
-    swap_id: int
-    site: str
-    hostname: str
-    slot: str
-    critical: bool
-    state: str
-    target_at: datetime | None
-    hard_limit_at: datetime | None
-    planned_start: datetime | None
-    warning: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class StockAlert:
-    site: str
-    part_number: str
-    kind: str
-    bin: str
-    available: int
-    reorder_level: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,21 +56,15 @@ class LastSweep:
 @dataclass(frozen=True, slots=True)
 class Dashboard:
     sites: list[SiteSummary]
-    swaps: list[DueSwap]  # deadline order: hard limit first, then planned start
-    stock_alerts: list[StockAlert]
+    swaps: list[WorkItem]  # the work queue's rows and order (fleet.views.queue)
+    stock_alerts: list[StockLine]  # the low lines of `fleet stock`, in its order (fleet.views.stock)
     last_sweep: LastSweep | None
     loaded_at: datetime
     totals: dict[str, int] = field(default_factory=dict)
 
 
-def _deadline_key(s: DueSwap) -> tuple[bool, datetime, datetime, int]:
-    # Swaps without a hard limit (non-critical, at a window) come after every swap that has one.
-    return (s.hard_limit_at is None, s.hard_limit_at or FAR, s.planned_start or FAR, s.swap_id)
-
-
-def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
+def load_dashboard(session: Session, *, now: datetime, settings: Settings) -> Dashboard:
     sites = list(session.exec(select(Site).order_by(Site.code)).all())
-    by_id = {s.id: s for s in sites}
 
     health: dict[int, dict[str, int]] = {s.id: dict.fromkeys(HEALTHS, 0) for s in sites if s.id is not None}
     for site_id, h, n in session.exec(
@@ -102,7 +74,7 @@ def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
         key = h if h in bucket else "unknown"
         bucket[key] += n
 
-    faults: dict[int, dict[str, int]] = {i: {"critical": 0, "non-critical": 0} for i in health}
+    faults: dict[int, dict[str, int]] = {i: {sev.value: 0 for sev in Severity} for i in health}
     unacked: dict[int, int] = dict.fromkeys(health, 0)
     for site_id, severity, acked, n in session.exec(
         select(Server.site_id, Fault.severity, col(Fault.acknowledged_at).is_not(None), func.count())
@@ -114,30 +86,8 @@ def load_dashboard(session: Session, *, now: datetime) -> Dashboard:
         if not acked:
             unacked[site_id] += n
 
-    swaps = []
-    for swap, fault, server in session.exec(
-        select(Swap, Fault, Server)
-        .join(Fault, col(Fault.id) == Swap.fault_id)
-        .join(Server, col(Server.id) == Swap.server_id)
-        .where(col(Swap.state).in_(OPEN_SWAP_STATES))
-    ).all():
-        assert swap.id is not None
-        swaps.append(DueSwap(swap_id=swap.id, site=by_id[server.site_id].code, hostname=server.hostname,
-                             slot=fault.slot, critical=swap.critical, state=swap.state, target_at=swap.target_at,
-                             hard_limit_at=swap.hard_limit_at, planned_start=swap.planned_start,
-                             warning=swap.warning))  # fmt: skip
-    swaps.sort(key=_deadline_key)
-
-    alerts = []
-    for stock, part in session.exec(
-        select(Stock, PartModel)
-        .join(PartModel, col(PartModel.id) == Stock.part_model_id)
-        .where(Stock.on_hand - Stock.reserved <= Stock.reorder_level)
-    ).all():
-        alerts.append(StockAlert(site=by_id[stock.site_id].code, part_number=part.part_number, kind=part.kind,
-                                 bin=stock.bin, available=stock.on_hand - stock.reserved,
-                                 reorder_level=stock.reorder_level))  # fmt: skip
-    alerts.sort(key=lambda a: (a.available - a.reorder_level, a.site, a.part_number))
+    swaps = work_queue(session, now=now, settings=settings)
+    alerts = stock_lines(session, now=now, settings=settings, low_only=True)
 
     sweep = session.exec(select(SweepRun).order_by(col(SweepRun.started_at).desc()).limit(1)).first()
     last = (

@@ -1,14 +1,22 @@
-"""Open faults as the console lists them: severity, the SLA clocks (acknowledge within the hour, swap deadlines)."""
+"""Open faults as people and scripts read them: `fleet faults` (table and JSON) and the console's faults view.
+
+One list, one order: critical first (severity rank, not the severity's text), then the nearest deadline (a critical
+fault's hard limit, a non-critical one's acknowledge-by), then the fault id. The clocks come from fleet.sla.clocks.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
+from fleet.clock import iso
 from fleet.config import Settings
-from fleet.store.models import Fault, Server, Site
+from fleet.health.model import Severity
+from fleet.sla.clocks import AckStatus, ack_due, ack_status, critical_deadlines
+from fleet.store.models import Fault, FaultSource, FaultState, Resolution, Server, Site
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,59 +25,132 @@ class FaultRow:
     server_id: int
     hostname: str
     site: str
+    site_tz: str
     slot: str
     kind: str
     problem: str
-    severity: str
-    state: str
-    source: str
+    severity: Severity
+    state: FaultState
+    source: FaultSource
     evidence: str
+    flapping: bool
+    flaps: int
+    detected_at: datetime
     notified_at: datetime
+    critical_since: datetime | None
+    target_at: datetime | None  # critical only: clock start + the target
+    hard_limit_at: datetime | None  # critical only: clock start + the hard limit
+    last_seen_at: datetime | None
     ack_due_at: datetime  # the SLA's "a technician looks within the hour"
+    ack: AckStatus  # at the time the list was read
     acknowledged_at: datetime | None
     acknowledged_by: str | None
-    hard_limit_at: datetime | None  # critical only: clock start + the hard limit
-    flapping: bool
+    resolved_at: datetime | None
+    resolution: Resolution | None
 
     @property
     def acknowledged(self) -> bool:
         return self.acknowledged_at is not None
 
+    @property
+    def critical(self) -> bool:
+        return self.severity == Severity.CRITICAL
 
-def fault_rows(session: Session, *, settings: Settings, site: str | None = None) -> list[FaultRow]:
-    """Open faults: critical first, then the oldest notification."""
+    @property
+    def deadline(self) -> datetime:
+        """The next thing due: the swap's hard limit for a critical fault, else the look within the hour."""
+        return self.hard_limit_at or self.ack_due_at
+
+    def to_json(self) -> dict[str, Any]:
+        """`fleet faults --json` (docs/CLI.md)."""
+        return {
+            "id": self.id,
+            "server": self.hostname,
+            "site": self.site,
+            "slot": self.slot,
+            "kind": self.kind,
+            "problem": self.problem,
+            "severity": self.severity.value,
+            "state": self.state.value,
+            "evidence": self.evidence,
+            "source": self.source.value,
+            "flapping": self.flapping,
+            "flaps": self.flaps,
+            "detected_at": iso(self.detected_at),
+            "notified_at": iso(self.notified_at),
+            "critical_since": iso(self.critical_since),
+            "target_at": iso(self.target_at),
+            "hard_limit_at": iso(self.hard_limit_at),
+            "last_seen_at": iso(self.last_seen_at),
+            "acknowledged_at": iso(self.acknowledged_at),
+            "acknowledged_by": self.acknowledged_by,
+            "ack": self.ack.value,
+            "ack_due_at": iso(self.ack_due_at),
+            "resolved_at": iso(self.resolved_at),
+            "resolution": self.resolution.value if self.resolution else None,
+        }
+
+
+def fault_order(row: FaultRow) -> tuple[int, datetime, int]:
+    """Critical first, then the nearest deadline, then the oldest fault."""
+    return (row.severity.rank, row.deadline, row.id)
+
+
+def fault_row(fault: Fault, server: Server, site: Site, *, now: datetime, settings: Settings) -> FaultRow:
+    assert fault.id is not None and server.id is not None
+    deadlines = critical_deadlines(fault, settings)
+    return FaultRow(
+        id=fault.id,
+        server_id=server.id,
+        hostname=server.hostname,
+        site=site.code,
+        site_tz=site.timezone,
+        slot=fault.slot,
+        kind=fault.kind,
+        problem=fault.problem,
+        severity=Severity(fault.severity),
+        state=FaultState(fault.state),
+        source=FaultSource(fault.source),
+        evidence=fault.evidence,
+        flapping=fault.flapping,
+        flaps=fault.flaps,
+        detected_at=fault.detected_at,
+        notified_at=fault.notified_at,
+        critical_since=fault.critical_since,
+        target_at=deadlines.target if deadlines else None,
+        hard_limit_at=deadlines.limit if deadlines else None,
+        last_seen_at=fault.last_seen_at,
+        ack_due_at=ack_due(fault.notified_at, settings),
+        ack=ack_status(fault, now, settings),
+        acknowledged_at=fault.acknowledged_at,
+        acknowledged_by=fault.acknowledged_by,
+        resolved_at=fault.resolved_at,
+        resolution=Resolution(fault.resolution) if fault.resolution else None,
+    )
+
+
+def fault_rows(
+    session: Session, *, now: datetime, settings: Settings, site: str | None = None, fault_id: int | None = None
+) -> list[FaultRow]:
+    """Open faults (or the one fault `fault_id`, open or not), in `fault_order`."""
     q = (
         select(Fault, Server, Site)
         .join(Server, col(Server.id) == Fault.server_id)
         .join(Site, col(Site.id) == Server.site_id)
-        .where(col(Fault.resolved_at).is_(None))
     )
+    q = q.where(col(Fault.id) == fault_id) if fault_id is not None else q.where(col(Fault.resolved_at).is_(None))
     if site:
         q = q.where(Site.code == site)
-    rows = []
-    for f, server, st in session.exec(q).all():
-        assert f.id is not None and server.id is not None
-        limit = (f.critical_since or f.notified_at) + timedelta(minutes=settings.critical_limit_min)
-        rows.append(
-            FaultRow(
-                id=f.id,
-                server_id=server.id,
-                hostname=server.hostname,
-                site=st.code,
-                slot=f.slot,
-                kind=f.kind,
-                problem=f.problem,
-                severity=f.severity,
-                state=f.state,
-                source=f.source,
-                evidence=f.evidence,
-                notified_at=f.notified_at,
-                ack_due_at=f.notified_at + timedelta(minutes=settings.ack_within_min),
-                acknowledged_at=f.acknowledged_at,
-                acknowledged_by=f.acknowledged_by,
-                hard_limit_at=limit if f.severity == "critical" else None,
-                flapping=f.flapping,
-            )
-        )
-    rows.sort(key=lambda r: (r.severity != "critical", r.notified_at, r.id))
+    rows = [fault_row(f, server, st, now=now, settings=settings) for f, server, st in session.exec(q).all()]
+    rows.sort(key=fault_order)
     return rows
+
+
+def fault_site_timezone(session: Session, fault_id: int) -> str | None:
+    """The zone of the site a fault's server stands in (times about the fault are read there)."""
+    return session.exec(
+        select(Site.timezone)
+        .join(Server, col(Server.site_id) == Site.id)
+        .join(Fault, col(Fault.server_id) == Server.id)
+        .where(col(Fault.id) == fault_id)
+    ).first()

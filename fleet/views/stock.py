@@ -1,33 +1,111 @@
-"""Spare stock for the console: levels per site (low ones flagged), active reservations, transfers, RMAs."""
+"""Spare stock as people and scripts read it: `fleet stock [--low]`, the dashboard's alerts and the console's stock view
+(lines with their level, low ones first; active reservations, transfers, RMAs)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session, col, select
 
-from fleet.store.models import Fault, PartModel, Reservation, Rma, Server, Site, Stock, Transfer
+from fleet.config import Settings
+from fleet.stock.levels import ReorderLine, reorder_lines
+from fleet.store.models import (
+    OPEN_TRANSFER_STATES,
+    Fault,
+    PartModel,
+    Reservation,
+    ReservationState,
+    Rma,
+    Server,
+    Site,
+    Stock,
+    Transfer,
+    TransferState,
+)
 
 
 @dataclass(frozen=True, slots=True)
 class StockLine:
+    """A site's line of one part: what is on the shelf, the level it is judged against, and what to order.
+
+    Every (site, part) that has a stock row or parts installed at the site is a line: a part in service with no shelf
+    at all is the first thing to order. `reorder_level` is the level in force: the one computed from the failure
+    history (fleet.stock.levels), raised to the stock row's stored level (`min_level`) when that is higher."""
+
     site: str
     part_number: str
     kind: str
     description: str
-    bin: str
+    bin: str  # "" when the site has no stock row for the part
     on_hand: int
     reserved: int
+    available: int
+    on_order: int  # ordered from the supplier, not yet received: counts towards the level (fleet.stock.low.is_low)
+    min_level: int
     reorder_level: int
+    low: bool  # fleet.stock.low.is_low
+    order: int
+    reorder: ReorderLine  # how the level was computed (`fleet stock --low --json` shows it)
 
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
+    def to_json(self) -> dict[str, Any]:
+        """A row of `fleet stock --json` (docs/CLI.md)."""
+        return {
+            "site": self.site,
+            "part_number": self.part_number,
+            "kind": self.kind,
+            "description": self.description,
+            "bin": self.bin,
+            "on_hand": self.on_hand,
+            "reserved": self.reserved,
+            "available": self.available,
+            "on_order": self.on_order,
+            "min_level": self.min_level,
+            "reorder_level": self.reorder_level,
+            "low": self.low,
+            "order": self.order,
+        }
 
-    @property
-    def low(self) -> bool:
-        return self.available <= self.reorder_level
+    def to_json_with_math(self) -> dict[str, Any]:
+        """A row of `fleet stock --low --json`: the same, and how the level was computed (docs/STOCK.md)."""
+        r = self.reorder
+        return {**self.to_json(), "installed": r.installed, "afr": r.afr, "afr_source": r.afr_source,
+                "lead_time_days": r.lead_time_days, "demand": r.demand, "model": r.model,
+                "dispersion": r.dispersion, "target": r.target, "level": r.level,
+                "position": r.position}  # fmt: skip
+
+
+def stock_order(line: StockLine) -> tuple[bool, str, str]:
+    """Low lines first (they are the alerts), then by site and part number."""
+    return (not line.low, line.site, line.part_number)
+
+
+def stock_lines(
+    session: Session, *, now: datetime, settings: Settings, site: str | None = None, low_only: bool = False
+) -> list[StockLine]:
+    """Every stock line (or only the low ones), in `stock_order`: `fleet stock`, `--low`, the dashboard, the console."""
+    rows = {
+        (st.code, p.part_number): (stock, p)
+        for stock, st, p in session.exec(
+            select(Stock, Site, PartModel)
+            .join(Site, col(Site.id) == Stock.site_id)
+            .join(PartModel, col(PartModel.id) == Stock.part_model_id)
+        ).all()
+    }
+    descriptions = {p.part_number: p.description for p in session.exec(select(PartModel)).all()}
+    out = []
+    for r in reorder_lines(session, now=now, settings=settings, site=site):
+        stock, _ = rows.get((r.site, r.part_number), (None, None))
+        line = StockLine(site=r.site, part_number=r.part_number, kind=r.kind,
+                         description=descriptions.get(r.part_number, ""), bin=stock.bin if stock else "",
+                         on_hand=r.on_hand, reserved=r.reserved, available=r.available, on_order=r.on_order,
+                         min_level=stock.reorder_level if stock else 0, reorder_level=r.level, low=r.low,
+                         order=r.order, reorder=r)  # fmt: skip
+        if line.low or not low_only:
+            out.append(line)
+    out.sort(key=stock_order)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +125,9 @@ class TransferLine:
     part_number: str
     from_site: str
     to_site: str
+    to_tz: str  # the destination's zone: the arrival is read there
     quantity: int
-    state: str
+    state: TransferState
     eta: datetime | None
 
 
@@ -70,27 +149,23 @@ class StockBoard:
     rmas: list[RmaLine]
 
 
-def load_stock_board(session: Session, *, site: str | None = None) -> StockBoard:
-    sites = {s.id: s.code for s in session.exec(select(Site)).all()}
+def load_stock_board(session: Session, *, now: datetime, settings: Settings, site: str | None = None) -> StockBoard:
+    site_rows = {s.id: s for s in session.exec(select(Site)).all()}
+    sites = {i: s.code for i, s in site_rows.items()}
     parts = {p.id: p for p in session.exec(select(PartModel)).all()}
     hosts = {i: h for i, h in session.exec(select(Server.id, Server.hostname)).all()}
     stocks = {s.id: s for s in session.exec(select(Stock)).all()}
 
-    levels = [
-        StockLine(sites[s.site_id], parts[s.part_model_id].part_number, parts[s.part_model_id].kind,
-                  parts[s.part_model_id].description, s.bin, s.on_hand, s.reserved, s.reorder_level)
-        for s in stocks.values()
-        if site is None or sites[s.site_id] == site
-    ]  # fmt: skip
-    # Low levels first: they are the alerts; then by site and part.
-    levels.sort(key=lambda x: (not x.low, x.site, x.part_number))
+    levels = stock_lines(session, now=now, settings=settings, site=site)
 
     fault_host = {
         f.id: hosts.get(f.server_id, "")
         for f in session.exec(select(Fault).where(col(Fault.resolved_at).is_(None))).all()
     }
     reservations = []
-    for r in session.exec(select(Reservation).where(Reservation.state == "active").order_by(col(Reservation.id))):
+    for r in session.exec(
+        select(Reservation).where(Reservation.state == ReservationState.ACTIVE).order_by(col(Reservation.id))
+    ):
         stock = stocks[r.stock_id]
         if site is not None and sites[stock.site_id] != site:
             continue
@@ -101,9 +176,9 @@ def load_stock_board(session: Session, *, site: str | None = None) -> StockBoard
         )
     transfers = [
         TransferLine(t.id or 0, parts[t.part_model_id].part_number, sites[t.from_site_id], sites[t.to_site_id],
-                     t.quantity, t.state, t.eta)
+                     site_rows[t.to_site_id].timezone, t.quantity, t.state, t.eta)
         for t in session.exec(
-            select(Transfer).where(col(Transfer.state).in_(("proposed", "in_transit"))).order_by(col(Transfer.id))
+            select(Transfer).where(col(Transfer.state).in_(OPEN_TRANSFER_STATES)).order_by(col(Transfer.id))
         ).all()
         if site is None or site in (sites[t.from_site_id], sites[t.to_site_id])
     ]  # fmt: skip

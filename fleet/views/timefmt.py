@@ -1,4 +1,4 @@
-"""How times read on a console: countdowns to a deadline, the age of data, local wall-clock time per site.
+"""How times read for people: countdowns to a deadline, the age of data, wall-clock time at the site with its zone.
 
 Pure functions over aware datetimes; `now` is always passed in, so a frozen clock gives the same text every time.
 """
@@ -6,7 +6,10 @@ Pure functions over aware datetimes; `now` is always passed in, so a frozen cloc
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from fleet.clock import site_time
+
+__all__ = ["age", "countdown", "site_time"]  # site_time: defined with the machines' format in fleet.clock
 
 
 def countdown(deadline: datetime | None, now: datetime) -> str:
@@ -33,14 +36,3 @@ def age(since: datetime | None, now: datetime) -> str:
     if seconds < 86400:
         return f"{seconds // 3600}h"
     return f"{seconds // 86400}d"
-
-
-def local(dt: datetime | None, tz: str, fmt: str = "%a %H:%M") -> str:
-    """A UTC instant as wall-clock time in the site's (or customer's) zone; UTC when the zone is unknown."""
-    if dt is None:
-        return ""
-    try:
-        zone = ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    return dt.astimezone(zone).strftime(fmt)

@@ -8,9 +8,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from fleet.store.models import Customer, Fault, MaintenanceWindow, Server, Site, Swap, Technician
-
-ACTIVE = ("planned", "awaiting_customer", "agreed", "in_progress")
+from fleet.store.models import (
+    ACTIVE_SWAP_STATES,
+    Customer,
+    Fault,
+    MaintenanceWindow,
+    Server,
+    Site,
+    Swap,
+    Technician,
+    WindowState,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +60,7 @@ def load_timeline(session: Session, *, now: datetime) -> Timeline:
         .join(Fault, col(Fault.id) == Swap.fault_id)
         .join(Server, col(Server.id) == Swap.server_id)
         .join(Site, col(Site.id) == Server.site_id)
-        .where(col(Swap.state).in_(ACTIVE))
+        .where(col(Swap.state).in_(ACTIVE_SWAP_STATES))
     ).all():
         slots.append(Slot(techs.get(swap.technician_id, ""), site.code, site.timezone, swap.id or 0, server.hostname,
                           fault.slot, swap.critical, swap.state, swap.planned_start, swap.hard_limit_at))  # fmt: skip
@@ -64,7 +72,8 @@ def load_timeline(session: Session, *, now: datetime) -> Timeline:
             select(MaintenanceWindow, Server, Customer)
             .join(Server, col(Server.id) == MaintenanceWindow.server_id)
             .join(Customer, col(Customer.id) == MaintenanceWindow.customer_id, isouter=True)
-            .where(col(MaintenanceWindow.state).in_(("proposed", "agreed")), MaintenanceWindow.end_at > now)
+            .where(col(MaintenanceWindow.state).in_((WindowState.PROPOSED, WindowState.AGREED)))
+            .where(MaintenanceWindow.end_at > now)
             .order_by(col(MaintenanceWindow.start_at))
         ).all()
     ]  # fmt: skip

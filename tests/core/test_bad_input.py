@@ -206,8 +206,13 @@ def _as_other_user() -> tuple[int, int] | None:
 DROP = """
 import os, sys
 uid, gid = int(sys.argv[1]), int(sys.argv[2])
+import importlib, pkgutil, fleet
 from fleet.cli import main
-import fleet.cli.faults, fleet.faults, fleet.store.migrate, sqlalchemy.dialects.sqlite, sqlite3, alembic.command
+# Every module of fleet (and so every library module they load), lazy imports of the commands included.
+for mod in pkgutil.walk_packages(fleet.__path__, "fleet."):
+    if ".migrations" not in mod.name and not mod.name.startswith("fleet.tui"):
+        importlib.import_module(mod.name)
+import sqlalchemy.dialects.sqlite, sqlite3, alembic.command
 if uid >= 0:
     os.setgroups([]); os.setgid(gid); os.setuid(uid)
 main(sys.argv[3:])

@@ -101,11 +101,8 @@ def test_the_ipmi_switches_are_settings_under_their_old_names(no_fleet_env, monk
     monkeypatch.setenv("FLEET_IPMI_BIND", "127.0.0.1")
     monkeypatch.setenv("FLEET_PYGHMI_UNPATCHED", "1")
     monkeypatch.setenv("FLEET_SDR_CACHE_DIR", str(no_fleet_env / "sdr"))
-    monkeypatch.setenv("FLEET_IPMI_POOL", "threads")
     opts = ipmi_options(load_settings())
-    assert (opts.bind, opts.wakeup_fix, opts.sdr_cache_dir, opts.pool) == (
-        "127.0.0.1", False, str(no_fleet_env / "sdr"), "threads"
-    )  # fmt: skip
+    assert (opts.bind, opts.wakeup_fix, opts.sdr_cache_dir) == ("127.0.0.1", False, str(no_fleet_env / "sdr"))
     monkeypatch.setenv("FLEET_IPMI_BIND", "bmc.example.net")
     with pytest.raises(InputError, match=r"FLEET_IPMI_BIND=.bmc\.example\.net."):
         load_settings()

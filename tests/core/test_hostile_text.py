@@ -125,7 +125,12 @@ async def _settle(pilot, until, timeout: float = 15.0) -> None:
 
 
 def _table_text(app) -> str:
-    return "\n".join(str(c) for t in app.screen.query(LiveTable) for _, cells in t.shown for c in cells)
+    """What the tables draw: the text of every line they render (what reaches the terminal), not the data given."""
+    lines = []
+    for table in app.screen.query(LiveTable):
+        for y in range(table.size.height):
+            lines.append("".join(segment.text for segment in table.render_line(y)))
+    return "\n".join(lines)
 
 
 async def test_every_console_view_shows_hostile_data_as_text(hostile_db):

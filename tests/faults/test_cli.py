@@ -63,7 +63,7 @@ def test_ticket_then_faults_then_ack(db, capsys, monkeypatch):
     code, out, _ = fleet(capsys, "faults", "--db", db)  # the human table still works without a subcommand
     assert code == 0 and "PSU2" in out and "web1" in out
     # Local time only at the display: the site's wall clock (the test site is in Paris).
-    assert earlier.astimezone(ZoneInfo("Europe/Paris")).strftime("%Y-%m-%d %H:%M") in out
+    assert earlier.astimezone(ZoneInfo("Europe/Paris")).strftime("%a %d %b %H:%M CET") in out
 
     code, out, _ = fleet(capsys, "faults", "resolve", str(fault_id), "--resolution", "swapped", "--by", "alice",
                          "--db", db)  # fmt: skip

@@ -10,12 +10,13 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from fleet.clock import FrozenClock
+from fleet.clock import FrozenClock, iso
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
-from fleet.faults import acknowledge, apply_poll, fault_dict, open_ticket, resolve
+from fleet.faults import acknowledge, apply_poll, open_ticket, resolve
 from fleet.store.db import read_session, write_session
 from fleet.store.models import Audit, Fault, Server, Ticket
+from fleet.views.faults import fault_rows
 from tests.faults.helpers import T0, ev, inv, make_server, poll, rd
 
 SETTINGS = Settings()
@@ -38,6 +39,12 @@ def faults(engine, server_id, *, open_only=False) -> list[Fault]:
         q = select(Fault).where(Fault.server_id == server_id).order_by(Fault.id)
         rows = list(s.exec(q))
     return [f for f in rows if f.resolved_at is None] if open_only else rows
+
+
+def fault_dict(s, fault, now, settings):
+    """The fault as `fleet faults --json` shows it."""
+    [row] = fault_rows(s, now=now, settings=settings, fault_id=fault.id)
+    return row.to_json()
 
 
 def audits(engine, action: str | None = None) -> list[Audit]:
@@ -90,8 +97,8 @@ def test_escalation_restarts_the_critical_clock(engine):
     assert psu2.acknowledged_at is None and psu2.state == "open"
     with read_session(engine) as s:
         d = fault_dict(s, psu2, later + timedelta(minutes=30), SETTINGS)
-    assert d["target_at"] == (later + timedelta(minutes=SETTINGS.critical_target_min)).isoformat()
-    assert d["hard_limit_at"] == (later + timedelta(minutes=SETTINGS.critical_limit_min)).isoformat()
+    assert d["target_at"] == iso(later + timedelta(minutes=SETTINGS.critical_target_min))
+    assert d["hard_limit_at"] == iso(later + timedelta(minutes=SETTINGS.critical_limit_min))
     assert d["ack"] == "due"
     assert [a.action for a in audits(engine) if a.entity_id == psu2.id] == ["fault.open", "fault.ack", "fault.escalate"]
 

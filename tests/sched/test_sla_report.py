@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import Engine, insert
 
+from fleet.clock import iso
 from fleet.config import Settings
 from fleet.store.db import make_engine, read_session, write_session
 from fleet.store.migrate import upgrade
@@ -92,7 +93,7 @@ def test_october_report(engine: Engine) -> None:
     assert (sw["critical_swaps"], sw["within_target"], sw["within_limit"], sw["late"]) == (3, 1, 2, 1)
     mon = rep["monitoring"]
     # Sweeps start at :58, :03, :08 ...; the ones from 12:03 to 12:28 are missing: 11:58 to 12:33 is one 35-minute gap.
-    assert [(g["start"], g["minutes"]) for g in mon["gaps"]] == [(utc(2026, 10, 15, 11, 58).isoformat(), 35.0)]
+    assert [(g["start"], g["minutes"]) for g in mon["gaps"]] == [(iso(utc(2026, 10, 15, 11, 58)), 35.0)]
 
 
 def test_november_gets_the_rest_of_the_boundary_outage(engine: Engine) -> None:
@@ -104,7 +105,7 @@ def test_november_gets_the_rest_of_the_boundary_outage(engine: Engine) -> None:
     (c,) = rep["credits"]["servers"]
     # 22:30 31 Oct to 01:45 1 Nov is 195 minutes: three periods, all credited in November (the month it ended), 9.90.
     assert (c["server"], c["periods"], c["credit_cents"]) == ("ded1", 3, 990)
-    assert not rep["period"]["complete"] and rep["period"]["end"] == NOW.isoformat()
+    assert not rep["period"]["complete"] and rep["period"]["end"] == iso(NOW)
 
 
 def test_cli_report_sla_json_and_bad_month(sqlite_url: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Engine, insert
 from sqlmodel import select
 
+from fleet.clock import iso
 from fleet.config import Settings
 from fleet.exchange.csv import export_csv, import_csv
 from fleet.sla.report import sla_report
@@ -85,7 +86,7 @@ def test_months_before_the_first_sweep_claim_nothing(engine: Engine) -> None:
     assert avail["measured"] is False and avail["availability_pct"] is None and avail["met"] is None
     assert rep["credits"]["servers"] == [] and rep["availability"]["breaches"] == 0
     assert rep["monitoring"]["measured_minutes"] == 0
-    assert rep["monitoring"]["gaps"] == [{"start": utc(9, 1).isoformat(), "end": utc(10, 1).isoformat(),
+    assert rep["monitoring"]["gaps"] == [{"start": iso(utc(9, 1)), "end": iso(utc(10, 1)),
                                           "minutes": 30 * 24 * 60}]  # fmt: skip
 
 

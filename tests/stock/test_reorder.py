@@ -137,9 +137,8 @@ def test_service_target_is_critical_when_one_failure_downs_a_server(kind, models
     assert service_target(kind, models, SETTINGS) == expected
 
 
-def test_order_brings_the_position_back_above_the_level():
-    # Low means at or under the level: after the order the position is level + 1, so the next reservation (which
-    # brings it down to the level and orders again) still leaves `level` units for the lead time.
-    assert order_quantity(5, 2) == 4
-    assert order_quantity(5, 5) == 1
+def test_order_brings_available_back_to_the_level():
+    assert order_quantity(5, 2) == 4  # back to 6: above the level of 5
+    assert order_quantity(5, 5) == 1  # at the level is low: one unit
     assert order_quantity(5, 6) == 0
+    assert order_quantity(5, 7) == 0

@@ -132,3 +132,24 @@ async def test_question_mark_shows_the_keys_and_one_escape_closes_only_it(tmp_pa
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ServerScreen)
+
+
+async def test_a_ticket_on_a_slot_the_server_lacks_is_refused_listing_the_slots(tmp_path):
+    from fleet.store.models import Ticket
+
+    engine, scene = scene_engine(tmp_path)
+    app = console(engine, view="faults")
+    short_host = scene.psu_server_host.split(".")[0]
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one("#faults-table", LiveTable)
+        await settle(pilot, app, lambda: table.row_count > 0)
+        await pilot.press("t")
+        await pilot.pause()
+        answer = app.screen.query_one("#answer", Input)
+        answer.value = f"!{short_host} PSU9 smoke from the back"  # a short host is enough; PSU9 is not there
+        await pilot.press("enter")
+        await settle(pilot, app, lambda: any("no slot" in n.message for n in app._notifications))
+        message = next(n.message for n in app._notifications if "no slot" in n.message)
+        assert "PSU1-PSU2" in message and "\n" not in message
+    with read_session(engine) as s:
+        assert s.exec(select(Ticket)).all() == []

@@ -18,7 +18,7 @@ from tests.tui.scene import DETECTED, NOW, build_scene
 def test_dashboard_counts_per_site(engine):
     scene = build_scene(engine)
     with read_session(engine) as s:
-        d = load_dashboard(s, now=NOW)
+        d = load_dashboard(s, now=NOW, settings=Settings())
     by = {x.code: x for x in d.sites}
     # The scene puts every third server in NYC1: web00, 03, 06, 09.
     assert by["NYC1"].servers == 4 and by["PAR1"].servers == 8
@@ -35,9 +35,9 @@ def test_dashboard_counts_per_site(engine):
 def test_work_queue_has_where_what_and_which_bin(engine):
     scene = build_scene(engine)
     with read_session(engine) as s:
-        queue = work_queue(s)
-        maries = work_queue(s, technician="Marie")
-        toms = work_queue(s, technician="Tom")
+        queue = work_queue(s, now=NOW, settings=Settings())
+        maries = work_queue(s, now=NOW, settings=Settings(), technician="Marie")
+        toms = work_queue(s, now=NOW, settings=Settings(), technician="Tom")
     first = queue[0]
     assert (first.swap_id, first.hostname, first.slot) == (scene.psu_swap, scene.psu_server_host, "PSU1")
     assert (first.site, first.part_number, first.bin) == ("PAR1", "0PJMDN", "A-01-3")
@@ -52,8 +52,8 @@ def test_faults_stock_timeline_detail(engine):
     scene = build_scene(engine)
     settings = Settings()
     with read_session(engine) as s:
-        faults = fault_rows(s, settings=settings)
-        board = load_stock_board(s)
+        faults = fault_rows(s, now=NOW, settings=settings)
+        board = load_stock_board(s, now=NOW, settings=settings)
         timeline = load_timeline(s, now=NOW)
         detail = load_server_detail(s, scene.psu_server)
     assert faults[0].id == scene.psu_fault and faults[0].severity == "critical"

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fleet.tui.rowdiff import cell_updates, removals
-from fleet.views.timefmt import age, countdown, local
+from fleet.views.timefmt import age, countdown, site_time
 
 T = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
@@ -73,6 +73,6 @@ def test_age_is_coarse():
 
 def test_local_time_is_per_zone():
     # 02:00 UTC in late November: Paris is UTC+1, New York UTC-5.
-    assert local(T, "Europe/Paris", "%H:%M") == "03:00"
-    assert local(T, "America/New_York", "%d %H:%M") == "26 21:00"
-    assert local(T, "Not/AZone", "%H:%M") == "02:00"
+    assert site_time(T, "Europe/Paris", day=False) == "03:00 CET"
+    assert site_time(T, "America/New_York") == "Thu 26 Nov 21:00 EST"
+    assert site_time(T, "Not/AZone", day=False) == "02:00 UTC"

@@ -1,6 +1,6 @@
 """Vendor default credentials: one login attempt per account, opt-in, closed at once (docs/SECURITY.md).
 
-A login is a real IPMI 2.0 session (pyghmi, cipher suite 17 then 3) that is logged out as soon as it is up. Some
+A login is the collector's own read-only poll (IPMI 2.0, cipher suite 17 then 3), logged out when done. Some
 BMCs lock an account after failed logins, so the caller tries only when the operator accepted that risk, and each
 account once per audit. The passwords tried are public vendor defaults; an operator's extra list is read from an
 owner-only file and never printed: a finding names the account, not its password.
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import stat
-import threading
 from pathlib import Path
 
 from fleet.collectors.targets import IpmiOptions
@@ -50,8 +49,9 @@ def read_extra(path: str) -> list[tuple[str, str]]:
 def working_defaults(
     host: str, port: int, pairs: list[tuple[str, str]], timeout: float, options: IpmiOptions | None = None
 ) -> list[str]:
-    """The user names whose given password opens a session (each tried once, in order)."""
-    from fleet.collectors.ipmi.session import connect, logout
+    """The user names whose given password opens a session (each tried once, in order): a poll with them that the
+    BMC answers (the collector reports a refused login as "auth", a silent BMC as "timeout")."""
+    from fleet.collectors.ipmi import poll_ipmi
     from fleet.collectors.secret import Secret
     from fleet.collectors.targets import IpmiTarget
 
@@ -61,20 +61,7 @@ def working_defaults(
         if user in tried:  # one attempt per account per audit
             continue
         tried.add(user)
-        outcome: dict[str, bool] = {}
-
-        def login(user: str = user, password: str = password, outcome: dict[str, bool] = outcome) -> None:
-            try:
-                cmd = connect(IpmiTarget(host, port, user, Secret(password)), None, options)
-            except Exception:  # wrong password, refused, a pyghmi bug: in every case no working login
-                outcome["ok"] = False
-                return
-            outcome["ok"] = True
-            logout(cmd)
-
-        worker = threading.Thread(target=login, name=f"audit {host}:{port}", daemon=True)
-        worker.start()
-        worker.join(timeout)
-        if outcome.get("ok"):
+        result = poll_ipmi(IpmiTarget(host, port, user, Secret(password)), timeout=timeout, options=options)
+        if result.reachable and result.error is None:
             found.append(user)
     return found

@@ -212,7 +212,7 @@ def _arrival(ancillary: Any) -> float:
     for level, kind, raw in ancillary:
         if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(raw) >= 16:
             sec, nsec = struct.unpack("qq", raw[:16])
-            return now_mono - max(0.0, now_wall - (sec + nsec / 1e9))
+            return now_mono - max(0.0, now_wall - (int(sec) + int(nsec) / 1e9))
     return now_mono
 
 
