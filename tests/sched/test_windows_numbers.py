@@ -49,7 +49,7 @@ def test_windows_start_on_quarter_hours_and_the_answer_is_due_before_the_first(e
     assert windows[0].start_at == utc(2026, 10, 21, 5, 15)
     assert all(w.start_at.minute % 15 == 0 and w.start_at.second == 0 for w in windows)
     # Due 48 h after the proposal would be after the first window: it is due an hour before it (06:15 Paris).
-    assert "Please answer by Wed 21 Oct 2026 06:15 CEST" in body, body
+    assert "Please answer by Wed 21 Oct 06:15 CEST" in body, body
     assert "Why so soon" not in body
 
 
@@ -63,4 +63,4 @@ def test_a_degraded_array_gets_windows_within_a_day_and_the_mail_says_why(engine
                                              utc(2026, 10, 20, 13, 15)]  # fmt: skip
     assert all(w.start_at < now + timedelta(hours=24) for w in windows)
     assert "Why so soon: a disk of a redundant array has failed" in body and "within 24 hours" in body
-    assert "Please answer by Tue 20 Oct 2026 08:15 CEST" in body, body
+    assert "Please answer by Tue 20 Oct 08:15 CEST" in body, body
