@@ -55,7 +55,8 @@ IPv4 = Annotated[str, AfterValidator(_ipv4)]
 
 def _default_swap_minutes() -> dict[str, int]:
     # Typical hands-on time per part kind, including walking to the rack and the bin.
-    return {"psu": 15, "fan": 15, "disk": 30, "dimm": 45, "cpu": 90, "battery": 30, "raid": 60, "nic": 30, "board": 120}
+    return {"psu": 15, "fan": 15, "disk": 30, "dimm": 45, "cpu": 90, "battery": 30, "raid": 60, "nic": 30, "board": 120,
+            "cooling": 30, "power-feed": 60}  # fmt: skip
 
 
 def _default_afr() -> dict[str, float]:
@@ -103,6 +104,8 @@ class Settings:
     """Per-host deadline of a poll, seconds."""
     sweep_concurrency: Positive = 64
     """Controllers polled at the same time by one sweep."""
+    service_timeout_s: PositiveFloat = 5.0
+    """Deadline of one web or DNS check, seconds: a slower answer counts as down."""
     pyghmi_unpatched: bool = False
     """Leave pyghmi as shipped, without fleet's fix of its lost wake-up: only for bench/ipmi_poll.py's before/after
     comparison (`FLEET_PYGHMI_UNPATCHED=1`)."""
@@ -116,6 +119,12 @@ class Settings:
     """A customer who has not agreed a window within this many hours is escalated to staff."""
     windows_to_propose: Positive = 3
     """Maintenance windows offered to a customer for a non-critical swap."""
+    answer_before_window_min: NonNegativeFloat = 60
+    """The customer's answer is due at least this many minutes before the first window offered starts."""
+    degraded_array_within_h: PositiveFloat = 24
+    """A redundant array running degraded (one more failure loses the data): windows offered within this many hours."""
+    degraded_array_notice_h: NonNegativeFloat = 2.0
+    """... starting at least this many hours from now."""
     window_notice_h: NonNegativeFloat = 24.0
     """A proposed window starts at least this many hours after the proposal, so the customer has time to answer."""
     window_horizon_days: PositiveFloat = 28.0

@@ -8,7 +8,7 @@ import typer
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db, say
-from fleet.clock import utcnow
+from fleet.clock import parse_time, utcnow
 from fleet.config import load_settings
 from fleet.sla.report import sla_report
 from fleet.store.db import read_session
@@ -42,10 +42,17 @@ def report_sla(
     say(f"critical swaps: {sw['critical_swaps']}; within {sw['target_min']} min {sw['within_target']}, "
             f"within {sw['limit_min']} min {sw['within_limit']}, late {sw['late']}, "
             f"pending {sw['pending']}")  # fmt: skip
-    say(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
+    if mon["measured_minutes"] <= 0:
+        say("network availability: not measured (no sweep ran in this month)")
+    else:
+        say(f"network availability below {av['target_pct']} %: {av['breaches']} of {len(av['servers'])} servers")
     for r in av["servers"]:
-        if not r["met"]:
+        if r["met"] is False:
             say(f"  {r['server']}: {r['availability_pct']} % ({r['down_minutes']} min down)")
+    say(f"outages: {len(rep['outages'])} (credited: network only)")
+    for o in rep["outages"]:
+        end = _utc(o["end"]) if o["end"] else "open"
+        say(f"  {o['server']} {o['service']}: {o['cause']}, {_utc(o['start'])} to {end}")
     say(f"outage credits: {cr['total_cents'] / 100:.2f}")
     for r in cr["servers"]:
         say(f"  {r['server']} ({r['billing']}): {r['periods']} period(s), {r['credit_cents'] / 100:.2f}"
@@ -54,3 +61,8 @@ def report_sla(
             f"longest {mon['longest_gap_minutes']} min")  # fmt: skip
     if rep["excluded"]["servers"]:
         say(f"excluded (VPS, shared hosting): {len(rep['excluded']['servers'])} servers")
+
+
+def _utc(text: str) -> str:
+    """A report time (ISO 8601 from the JSON) as people read times: `site_time` in UTC."""
+    return site_time(parse_time(text), "UTC")

@@ -1,4 +1,5 @@
-"""`fleet stock [--low]`, `fleet spare reserve|release`, `fleet transfer ship|receive`, `fleet rma list|ship|credit`."""
+"""`fleet stock [--low]`, `fleet stock order|receive`, `fleet spare reserve|release`, `fleet transfer ship|receive`,
+`fleet rma list|ship|credit`."""
 
 from __future__ import annotations
 
@@ -18,11 +19,16 @@ from fleet.stock.transfers import receive_transfer, ship_transfer
 from fleet.store.db import read_session, write_session
 from fleet.views.faults import fault_site_timezone
 from fleet.views.stock import stock_lines
+from fleet.views.text import plain
 from fleet.views.timefmt import site_time
 
+stock_app = typer.Typer(
+    help="Spare stock per site and part; orders to the supplier.", invoke_without_command=True, no_args_is_help=False
+)
 spare_app = typer.Typer(help="Reserve or release the spare of a fault.")
 transfer_app = typer.Typer(help="Move spares between sites.")
 rma_app = typer.Typer(help="Defective parts going back to the vendor: open -> shipped -> credited.")
+app.add_typer(stock_app, name="stock")
 app.add_typer(spare_app, name="spare")
 app.add_typer(transfer_app, name="transfer")
 app.add_typer(rma_app, name="rma")
@@ -42,9 +48,17 @@ def cli_actor(name: str | None = None) -> str:
         return "cli"
 
 
-@app.command()
-def stock(db: DbOption = None, site: SiteOption = None, low: LowOption = False, as_json: JsonOption = False) -> None:
+@stock_app.callback()
+def stock(
+    ctx: typer.Context,
+    db: DbOption = None,
+    site: SiteOption = None,
+    low: LowOption = False,
+    as_json: JsonOption = False,
+) -> None:
     """Spare stock per site and part, low lines first: on hand, reserved, available, reorder level, what to order."""
+    if ctx.invoked_subcommand is not None:
+        return
     engine = open_db(db, site=site)
     settings = load_settings()
     now = utcnow()
@@ -58,7 +72,7 @@ def stock(db: DbOption = None, site: SiteOption = None, low: LowOption = False, 
         return
     if low:
         print_table(LOW_COLUMNS, [
-            (x.site, x.part_number, x.order, x.available, x.reorder_level, f"{x.reorder.target:.0%}",
+            (x.site, x.part_number, x.order, x.available, x.on_order, x.reorder_level, f"{x.reorder.target:.0%}",
              f"{x.reorder.demand:.2f}", x.reorder.installed, x.kind)
             for x in lines
         ], empty="nothing low", styles=["bold red" if x.available <= 0 else "yellow" for x in lines])  # fmt: skip
@@ -90,12 +104,47 @@ LOW_COLUMNS = (
     Column("part", identifier=True),
     Column("order", right=True),
     Column("avail", right=True),
+    Column("on order", right=True, drop=5),
     Column("level", right=True),
     Column("target", right=True, drop=2),
     Column("demand", right=True, drop=3),
     Column("installed", right=True, drop=4),
     Column("kind", drop=1),
 )
+
+
+@stock_app.command("order")
+def stock_order(
+    site: Annotated[str, typer.Argument(help="Site code.")],
+    part: Annotated[str, typer.Argument(help="Part number.")],
+    quantity: Annotated[int, typer.Argument(help="Units ordered.")],
+    db: DbOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record an order to the supplier: on order, it counts against the reorder level until received."""
+    from fleet.stock.orders import order_dict, place_order
+
+    engine = open_db(db)
+    with write_session(engine) as session:
+        row = order_dict(session, place_order(session, site, part, quantity, now=utcnow(), actor=cli_actor()))
+    if as_json:
+        emit_json(row)
+        return
+    print(plain(f"order {row['order_id']}: {row['quantity']} x {row['part_number']} for {row['site']}"))
+
+
+@stock_app.command("receive")
+def stock_receive(
+    order_id: Annotated[int, typer.Argument(help="The order's id (fleet stock order prints it).")],
+    db: DbOption = None,
+) -> None:
+    """The supplier's delivery arrived: its units go on the site's shelf."""
+    from fleet.stock.orders import order_dict, receive_order
+
+    engine = open_db(db)
+    with write_session(engine) as session:
+        row = order_dict(session, receive_order(session, order_id, now=utcnow(), actor=cli_actor()))
+    print(plain(f"order {row['order_id']} received: {row['quantity']} x {row['part_number']} at {row['site']}"))
 
 
 @spare_app.command("reserve")
@@ -114,6 +163,8 @@ def spare_reserve(fault_id: int, db: DbOption = None, as_json: JsonOption = Fals
         eta = site_time(outcome.eta, tz) if outcome.eta else "?"
         say(f"fault {fault_id}: {outcome.part_number} reserved at {outcome.site}, transfer {outcome.transfer_id} "
               f"proposed, arrives {eta}")  # fmt: skip
+    elif outcome.status == SpareStatus.NO_PART:
+        say(f"fault {fault_id}: an inspection, no spare part needed")
     else:
         say(f"fault {fault_id}: no compatible spare at any site")
     if outcome.flag:

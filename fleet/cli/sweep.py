@@ -19,7 +19,6 @@ import typer
 
 from fleet.cli import app
 from fleet.cli.common import DbOption, SiteOption, open_db
-from fleet.clock import utcnow
 from fleet.config import load_settings
 from fleet.errors import InputError
 from fleet.health.model import MAX_TIMEOUT_S
@@ -61,7 +60,7 @@ def sweep(
     worker: Annotated[
         bool, typer.Option("--worker", help="Claim due servers with other workers (SKIP LOCKED on PostgreSQL).")
     ] = False,
-    every: Annotated[str | None, typer.Option(help="Repeat every interval (e.g. 5m), with service checks.")] = None,
+    every: Annotated[str | None, typer.Option(help="Repeat every interval (e.g. 5m).")] = None,
 ) -> int:
     """Poll every server, assess, open faults, reserve spares, propose swaps; exit 0/1/2/3 like a monitoring check."""
     from fleet.sweep.run import run_sweep
@@ -83,7 +82,7 @@ def sweep(
     signal.signal(signal.SIGTERM, _stop)
     status = 0
     while True:
-        report = _one_round(engine, settings, site, concurrency, timeout, name, run_sweep, checks=interval is not None)
+        report = _one_round(engine, settings, site, concurrency, timeout, name, run_sweep)
         status = report.status
         if json_out:
             _write_json(json_out, report.to_dict())
@@ -106,8 +105,6 @@ def _one_round(
     timeout: float | None,
     worker: str | None,
     run_sweep: Callable[..., SweepReport],
-    *,
-    checks: bool,
 ) -> SweepReport:
     interactive = sys.stderr.isatty()
     if interactive:
@@ -121,37 +118,19 @@ def _one_round(
             )  # fmt: skip
     else:
         report = run_sweep(engine, settings, site=site, concurrency=concurrency, timeout=timeout, worker=worker)
-    if checks:
-        _service_checks(engine, settings, site)
     log = logging.getLogger("fleet.sweep.run")
     log.info(
         "sweep: %d servers, %d polled, %d unreachable, %d faults opened, %d resolved, %d spares reserved, "
-        "%d swaps planned, %.1f s, status %d",
+        "%d swaps planned, %d outages opened, %d closed, %.1f s, status %d",
         report.servers, report.polled, len(report.unreachable), report.faults_opened, report.faults_resolved,
-        report.spares_reserved, report.swaps_planned, report.duration_s, report.status,
+        report.spares_reserved, report.swaps_planned, report.outages_opened, report.outages_closed,
+        report.duration_s, report.status,
     )  # fmt: skip
     for u in report.unreachable[:20]:
         log.warning("unreachable: %s (%s)", plain(u["server"]), plain(u["error"]))
     if len(report.unreachable) > 20:
         log.warning("... and %d more unreachable controllers", len(report.unreachable) - 20)
     return report
-
-
-def _service_checks(engine, settings, site) -> None:  # type: ignore[no-untyped-def]
-    import asyncio
-
-    from fleet.collectors.services import run_checks
-    from fleet.store.db import read_session, write_session
-    from fleet.sweep.outages import checks_for, update_outages
-    from fleet.sweep.run import due_servers
-
-    with read_session(engine) as session:
-        checks = checks_for(due_servers(session, site=site))
-    up = asyncio.run(run_checks(checks, timeout=5.0, concurrency=settings.sweep_concurrency))
-    with write_session(engine) as session:
-        opened, closed = update_outages(session, up, utcnow())
-    if opened or closed:
-        logging.getLogger("fleet.sweep.run").info("service checks: %d outages opened, %d closed", opened, closed)
 
 
 def _write_json(dest: str, data: dict) -> None:  # type: ignore[type-arg]

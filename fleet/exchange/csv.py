@@ -40,7 +40,7 @@ SERVER_COLUMNS = [
     "hostname", "asset_tag", "serial", "model", "site", "rack", "unit", "customer", "plan", "backup_option",
     "monthly_fee_cents", "billing", "controller_host", "controller_port", "controller_protocol", "controller_user",
     "credential_ref", "web_port", "dns_port", "status", "controller_tls_verify", "controller_ca_file",
-    "controller_cert_sha256",
+    "controller_cert_sha256", "service_host", "annual_fee_cents",
 ]  # fmt: skip
 DEFAULT_PORTS = {"ipmi": 623, "snmp": 161, "redfish": 443}
 COMPONENT_COLUMNS = ["hostname", "slot", "part_number", "serial", "installed_at"]
@@ -191,6 +191,7 @@ def _server_values(f: Fields) -> dict[str, Any]:
         "controller_user": f.text("controller_user"),
         "web_port": f.int("web_port", None, 1, 65535), "dns_port": f.int("dns_port", None, 1, 65535),
         "status": f.choice("status", ("active", "down", "maintenance", "decommissioned"), "active"),
+        "service_host": f.text("service_host"), "annual_fee_cents": f.int("annual_fee_cents", None),
     }  # fmt: skip
 
 
@@ -357,6 +358,7 @@ def _server_rows(session: Session) -> Iterable[list[Any]]:
             s.monthly_fee_cents, s.billing, s.controller_host, s.controller_port, s.controller_protocol,
             s.controller_user, s.credential_ref, s.web_port, s.dns_port, s.status,
             "yes" if s.controller_tls_verify else "no", s.controller_ca_file, s.controller_cert_sha256,
+            s.service_host, s.annual_fee_cents,
         ]  # fmt: skip
 
 

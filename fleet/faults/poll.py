@@ -36,7 +36,18 @@ from fleet.health.rules import (
 )
 from fleet.health.slots import slot_key
 from fleet.store import audit
-from fleet.store.models import Component, Fault, FaultSource, PartModel, Resolution, SensorChange, Server, ServerModel
+from fleet.store.models import (
+    Component,
+    Fault,
+    FaultSource,
+    PartModel,
+    Resolution,
+    SensorChange,
+    Server,
+    ServerModel,
+    Swap,
+    SwapState,
+)
 
 NEEDS_A_PERSON = ("mce", "uncorrectable")  # problems that never resolve by reading healthy again
 ECC_PREFIX = "sel:ecc:"  # SensorChange.name of a correctable-ECC event, kept to count the rate over the window
@@ -253,6 +264,11 @@ def _still_bad(
     if finding.critical and fault.severity != Severity.CRITICAL:
         escalate(fault, at=now)
         changed.append("fault.escalate")
+    elif not finding.critical and fault.severity == Severity.CRITICAL and fault.source == FaultSource.MONITORING:
+        # Redundancy is back (the other PSU of the pair was replaced): the server no longer depends on this part,
+        # so it is non-critical again and its swap is planned at a customer window instead of within 4 hours.
+        _deescalate(session, fault, now=now, actor=actor)
+        changed.append("fault.deescalate")
     if PROBLEM_RANK.get(finding.problem, 0) > PROBLEM_RANK.get(fault.problem, 0):
         fault.problem = finding.problem
         changed.append("fault.update")
@@ -275,6 +291,22 @@ def _still_bad(
         out.updated.append(fault.id)
     else:
         out.unchanged.append(fault.id)
+
+
+def _deescalate(session: Session, fault: Fault, *, now: datetime, actor: str) -> None:
+    """Critical -> non-critical: the critical clock stops; a critical swap not yet started is cancelled, so the
+    next planning round proposes windows to the customer."""
+    fault.severity = Severity.NON_CRITICAL
+    fault.critical_since = None
+    for swap in session.exec(
+        select(Swap).where(Swap.fault_id == fault.id, Swap.critical == True, Swap.state == SwapState.PLANNED)  # noqa: E712
+    ).all():
+        before = audit.snapshot(swap)
+        swap.state = SwapState.CANCELLED
+        swap.note = "the fault is no longer critical: redundancy is back"
+        session.add(swap)
+        audit.record(session, at=now, actor=actor, action="swap.cancel", entity="swap", entity_id=swap.id,
+                     before=before, after=audit.snapshot(swap))  # fmt: skip
 
 
 def _reads_healthy(fault: Fault, result: PollResult) -> bool:

@@ -38,6 +38,7 @@ FAMILY = {
     "serial-changed": "identity",
     "overtemp": "thermal",
     "thermal-trip": "thermal",
+    "feed-lost": "power",
     "degraded": "array",
     "offline": "array",
 }
@@ -56,7 +57,14 @@ PROBLEM_RANK = {
     "uncorrectable": 4,
     "mce": 4,
     "thermal-trip": 4,
+    "feed-lost": 4,
 }
+
+# Findings that are not a part to swap: the work order is an inspection (the site's power feed, a rack's PDU; the
+# cooling of a hot CPU: fans, airflow, heatsink), no spare is reserved for them.
+POWER_FEED = "power-feed"
+COOLING = "cooling"
+NO_PART_KINDS = (POWER_FEED, COOLING)
 
 # Part kinds whose warning means "this part is wearing out": predictive failure.
 _PARTS = {Kind.PSU, Kind.FAN, Kind.DISK, Kind.DIMM, Kind.CPU, Kind.BATTERY, Kind.NIC}
@@ -67,7 +75,10 @@ _ECC_LIMIT = re.compile(r"correctable.*logging limit|logging limit reached", re.
 _CORRECTABLE = re.compile(r"correctable|\bCE\b|single[- ]?bit", re.I)
 _MCE = re.compile(r"IERR|CATERR|machine[- ]?check|\bMCE\b|\bMCERR\b", re.I)
 _TRIP = re.compile(r"thermal[- ]?trip|thermtrip|non[- ]?recoverable", re.I)
-_HALT = re.compile(r"halt|fatal|panic|shut ?down|IERR|CATERR|machine[- ]?check", re.I)
+_HALT = re.compile(
+    r"halt|fatal|panic|shut ?down|IERR|CATERR|machine[- ]?check|\breset\b|reboot|system restart|hard reset", re.I
+)
+_AC_LOST = re.compile(r"AC lost|input lost|no input|power input", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +259,11 @@ def _psu_findings(
     seen = {s.key for s in slots.values() if s.kind is Kind.PSU} | set(lost)
     total = layout.psu_count if layout.psu_count > 0 else len(seen)
     working = total - len(lost)
+    if total >= 2 and working <= 0 and all(_AC_LOST.search(ev) for ev in lost.values()):
+        # Every PSU of the server lost its input at once: two PSUs do not die together, the feed did. One finding
+        # for the power feed (critical: the server is down), no PSU swap.
+        note = f"all {total} PSUs report their input lost at once: the power feed, not the power supplies"
+        return [Finding(host, "FEED", POWER_FEED, "feed-lost", CRITICAL, "; ".join([*lost.values(), note]))]
     critical = working <= 0
     note = f"{len(lost)} of {total} PSU(s) lost: no power left" if critical else f"{len(lost)} of {total} PSU(s) lost"
     out = [
@@ -353,10 +369,11 @@ def _simple_findings(
         bad = s.first(State.CRITICAL)
         warn = s.first(State.WARNING)
         if kind is Kind.TEMPERATURE:
+            # A part too hot is a cooling problem (fans, airflow, heatsink): an inspection, not a swap of the part.
             if bad and (halted or _TRIP.search(bad.detail or "")):
-                out.append(Finding(host, s.key, kind.value, "thermal-trip", CRITICAL, _describe(bad)))
+                out.append(Finding(host, s.key, COOLING, "thermal-trip", CRITICAL, _describe(bad)))
             elif bad or warn:
-                out.append(Finding(host, s.key, kind.value, "overtemp", NON_CRITICAL, _describe(bad or warn)))  # type: ignore[arg-type]
+                out.append(Finding(host, s.key, COOLING, "overtemp", NON_CRITICAL, _describe(bad or warn)))  # type: ignore[arg-type]
             continue
         if bad:
             detail = bad.detail or ""

@@ -18,23 +18,31 @@ import signal
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
+from fleet.clock import utcnow
 from fleet.config import Settings, load_settings
+from fleet.errors import FleetError
 from fleet.sim.process import STOP_GRACE_S, SimProcess, sigint_ignored
-from fleet.store.db import make_engine, read_session
+from fleet.store.db import make_engine, read_session, write_session
 from fleet.store.migrate import upgrade
-from fleet.store.models import Server
+from fleet.store.models import Outage, Server, SweepRun
 
 QUIET_TRACKER = "ignore:resource_tracker:UserWarning"
 DEMO_INTERVAL_S = 20.0  # sweeps in the demo come faster than the SLA's 5 minutes, so the story moves
+# The demo's outage script: one server's uplink has been cut for this long when the demo starts (so its credit line
+# shows at once: an outage earns credit after an hour), and another server's web server answers 503.
+NETWORK_CUT_AGO = timedelta(minutes=75)
+WATCHED_BEFORE = timedelta(hours=2)  # the demo starts as if monitoring had swept every 5 minutes for this long
 REDFISH_PORT = 16443  # 443 + 16000, as the sample's other controllers
 REDFISH_EVERY = 8  # one server in this many is read over Redfish (the newest racks have IPMI switched off)
 PROTOCOLS = ("ipmi", "snmp", "redfish")  # one simulator process each, in this order
+SERVICES = len(PROTOCOLS)  # then the process serving the customers' web pages and DNS
 
 
 def use_redfish(engine: Engine, pin: str, *, every: int = REDFISH_EVERY) -> int:
@@ -72,6 +80,7 @@ class Demo:
         self.settings: Settings | None = None
         self.sims: list[SimProcess] = []
         self.first: list[int] = []  # servers with a broken part: polled first
+        self.outages: dict[str, str] = {}  # the outage script: hostname -> what happened
         self._sweeps = 0
         self._proc: multiprocessing.process.BaseProcess | None = None
         self._wake_mp: Any = None
@@ -115,7 +124,10 @@ class Demo:
             SimProcess(url, users={"admin": password}, community=community, protocol=p, tls=tls).start()
             for p in PROTOCOLS
         ]
+        # The customers' web and DNS servers, in a process of their own after the controllers' (index SERVICES).
+        self.sims.append(SimProcess(url, users={}, community="", protocol="services").start())
         self.first = self._broken_servers()
+        self.outages = self.script_outages(utcnow())
         if self.background:
             self._start_sweeper(url)
         return self
@@ -162,6 +174,60 @@ class Demo:
     def sweep_now(self) -> None:
         if self._wake_mp is not None:
             self._wake_mp.set()
+
+    def cut_network(self, server_id: int, cut: bool = True) -> str:
+        """The demo's network outage: the server's controller and its services stop answering (or come back)."""
+        assert self.engine is not None
+        with read_session(self.engine) as session:
+            server = session.get(Server, server_id)
+        if server is None or not self.sims:
+            raise FleetError(f"no server {server_id}")
+        self.sims[PROTOCOLS.index(server.controller_protocol)].cut(
+            server.controller_host, cut, port=server.controller_port
+        )
+        if server.service_host:
+            mode = "down" if cut else "up"
+            self.sims[SERVICES].set_services(server.service_host, web=mode, dns=mode)
+        return server.hostname
+
+    def break_web(self, server_id: int, mode: str = "error") -> str:
+        """The demo's service outage: the server's web server answers 503 ("error"), or "up" again."""
+        assert self.engine is not None
+        with read_session(self.engine) as session:
+            server = session.get(Server, server_id)
+        if server is None or not server.service_host or not self.sims:
+            raise FleetError(f"no server {server_id} with services")
+        self.sims[SERVICES].set_services(server.service_host, web=mode)
+        return server.hostname
+
+    def script_outages(self, now: datetime) -> dict[str, str]:
+        """The outage part of the demo's story. The first monitored dedicated server's uplink was cut
+        NETWORK_CUT_AGO before the demo started (monitoring swept every 5 minutes over WATCHED_BEFORE and opened
+        its outages then): a network outage with a credit line. The second one's web server fails now: a service
+        outage, shown without credit. Returns {hostname: what happened}."""
+        assert self.engine is not None
+        with read_session(self.engine) as session:
+            picks = session.exec(
+                select(Server)
+                .where(col(Server.service_host).is_not(None), Server.plan == "dedicated",
+                       col(Server.controller_protocol).in_(("ipmi", "snmp")),
+                       col(Server.customer_id).is_not(None), Server.status == "active")
+                .order_by(col(Server.id))
+                .limit(2)
+            ).all()  # fmt: skip
+        if len(picks) < 2:
+            return {}
+        cut, web = picks
+        assert cut.id is not None and web.id is not None
+        since = now - NETWORK_CUT_AGO
+        with write_session(self.engine) as session:
+            t = now - WATCHED_BEFORE
+            while t < now:
+                session.add(SweepRun(started_at=t, finished_at=t, worker="demo-history"))
+                t += timedelta(minutes=5)
+            for service in ("web", "dns"):
+                session.add(Outage(server_id=cut.id, service=service, start_at=since, cause="network"))
+        return {self.cut_network(cut.id): "network cut", self.break_web(web.id): "web server fails (503)"}
 
     def repair(self, server_id: int, slot: str, serial: str | None) -> None:
         """What the technician's hands do in the demo: the simulated part is replaced, with its new serial."""

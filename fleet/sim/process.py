@@ -37,12 +37,22 @@ def _serve(
         # The servers are read here, from the database, rather than pickled across: what the demo simulates is
         # exactly what the database says is there.
         engine = make_engine(db_url)
-        with read_session(engine) as session:
-            servers = [s for s in simulated_servers(session) if protocol is None or s.protocol == protocol]
-        engine.dispose()
-        sim = start_simulators(servers, users=users, community=community, tls=tls)
-        injected = len(inject_demo_faults(sim)) if story else 0
-        broken = [(s.host, s.port) for s in sim.servers if sim.state(s.host, port=s.port).problems()]
+        sim: Any
+        broken: list[tuple[str, int]] = []
+        if protocol == "services":
+            from fleet.sim.services import ServiceSim, simulated_services
+
+            with read_session(engine) as session:
+                sim = ServiceSim(simulated_services(session)).start()
+            engine.dispose()
+            injected = 0
+        else:
+            with read_session(engine) as session:
+                servers = [s for s in simulated_servers(session) if protocol is None or s.protocol == protocol]
+            engine.dispose()
+            sim = start_simulators(servers, users=users, community=community, tls=tls)
+            injected = len(inject_demo_faults(sim)) if story else 0
+            broken = [(s.host, s.port) for s in sim.servers if sim.state(s.host, port=s.port).problems()]
     except Exception as exc:  # reported to the parent as one line
         conn.send(("error", str(exc)))
         return
@@ -82,7 +92,7 @@ class SimProcess:
         tls: tuple[str, str] | None = None,
     ):
         self.db_url = db_url
-        self.protocol = protocol  # only the servers polled over this protocol (None: all)
+        self.protocol = protocol  # only the servers polled over this protocol (None: all; "services": web and DNS)
         self.users = users
         self.community = community
         self.story = story
@@ -127,6 +137,14 @@ class SimProcess:
 
     def repair(self, host: str, slot: str, *, serial: str | None = None, port: int | None = None) -> None:
         self._call("repair", host, slot, serial=serial, port=port)
+
+    def cut(self, host: str, cut: bool = True, *, port: int | None = None) -> None:
+        """Cut (or restore) one controller's network."""
+        self._call("cut", host, cut, port=port)
+
+    def set_services(self, host: str, *, web: str | None = None, dns: str | None = None) -> None:
+        """Simulated services only: "up", "error" or "down" for a server's web and DNS."""
+        self._call("set", host, web=web, dns=dns)
 
     def problems(self, host: str, *, port: int | None = None) -> dict[str, str]:
         return dict(self._call("problems", host, port=port))

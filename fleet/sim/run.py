@@ -57,6 +57,9 @@ class SimFleet:
         self.redfish: dict[str, Any] = {}  # key -> SimRedfish
         self._bmcs: list[Any] = []
         self._transports: list[asyncio.DatagramTransport] = []
+        self._agent_by_key: dict[str, asyncio.DatagramTransport] = {}
+        self._bmc_by_key: dict[str, Any] = {}
+        self.cut_off: set[str] = set()  # controllers whose network is cut: they receive nothing
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self.started_in: float | None = None  # seconds the last start took
@@ -107,6 +110,7 @@ class SimFleet:
                             f"cannot listen on {server.key}/udp for a simulated BMC: {exc.strerror}"
                         ) from None
                     self._bmcs.append(bmc)
+                    self._bmc_by_key[server.key] = bmc
                     loop.add_reader(bmc.serversocket.fileno(), bmc.read_ready)
                 else:
                     agent = SnmpAgent(st, self.community)
@@ -119,10 +123,35 @@ class SimFleet:
                             f"cannot listen on {server.key}/udp for a simulated agent: {exc.strerror}"
                         ) from None
                     self._transports.append(transport)
+                    self._agent_by_key[server.key] = transport
         except BaseException:
             await self.astop()
             raise
         self.started_in = time.perf_counter() - began
+
+    def cut(self, host: str, cut: bool = True, *, port: int | None = None) -> None:
+        """Cut (or restore) the network of one controller: it stops reading requests, as behind a dead switch port.
+        Requests sent meanwhile wait in the socket and may be answered late, like a network that comes back."""
+        key = self.state(host, port).server.key
+        loop = self._loop
+        if loop is None:
+            raise FleetError("the simulators are not running")
+
+        def apply() -> None:
+            if key in self._bmc_by_key:
+                fd = self._bmc_by_key[key].serversocket.fileno()
+                if cut:
+                    loop.remove_reader(fd)
+                else:
+                    loop.add_reader(fd, self._bmc_by_key[key].read_ready)
+            elif key in self._agent_by_key:
+                transport = self._agent_by_key[key]
+                (transport.pause_reading if cut else transport.resume_reading)()  # type: ignore[attr-defined]
+
+        if cut == (key in self.cut_off):
+            return
+        loop.call_soon_threadsafe(apply)
+        (self.cut_off.add if cut else self.cut_off.discard)(key)
 
     async def _start_redfish(self, st: MachineState) -> None:
         import ssl
@@ -154,6 +183,8 @@ class SimFleet:
         for transport in self._transports:
             transport.close()
         self._transports.clear()
+        self._agent_by_key.clear()
+        self._bmc_by_key.clear()
 
     def start(self) -> SimFleet:
         """Serve on a new daemon thread with its own event loop; returns once every socket listens."""

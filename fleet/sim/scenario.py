@@ -15,7 +15,7 @@ from fleet.sim.run import SimFleet
 # (kind, problem, also fail every other PSU so the server goes down): the demo's story, in order.
 STORY: tuple[tuple[str, Problem, bool], ...] = (
     (PSU, Problem.FAILED, False),  # redundant PSU lost: non-critical
-    (PSU, Problem.INPUT_LOST, True),  # no PSU left: critical, chassis off
+    (PSU, Problem.FAILED, True),  # both PSUs dead: critical, chassis off (both losing AC at once is the feed)
     (FAN, Problem.BELOW_CRITICAL, False),
     (DISK, Problem.FAILED, False),
     (DISK, Problem.PREDICTIVE, False),

@@ -17,6 +17,8 @@ from fleet.sim.rows import Rows
 IPMI_PORT = 16623  # 623 + 16000: the simulators run as a normal user, who cannot bind below 1024
 SNMP_PORT = 16161
 WEB_PORT = 18080
+DNS_PORT = 18053
+ANNUAL_MONTHS_PAID = 10  # the sample's annual price: a year for ten monthly fees
 IPMI_CREDENTIAL = "env:FLEET_DEMO_BMC_PASSWORD"
 SNMP_CREDENTIAL = "env:FLEET_DEMO_SNMP_COMMUNITY"
 RACK_TOP = 41  # highest usable U: 42U racks with the top unit kept for the switch
@@ -40,6 +42,13 @@ _SERIAL_STYLES: dict[str, tuple[tuple[str, str | None, int], ...]] = {
     "disk": (("Z", None, 0), ("", _ALNUM, 7)),
     "battery": (("BT", None, 0), ("", _ALNUM, 10)),
 }
+
+
+def service_host(site_index: int, n: int) -> str:
+    """127.20.<site>.<n>: the server's own address, where its web page and DNS server answer (the SLA's checks)."""
+    if not 1 <= n <= 254:
+        raise ValueError("the sample keeps at most 254 servers per site")
+    return f"127.20.{site_index}.{n}"
 
 
 def controller_host(site_index: int, n: int) -> str:
@@ -169,15 +178,18 @@ def add_servers(rows: Rows, rng: random.Random, cat: Catalogue, serials: Serials
                 customer_id=customer,
                 plan=plan,
                 backup_option=customer is not None and plan in ("dedicated", "vm") and rng.random() < 0.4,
-                monthly_fee_cents=_fee(rng, plan, model) if customer is not None else 0,
-                billing="annual" if customer is not None and rng.random() < 0.15 else "monthly",
+                monthly_fee_cents=(fee := _fee(rng, plan, model) if customer is not None else 0),
+                billing=(billing := "annual" if customer is not None and rng.random() < 0.15 else "monthly"),
+                # Annual payers get two months free: the year costs ten monthly fees.
+                annual_fee_cents=fee * ANNUAL_MONTHS_PAID if billing == "annual" else None,
                 controller_host=controller_host(site_index, n),
                 controller_port=SNMP_PORT if snmp else IPMI_PORT,
                 controller_protocol="snmp" if snmp else "ipmi",
                 controller_user="admin",
                 credential_ref=SNMP_CREDENTIAL if snmp else IPMI_CREDENTIAL,
+                service_host=service_host(site_index, n),
                 web_port=WEB_PORT,
-                dns_port=None,
+                dns_port=DNS_PORT,
                 status="active",
                 health="unknown",
             )

@@ -28,8 +28,9 @@ from fleet.sla.clocks import (
     in_scope,
     swap_outcome,
 )
+from fleet.sla.credits import credit_month, measured_minutes, merge_outages, overlap_minutes
+from fleet.sla.outages import CREDITED
 from fleet.store.models import Fault, Outage, Resolution, Server, Site, Swap, SwapState, SweepRun
-from fleet.swaps.windows import merge
 
 Interval = tuple[datetime, datetime]
 
@@ -80,14 +81,17 @@ def _cents(value: Fraction) -> int:
     return int((value * 2 + 1) // 2)
 
 
-def credit_cents(periods: int, monthly_fee_cents: int, billing: str, settings: Settings) -> tuple[int, bool]:
+def credit_cents(
+    periods: int, monthly_fee_cents: int, billing: str, settings: Settings, *, annual_fee_cents: int | None = None
+) -> tuple[int, bool]:
     """The month's credit for this many periods, and whether the cap applied.
 
     Monthly billing: periods x 3.3 % of the monthly fee, at most 50 % of it. Annual billing: the annual payment is
-    twelve monthly fees; periods x 0.27 % of it, at most 1/24 of it.
+    the stored annual fee (a discounted annual price), or twelve monthly fees when none is stored; periods x 0.27 %
+    of it, at most 1/24 of it.
     """
     if billing == "annual":
-        fee = Fraction(monthly_fee_cents * 12)
+        fee = Fraction(annual_fee_cents if annual_fee_cents is not None else monthly_fee_cents * 12)
         raw = fee * Fraction(str(settings.outage_credit_per_hour_annual_pct)) / 100 * periods
         cap = fee * Fraction(settings.outage_credit_cap_annual_fraction).limit_denominator(10_000)
     else:
@@ -97,9 +101,9 @@ def credit_cents(periods: int, monthly_fee_cents: int, billing: str, settings: S
     return (_cents(cap), True) if raw > cap else (_cents(raw), False)
 
 
-def availability_pct(down_minutes: float, period_start: datetime, period_end: datetime) -> float:
-    total = minutes(period_start, period_end)
-    return 100.0 * (1 - down_minutes / total) if total > 0 else 100.0
+def availability_pct(down_minutes: float, measured_minutes: float) -> float | None:
+    """Availability over the minutes monitoring saw; None when it saw none (nothing is claimed)."""
+    return 100.0 * (1 - down_minutes / measured_minutes) if measured_minutes > 0 else None
 
 
 def clip(a: datetime, b: datetime, lo: datetime, hi: datetime) -> Interval | None:
@@ -161,7 +165,7 @@ def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> di
             "within_pct": round(100 * ok / decided, 2) if decided else None}  # fmt: skip
 
 
-def _critical_faults(session: Session, ids: list[int | None], start: datetime, end: datetime) -> list[Fault]:
+def _critical_faults(session: Session, ids: Sequence[int | None], start: datetime, end: datetime) -> list[Fault]:
     """The critical faults whose clock started in the period, whatever closed them (a swap, a hand resolution, a
     recovery) and whether or not a swap was ever planned; a fault cancelled as not a fault is not one."""
     rows = session.exec(select(Fault).where(col(Fault.server_id).in_(ids), Fault.severity == Severity.CRITICAL)).all()
@@ -190,6 +194,111 @@ def _swap_stats(faults: Sequence[Fault], fixed: dict[int, datetime | None], now:
             "target_min": settings.critical_target_min, "limit_min": settings.critical_limit_min}  # fmt: skip
 
 
+def _outage_floor(session: Session, ids: list[int], m_start: datetime) -> datetime:
+    """Where the report has to look back from: the start of the earliest network outage still open at the month's
+    start (its periods may be credited this month), else the month's start."""
+    first = session.exec(
+        select(Outage.start_at)
+        .where(
+            col(Outage.server_id).in_(ids),
+            col(Outage.cause).in_(CREDITED),
+            Outage.start_at < m_start,
+            col(Outage.end_at).is_(None) | (col(Outage.end_at) >= m_start),
+        )
+        .order_by(col(Outage.start_at))
+        .limit(1)
+    ).first()
+    return min(first, m_start) if first else m_start
+
+
+def _gaps(
+    session: Session, m_start: datetime, end: datetime, site: str | None, settings: Settings, floor: datetime
+) -> tuple[list[Interval], int]:
+    """Monitoring gaps from `floor` to the period's end (before the fleet's first sweep, all of it is a gap), and
+    the number of sweeps that started in the month."""
+    sweep_q = select(SweepRun.started_at).where(SweepRun.started_at < end)
+    if site:
+        sweep_q = sweep_q.where(col(SweepRun.site_code).is_(None) | (SweepRun.site_code == site))
+    last_before = session.exec(
+        sweep_q.where(SweepRun.started_at < floor).order_by(col(SweepRun.started_at).desc()).limit(1)
+    ).all()
+    inside = session.exec(sweep_q.where(SweepRun.started_at >= floor)).all()
+    interval = timedelta(minutes=settings.monitoring_interval_min)
+    return monitoring_gaps([*last_before, *inside], floor, end, interval), sum(t >= m_start for t in inside)
+
+
+def _outage_figures(
+    session: Session,
+    covered: dict[Any, tuple[Server, Site]],
+    month: str,
+    m_start: datetime,
+    end: datetime,
+    now: datetime,
+    gaps: list[Interval],
+    settings: Settings,
+) -> dict[str, Any]:
+    """Availability (network outages in the month's measured minutes), credits (merged network outages that ended
+    in the month, gap minutes taken out) and every outage of the month with its cause."""
+    ids = [i for i in covered if i is not None]
+    rows = session.exec(
+        select(Outage).where(
+            col(Outage.server_id).in_(ids),
+            Outage.start_at < end,
+            col(Outage.end_at).is_(None) | (col(Outage.end_at) >= _outage_floor(session, ids, m_start)),
+        )
+    ).all()
+    listed = []
+    network: dict[int, list[tuple[int, datetime, datetime | None]]] = {}
+    for o in sorted(rows, key=lambda o: (o.start_at, o.id or 0)):
+        credited = o.cause in CREDITED
+        if credited:
+            network.setdefault(o.server_id, []).append((o.id or 0, o.start_at, o.end_at))
+        if clip(o.start_at, o.end_at or now, m_start, end) or (o.end_at is None and o.start_at < end):
+            server, st = covered[o.server_id]
+            listed.append({"outage_id": o.id, "server": server.hostname, "site": st.code, "service": o.service,
+                           "cause": o.cause, "start": iso(o.start_at),
+                           "end": iso(o.end_at), "credited": credited})  # fmt: skip
+    month_measured = minutes(m_start, end) - overlap_minutes((m_start, end), gaps)
+    avail_rows: list[dict[str, Any]] = []
+    credit_rows: list[dict[str, Any]] = []
+    total = 0
+    for sid in ids:
+        server, st = covered[sid]
+        merged = merge_outages(network.get(sid, []), now)
+        down = sum(
+            measured_minutes(iv, gaps) for iv in (clip(m.start, m.end, m_start, end) for m in merged) if iv is not None
+        )
+        pct = availability_pct(down, month_measured)
+        avail_rows.append({"server": server.hostname, "site": st.code, "down_minutes": round(down, 1),
+                           "measured": pct is not None, "availability_pct": None if pct is None else round(pct, 4),
+                           "met": None if pct is None else pct >= settings.network_availability})  # fmt: skip
+        pieces: list[dict[str, Any]] = []
+        for m in merged:
+            if credit_month(m) != month or m.end > end:
+                continue
+            seen = measured_minutes((m.start, m.end), gaps)
+            pieces.append({"outage_ids": m.ids, "start": iso(m.start), "end": iso(m.end),
+                           "minutes": round(seen, 1), "unmeasured_minutes": round(minutes(m.start, m.end) - seen, 1),
+                           "periods": credit_periods(seen, settings), "ongoing": m.ongoing})  # fmt: skip
+        periods = sum(p["periods"] for p in pieces)
+        if periods:
+            cents, capped = credit_cents(periods, server.monthly_fee_cents, server.billing, settings,
+                                         annual_fee_cents=server.annual_fee_cents)  # fmt: skip
+            total += cents
+            credit_rows.append({"server": server.hostname, "site": st.code, "plan": server.plan,
+                                "billing": server.billing, "periods": periods, "credit_cents": cents,
+                                "capped": capped, "outages": pieces})  # fmt: skip
+    return {
+        "availability": {
+            "target_pct": settings.network_availability,
+            "servers": avail_rows,
+            "breaches": sum(r["met"] is False for r in avail_rows),
+        },
+        "credits": {"servers": credit_rows, "total_cents": total},
+        "outages": listed,
+    }
+
+
 def sla_report(
     session: Session, month: str, *, now: datetime, settings: Settings, site: str | None = None
 ) -> dict[str, Any]:
@@ -199,59 +308,17 @@ def sla_report(
     servers = _servers(session, site)
     covered = {s.id: (s, st) for s, st in servers if in_scope(s.plan)}
     excluded = [s.hostname for s, _ in servers if not in_scope(s.plan)]
-    ids = list(covered)
+    ids = [i for i in covered if i is not None]
 
     faults = list(session.exec(select(Fault).where(
         col(Fault.server_id).in_(ids), Fault.notified_at >= m_start, Fault.notified_at < m_end)).all())  # fmt: skip
     critical = _critical_faults(session, ids, m_start, m_end)
     fixed = _fixed_at(session, critical)
 
-    outages = session.exec(
-        select(Outage).where(
-            col(Outage.server_id).in_(ids),
-            Outage.cause == "network",
-            Outage.start_at < m_end,
-            col(Outage.end_at).is_(None) | (col(Outage.end_at) > m_start),
-        )
-    ).all()
-    per_server: dict[int, list[dict[str, Any]]] = {i: [] for i in ids if i is not None}
-    down_iv: dict[int, list[Interval]] = {i: [] for i in per_server}
-    for o in outages:
-        o_end = o.end_at or now  # still down: counts until now
-        for label, s, e in month_pieces(o.start_at, min(o_end, m_end)):
-            if label != month:
-                continue
-            mins = minutes(s, e)
-            down_iv[o.server_id].append((s, e))
-            per_server[o.server_id].append({"outage_id": o.id, "start": iso(s), "end": iso(e),
-                                            "minutes": round(mins, 1), "periods": credit_periods(mins, settings),
-                                            "ongoing": o.end_at is None})  # fmt: skip
-    avail_rows, credit_rows = [], []
-    total_credit = 0
-    for sid, pieces in per_server.items():
-        server, st = covered[sid]
-        # Overlapping records of one outage (two detectors) must not count the same minute twice.
-        down = sum(minutes(s, e) for s, e in merge(down_iv[sid]))
-        pct = availability_pct(down, m_start, end)
-        avail_rows.append({"server": server.hostname, "site": st.code, "down_minutes": round(down, 1),
-                           "availability_pct": round(pct, 4), "met": pct >= settings.network_availability})  # fmt: skip
-        periods = sum(p["periods"] for p in pieces)
-        if periods:
-            cents, capped = credit_cents(periods, server.monthly_fee_cents, server.billing, settings)
-            total_credit += cents
-            credit_rows.append({"server": server.hostname, "site": st.code, "plan": server.plan,
-                                "billing": server.billing, "periods": periods, "credit_cents": cents,
-                                "capped": capped, "outages": pieces})  # fmt: skip
-
-    sweep_q = select(SweepRun.started_at).where(SweepRun.started_at < end)
-    if site:
-        sweep_q = sweep_q.where(col(SweepRun.site_code).is_(None) | (SweepRun.site_code == site))
-    last_before = session.exec(
-        sweep_q.where(SweepRun.started_at < m_start).order_by(col(SweepRun.started_at).desc()).limit(1)
-    ).all()
-    inside = session.exec(sweep_q.where(SweepRun.started_at >= m_start)).all()
-    gaps = monitoring_gaps([*last_before, *inside], m_start, end, timedelta(minutes=settings.monitoring_interval_min))
-    gap_minutes = [minutes(s, e) for s, e in gaps]
+    gaps, sweeps_inside = _gaps(session, m_start, end, site, settings, _outage_floor(session, ids, m_start))
+    outages = _outage_figures(session, covered, month, m_start, end, now, gaps, settings)
+    month_gaps = [iv for iv in (clip(s, e, m_start, end) for s, e in gaps) if iv]
+    gap_minutes = [minutes(s, e) for s, e in month_gaps]
 
     return {
         "month": month,
@@ -259,18 +326,16 @@ def sla_report(
         "period": {"start": iso(m_start), "end": iso(end), "complete": end == m_end},
         "acknowledgement": {**_ack_stats(faults, now, settings), "within_min": settings.ack_within_min},
         "swaps": _swap_stats(critical, fixed, now, settings),
-        "availability": {
-            "target_pct": settings.network_availability,
-            "servers": avail_rows,
-            "breaches": sum(not r["met"] for r in avail_rows),
-        },
-        "credits": {"servers": credit_rows, "total_cents": total_credit},
+        "availability": outages["availability"],
+        "credits": outages["credits"],
+        "outages": outages["outages"],
         "monitoring": {
             "interval_min": settings.monitoring_interval_min,
-            "sweeps": len(inside),
+            "sweeps": sweeps_inside,
+            "measured_minutes": round(minutes(m_start, end) - sum(gap_minutes), 1),
             "gaps": [
                 {"start": iso(s), "end": iso(e), "minutes": round(m, 1)}
-                for (s, e), m in zip(gaps, gap_minutes, strict=True)
+                for (s, e), m in zip(month_gaps, gap_minutes, strict=True)
             ],
             "gap_minutes": round(sum(gap_minutes), 1),
             "longest_gap_minutes": round(max(gap_minutes, default=0.0), 1),

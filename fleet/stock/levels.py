@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.stock.low import is_low
+from fleet.stock.orders import on_order
 from fleet.stock.reorder import (
     KindHistory,
     dispersion,
@@ -39,11 +41,15 @@ YEAR_SECONDS = 365.25 * 24 * 3600
 def kind_history(session: Session, *, now: datetime) -> dict[str, KindHistory]:
     """Per part kind: failures (faults resolved by a swap), component-years of exposure, failures per month.
 
-    Exposure counts components with a known install time, up to their removal or now. Months run from the first
-    such install to the last complete calendar month before now.
+    Failures are only known since the fleet's fault history began (its first recorded fault): exposure counts the
+    same window, each component from max(install, history start) to its removal or now. Counting years from 2019
+    install dates against failures recorded since last spring would make every part look ten times better than it
+    is. Months run from the history's start to the last complete calendar month before now.
     """
+    began = session.exec(select(func.min(Fault.detected_at))).one()
+    if began is None:
+        return {}
     exposure: dict[str, float] = {}
-    first: dict[str, datetime] = {}
     rows = session.exec(
         select(PartModel.kind, Component.installed_at, Component.removed_at)
         .join(PartModel, col(PartModel.id) == col(Component.part_model_id))
@@ -51,19 +57,18 @@ def kind_history(session: Session, *, now: datetime) -> dict[str, KindHistory]:
     ).all()
     for kind, installed, removed in rows:
         assert installed is not None
-        end = min(removed or now, now)
-        if end > installed:
-            exposure[kind] = exposure.get(kind, 0.0) + (end - installed).total_seconds() / YEAR_SECONDS
-        first[kind] = min(first.get(kind, installed), installed)
+        start, end = max(installed, began), min(removed or now, now)
+        if end > start:
+            exposure[kind] = exposure.get(kind, 0.0) + (end - start).total_seconds() / YEAR_SECONDS
     failures: dict[str, list[datetime]] = {}
     for kind, at in session.exec(
         select(Fault.kind, Fault.notified_at).where(Fault.resolution == Resolution.SWAPPED)
     ).all():
         failures.setdefault(kind, []).append(at)
+    months = _month_keys(began, now)
+    index = {m: i for i, m in enumerate(months)}
     result: dict[str, KindHistory] = {}
     for kind in set(exposure) | set(failures):
-        months = _month_keys(first[kind], now) if kind in first else []
-        index = {m: i for i, m in enumerate(months)}
         counts = [0] * len(months)
         for at in failures.get(kind, []):
             i = index.get((at.year, at.month))
@@ -104,11 +109,15 @@ class ReorderLine:
     on_hand: int
     reserved: int
     available: int
+    on_order: int  # ordered from the supplier, not yet received
+    position: int  # available + on order: what the level is compared with
     order: int
 
     @property
     def low(self) -> bool:
-        return is_low(self.available, self.level)
+        # At or under the level, counting what is on order (the inventory position): the reservation that brought
+        # the position down to the level triggers the order, and the `level` units left cover the lead time.
+        return is_low(self.available, self.level, on_order=self.on_order)
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
@@ -144,6 +153,7 @@ def reorder_lines(session: Session, *, now: datetime, settings: Settings, site: 
     ).all():
         served.setdefault((site_id, part_id), set()).add((psu_count, raid_level))
     history = kind_history(session, now=now)
+    ordered = on_order(session)
 
     lines = []
     for site_id, part_id in sorted(set(stocks) | set(base)):
@@ -162,6 +172,7 @@ def reorder_lines(session: Session, *, now: datetime, settings: Settings, site: 
         on_hand = stock.on_hand if stock else 0
         reserved = stock.reserved if stock else 0
         available = on_hand - reserved
+        coming = ordered.get((site_id, part_id), 0)
         lines.append(
             ReorderLine(
                 site=where.code,
@@ -179,7 +190,9 @@ def reorder_lines(session: Session, *, now: datetime, settings: Settings, site: 
                 on_hand=on_hand,
                 reserved=reserved,
                 available=available,
-                order=order_quantity(level, available),
+                on_order=coming,
+                position=available + coming,
+                order=order_quantity(level, available + coming),
             )
         )
     return sorted(lines, key=lambda line: (line.site, line.part_number))

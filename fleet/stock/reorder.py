@@ -269,6 +269,7 @@ def service_target(kind: str, models: Iterable[tuple[int, str]], settings: Setti
 
 
 def order_quantity(level: int, position: int) -> int:
-    """Units to order when the line is low (fleet.stock.low.is_low): enough to bring the available stock (on hand -
-    reserved) back above the level, so one more reservation still leaves the level's service."""
+    """Units to order when the line is low (fleet.stock.low.is_low): enough to bring the inventory position
+    (available + on order) back above the level; ordering only up to the level would leave it low and the next
+    reservation uncovered."""
     return level + 1 - position if is_low(position, level) else 0

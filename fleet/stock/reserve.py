@@ -19,7 +19,10 @@ from sqlmodel import Session, col, select
 from fleet.clock import iso
 from fleet.config import Settings
 from fleet.errors import FleetError, NotFound
+from fleet.health.model import Severity
+from fleet.health.rules import NO_PART_KINDS
 from fleet.sla.clocks import hard_limit
+from fleet.sla.swap_time import swap_duration
 from fleet.store import audit
 from fleet.store.models import (
     CLOSED_FAULT_STATES,
@@ -161,6 +164,7 @@ class SpareStatus(StrEnum):
     RESERVED = "reserved"  # a unit at the server's site is reserved
     TRANSFER = "transfer"  # a unit at another site is reserved and a transfer proposed
     NONE = "none"  # no compatible unit anywhere
+    NO_PART = "no-part"  # an inspection (power feed, cooling): a technician, no spare
 
 
 @dataclass(frozen=True)
@@ -230,9 +234,12 @@ def reserve_for_fault(
         raise NotFound(f"server {fault.server_id} of fault {fault_id} does not exist")
     deadline = hard_limit(fault, settings)
 
+    if fault.kind in NO_PART_KINDS:
+        # An inspection (the power feed, the cooling): a technician, no spare, nothing to flag.
+        return SpareOutcome(fault_id=fault_id, status=SpareStatus.NO_PART, deadline=deadline)
     existing = active_reservations(session, fault_id)
     if existing:
-        return _describe_existing(session, fault, server, existing[0], deadline)
+        return _describe_existing(session, fault, server, existing[0], deadline, settings)
 
     parts = matching_parts(session, fault)
     order = {p.id: i for i, p in enumerate(parts)}
@@ -250,16 +257,18 @@ def reserve_for_fault(
         after = reserve_unit(session, stock_id)  # type: ignore[arg-type]
         if after is not None:
             res = _new_reservation(session, stock_id, after, fault, now=now, actor=actor)  # type: ignore[arg-type]
-            site = session.get(Site, server.site_id)
-            return SpareOutcome(
-                fault_id=fault_id,
-                status=SpareStatus.RESERVED,
-                part_number=by_id[part_id].part_number,
-                site=site.code if site else None,
-                reservation_id=res.id,
-                eta=now,
-                deadline=deadline,
-            )
+            return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)
+    if fault.severity == Severity.CRITICAL:
+        # The site's units are all held: a critical fault takes one from a non-critical fault at the same site,
+        # which then falls back to a transfer or waits (audited both ways).
+        from fleet.stock.preempt import take_from_noncritical
+
+        taken = take_from_noncritical(
+            session, fault, server, [p for p in order if p is not None], now=now, settings=settings, actor=actor
+        )
+        if taken is not None:
+            res, part_id = taken
+            return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)
 
     # Elsewhere: the unit that arrives first (then the site with most to spare, then the preferred part).
     to_site = session.get(Site, server.site_id)
@@ -304,7 +313,7 @@ def reserve_for_fault(
         session.flush()
         audit.record(session, at=now, actor=actor, action="transfer.propose", entity="transfer",
                      entity_id=transfer.id, after=audit.snapshot(transfer))  # fmt: skip
-        in_reach = deadline is None or eta < deadline
+        in_reach = deadline is None or eta + swap_duration(fault.kind, settings) <= deadline
         outcome = SpareOutcome(
             fault_id=fault_id,
             status=SpareStatus.TRANSFER,
@@ -333,6 +342,27 @@ def reserve_for_fault(
     return outcome
 
 
+def _reserved_here(
+    session: Session,
+    fault: Fault,
+    server: Server,
+    res: Reservation,
+    part_number: str,
+    now: datetime,
+    deadline: datetime | None,
+) -> SpareOutcome:
+    site = session.get(Site, server.site_id)
+    return SpareOutcome(
+        fault_id=fault.id or 0,
+        status=SpareStatus.RESERVED,
+        part_number=part_number,
+        site=site.code if site else None,
+        reservation_id=res.id,
+        eta=now,
+        deadline=deadline,
+    )
+
+
 def _new_reservation(
     session: Session, stock_id: int, after: dict[str, Any], fault: Fault, *, now: datetime, actor: str
 ) -> Reservation:
@@ -354,7 +384,7 @@ def _flag(session: Session, fault: Fault, outcome: SpareOutcome, *, now: datetim
 
 
 def _describe_existing(
-    session: Session, fault: Fault, server: Server, res: Reservation, deadline: datetime | None
+    session: Session, fault: Fault, server: Server, res: Reservation, deadline: datetime | None, settings: Settings
 ) -> SpareOutcome:
     stock = session.get(Stock, res.stock_id)
     assert stock is not None
@@ -374,7 +404,7 @@ def _describe_existing(
         select(Transfer).where(Transfer.fault_id == fault.id, col(Transfer.state).in_(OPEN_TRANSFER_STATES))
     ).first()
     eta = transfer.eta if transfer else None
-    in_reach = deadline is None or (eta is not None and eta < deadline)
+    in_reach = deadline is None or (eta is not None and eta + swap_duration(fault.kind, settings) <= deadline)
     return SpareOutcome(
         status=SpareStatus.TRANSFER,
         transfer_id=transfer.id if transfer else None,

@@ -264,6 +264,8 @@ class Server(SQLModel, table=True):
     backup_option: bool = False
     monthly_fee_cents: int = 0
     billing: str = "monthly"  # monthly | annual (the outage credit is computed on the matching fee)
+    # What an annual payer really pays for the year (a discounted annual price); None: twelve monthly fees.
+    annual_fee_cents: int | None = None
     controller_host: str  # address of the BMC / agent (loopback in the sample fleet)
     controller_port: int = 623
     controller_protocol: str = "ipmi"
@@ -274,7 +276,8 @@ class Server(SQLModel, table=True):
     controller_tls_verify: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     controller_ca_file: str | None = None
     controller_cert_sha256: str | None = None  # 64 hex digits
-    # The SLA's web and DNS monitoring: TCP connects to service_host on these ports (no checks without a host).
+    # The SLA's web and DNS monitoring: an HTTP GET and a DNS query to service_host on these ports (no checks
+    # without a host).
     service_host: str | None = None
     web_port: int | None = 80
     dns_port: int | None = None
@@ -380,6 +383,24 @@ class Transfer(SQLModel, table=True):
     received_at: datetime | None = TZ(default=None)
 
 
+class SupplierOrder(SQLModel, table=True):
+    """Spares ordered from the supplier for a site: on order (counted against the reorder level) until received."""
+
+    __tablename__ = "supplier_order"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="ck_supplier_order_qty"),
+        CheckConstraint("state IN ('ordered','received','cancelled')", name="ck_supplier_order_state"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    site_id: int = Field(foreign_key="site.id", index=True)
+    part_model_id: int = Field(foreign_key="part_model.id", index=True)
+    quantity: int
+    state: str = "ordered"
+    ordered_at: datetime = TZ()
+    received_at: datetime | None = TZ(default=None)
+    actor: str = "system"
+
+
 class Rma(SQLModel, table=True):
     """A defective part going back to the vendor: open -> shipped -> credited."""
 
@@ -480,12 +501,24 @@ class Swap(SQLModel, table=True):
 
 
 class Outage(SQLModel, table=True):
-    __table_args__ = (CheckConstraint("end_at IS NULL OR end_at >= start_at", name="ck_outage_order"),)
+    __table_args__ = (
+        CheckConstraint("end_at IS NULL OR end_at >= start_at", name="ck_outage_order"),
+        # One open outage per server and check: two sweep workers that see the same failure cannot both open it.
+        Index(
+            "uq_outage_open",
+            "server_id",
+            "service",
+            unique=True,
+            sqlite_where=text("end_at IS NULL"),
+            postgresql_where=text("end_at IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     server_id: int = Field(foreign_key="server.id", index=True)
     start_at: datetime = TZ()
     end_at: datetime | None = TZ(default=None)
-    cause: str = "network"  # network | hardware | monitoring-gap
+    cause: str = "network"  # network | hardware | service (fleet.sla.outages.classify)
+    service: str = "web"  # web | dns: the check that failed
     detected_by: str = "monitoring"
 
 

@@ -91,6 +91,7 @@ def proposal_mail(
     offers: Sequence[WindowOffer],
     warning: str | None,
     answer_by: datetime,
+    reason: str | None = None,
 ) -> EmailMessage:
     """The mail that asks the customer to choose one of the windows, every time in the customer's timezone."""
     parts = ", ".join(f"{s.kind} {s.slot} ({s.problem})" for s in swaps)
@@ -102,6 +103,8 @@ def proposal_mail(
         "at a time that suits you. Please choose one of these windows (your time):",
         "",
     ]
+    if reason:
+        body[3:3] = [f"Why so soon: {reason}."]
     for n, o in enumerate(offers, 1):
         # Times as people read them everywhere (fleet.clock.site_time): the customer's wall clock and zone.
         end = site_time(o.end, customer_tz.key, day=False)

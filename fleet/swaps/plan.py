@@ -21,6 +21,7 @@ from fleet.clock import iso
 from fleet.config import Settings
 from fleet.health.model import Severity
 from fleet.sla.clocks import swap_deadlines
+from fleet.sla.swap_time import swap_duration
 from fleet.store.audit import record, snapshot
 from fleet.store.models import (
     ACTIVE_SWAP_STATES,
@@ -46,12 +47,6 @@ from fleet.swaps.windows import Interval, expand, parse_weekly, subtract, zone
 PLAN_HORIZON = timedelta(days=7)  # technician hours looked at beyond the latest hard limit
 SWAP_FIELDS = ("technician_id", "planned_start", "target_at", "hard_limit_at", "state", "critical", "window_id",
                "reservation_id", "warning", "note")  # fmt: skip
-
-
-def swap_duration(kind: str, settings: Settings) -> timedelta:
-    # An unknown part kind gets the longest typical time: better planned too long than too short.
-    minutes = settings.swap_minutes.get(kind, max(settings.swap_minutes.values(), default=60))
-    return timedelta(minutes=minutes)
 
 
 def technician_hours(tech: Technician, site_tz: str, start: datetime, end: datetime) -> list[Interval]:
@@ -355,9 +350,18 @@ def _critical_values(
     }
 
 
+def answer_deadline(proposed_at: datetime, first_window: datetime, settings: Settings) -> datetime:
+    """When the customer's choice is due: `customer_answer_within_h` after the proposal, but always before the first
+    window offered (by `answer_before_window_min`), or that window could pass unanswered."""
+    return min(
+        proposed_at + timedelta(hours=settings.customer_answer_within_h),
+        first_window - timedelta(minutes=settings.answer_before_window_min),
+    )
+
+
 def escalations(session: Session, *, now: datetime, settings: Settings, site: str | None = None) -> dict[int, str]:
-    """Swaps awaiting a customer who has not answered within `customer_answer_within_h` of the first proposal (or
-    for whom no window could be proposed): swap id -> why, for staff to call the customer."""
+    """Swaps awaiting a customer who has not answered by the answer deadline of the first proposal (or for whom no
+    window could be proposed): swap id -> why, for staff to call the customer."""
     q = (
         select(Swap, Fault, Server, Site)
         .join(Fault, col(Fault.id) == Swap.fault_id)
@@ -368,7 +372,6 @@ def escalations(session: Session, *, now: datetime, settings: Settings, site: st
     if site:
         q = q.where(Site.code == site)
     out: dict[int, str] = {}
-    within = timedelta(hours=settings.customer_answer_within_h)
     for swap, fault, server, _st in session.exec(q).all():
         wq = select(MaintenanceWindow).where(
             MaintenanceWindow.server_id == server.id, MaintenanceWindow.proposed_at >= fault.notified_at
@@ -380,7 +383,8 @@ def escalations(session: Session, *, now: datetime, settings: Settings, site: st
             out[swap.id or 0] = "no window proposed that the customer can still choose"
             continue
         first = min(w.proposed_at for w in windows)
-        if now >= first + within:
+        first_window = min(w.start_at for w in windows if w.proposed_at == first)
+        if now >= answer_deadline(first, first_window, settings):
             out[swap.id or 0] = f"customer has not answered since {iso(first)}"
     return out
 

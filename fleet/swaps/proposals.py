@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
 from fleet.health.model import Severity
+from fleet.sla.swap_time import swap_duration
 from fleet.store.audit import snapshot
 from fleet.store.models import Customer, Fault, MaintenanceWindow, Server, Site, Swap, SwapState, WindowState
 from fleet.swaps.notify import SwapLine, WindowOffer, proposal_mail
@@ -22,13 +24,29 @@ from fleet.swaps.plan import (
     _busy,
     _open_faults,
     _site_technicians,
-    swap_duration,
+    answer_deadline,
     technician_hours,
 )
 from fleet.swaps.planner import disk_warning
-from fleet.swaps.windows import parse_weekly, propose_windows, subtract, zone
+from fleet.swaps.windows import Interval, Proposal, Weekly, parse_weekly, propose_windows, subtract, zone
 
 # --- non-critical: windows agreed with the customer --------------------------------------------------------------
+
+URGENT_SPACING = timedelta(hours=3)  # windows offered for a degraded array: a real choice inside one day
+DEGRADED_PROBLEMS = ("failed", "absent", "degraded")
+
+
+def degraded_array_reason(fault: Fault, settings: Settings) -> str | None:
+    """Why a non-critical fault cannot wait for the customer's usual hours: a redundant array running on its last
+    copy. None for everything else."""
+    if (
+        fault.severity == Severity.CRITICAL
+        or fault.kind not in ("disk", "raid")
+        or fault.problem not in DEGRADED_PROBLEMS
+    ):
+        return None
+    return (f"a disk of a redundant array has failed: the server still runs, but one more disk failure would lose "
+            f"your data, so we offer windows within {settings.degraded_array_within_h:g} hours")  # fmt: skip
 
 
 def _live_windows(session: Session, server_id: int, now: datetime, state: str) -> list[MaintenanceWindow]:
@@ -125,22 +143,23 @@ def _propose(
     hours = [subtract(technician_hours(t, st.timezone, now, now + horizon), busy[t.id or 0]) for t in techs]
     offers: list[WindowOffer] = []
     note: str | None = None
+    urgent = next((r for f, _ in items if (r := degraded_array_reason(f, settings))), None)
+    if urgent:
+        horizon = timedelta(hours=settings.degraded_array_within_h)
     if customer is None:
         note = "server has no customer on record: staff choose the window"
     else:
-        found = propose_windows(
-            parse_weekly(customer.preferred_windows, f"customer {customer.name} preferred_windows"),
-            zone(customer.timezone),
-            hours,
-            now=now,
-            duration=duration,
-            count=settings.windows_to_propose,
-            notice=timedelta(hours=settings.window_notice_h),
-            horizon=horizon,
-        )
+        preferred = parse_weekly(customer.preferred_windows, f"customer {customer.name} preferred_windows")
+        if urgent:
+            found = _urgent_windows(preferred, zone(customer.timezone), hours, now=now, duration=duration,
+                                    settings=settings)  # fmt: skip
+        else:
+            found = propose_windows(preferred, zone(customer.timezone), hours, now=now, duration=duration,
+                                    count=settings.windows_to_propose,
+                                    notice=timedelta(hours=settings.window_notice_h), horizon=horizon)  # fmt: skip
         if len(found) < settings.windows_to_propose:
-            note = (f"only {len(found)} window(s) found in the next {horizon.days} days where the customer's "
-                    "preferred hours meet technicians' hours")  # fmt: skip
+            note = (f"only {len(found)} window(s) found in the next {horizon.total_seconds() / 3600:g} h where the "
+                    "customer's hours meet technicians' hours")  # fmt: skip
         for p in found:
             w = MaintenanceWindow(server_id=server.id or 0, customer_id=customer.id, start_at=p.start, end_at=p.end,
                                   state=WindowState.PROPOSED, proposed_at=now)  # fmt: skip
@@ -165,11 +184,37 @@ def _propose(
             swaps=[SwapLine(f.slot, f.kind, f.problem) for f, _ in items],
             offers=offers,
             warning=warning,
-            answer_by=now + timedelta(hours=settings.customer_answer_within_h),
+            answer_by=answer_deadline(now, offers[0].start, settings),
+            reason=urgent,
         )
     name = f"{now:%Y%m%dT%H%M%SZ}-{server.hostname}-w{offers[0].window_id if offers else 0}"
     who = customer.name if customer else None
     return CustomerProposal(server.hostname, who, swap_ids, [o.window_id for o in offers], warning, note, mail, name)
+
+
+def _urgent_windows(
+    preferred: list[Weekly],
+    tz: ZoneInfo,
+    hours: list[list[Interval]],
+    *,
+    now: datetime,
+    duration: timedelta,
+    settings: Settings,
+) -> list[Proposal]:
+    """Windows within `degraded_array_within_h`: in the customer's preferred hours when some fall in that day, else
+    (and to make up the count) any technician time, URGENT_SPACING apart."""
+    notice = timedelta(hours=settings.degraded_array_notice_h)
+    within = timedelta(hours=settings.degraded_array_within_h)
+    count = settings.windows_to_propose
+    found = propose_windows(preferred, tz, hours, now=now, duration=duration, count=count, notice=notice,
+                            horizon=within) if preferred else []  # fmt: skip
+    for p in propose_windows((), tz, hours, now=now, duration=duration, count=count, notice=notice, horizon=within,
+                             spacing=URGENT_SPACING):  # fmt: skip
+        if len(found) >= count:
+            break
+        if all(p.end <= q.start or p.start >= q.end for q in found):
+            found.append(p)
+    return sorted(found, key=lambda p: p.start)
 
 
 def _server_swaps(session: Session, server_id: int, state: str) -> list[tuple[Swap, Fault]]:

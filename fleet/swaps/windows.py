@@ -136,6 +136,17 @@ def overlap_minutes(intervals: Iterable[Interval], start: datetime, end: datetim
     return total
 
 
+QUARTER = timedelta(minutes=15)
+
+
+def ceil_quarter(t: datetime) -> datetime:
+    """The first whole quarter hour at or after t (UTC quarter hours are local ones in every zone: offsets are
+    multiples of 15 minutes)."""
+    epoch = datetime(2000, 1, 1, tzinfo=t.tzinfo)
+    n = -((epoch - t) // QUARTER)  # ceiling division
+    return epoch + n * QUARTER
+
+
 @dataclass(frozen=True)
 class Proposal:
     """A window offered to a customer: UTC inside; `local_*` are what the customer reads."""
@@ -156,13 +167,15 @@ def propose_windows(
     count: int,
     notice: timedelta | None = None,
     horizon: timedelta | None = None,
+    spacing: timedelta = timedelta(days=1),
 ) -> list[Proposal]:
     """Up to `count` windows, earliest first, each inside one occurrence of the customer's preferred hours and inside
     the hours of one technician long enough for `duration`; at most one per preferred occurrence so the customer gets
-    a real choice. A window starts at least `notice` after now, so the customer has time to answer.
+    a real choice. A window starts at least `notice` after now, so the customer has time to answer, and on a whole
+    quarter hour.
 
-    Without preferred hours, any technician time is offered (the customer still has to agree). `notice` and
-    `horizon` default to the settings' `window_notice_h` and `window_horizon_days`.
+    Without preferred hours, any technician time is offered (the customer still has to agree), windows `spacing`
+    apart. `notice` and `horizon` default to the settings' `window_notice_h` and `window_horizon_days`.
     """
     if notice is None or horizon is None:
         defaults = Settings()
@@ -178,7 +191,8 @@ def propose_windows(
     for occ in occurrences:
         best: Interval | None = None
         for hours in technician_hours:
-            for s, f in intersect(occ, list(hours)):
+            for s0, f in intersect(occ, list(hours)):
+                s = ceil_quarter(s0)
                 if f - s >= duration and (best is None or s < best[0]):
                     best = (s, f)
                     break
@@ -192,12 +206,14 @@ def propose_windows(
         if len(out) >= count:
             break
     if not preferred and out:
-        # One stretch found; add the next ones a day apart so the customer can choose.
+        # One stretch found; add the next ones `spacing` apart so the customer can choose.
         while len(out) < count:
-            nxt_from = out[-1].start + timedelta(days=1)
+            nxt_from = out[-1].start + spacing
+            if nxt_from >= until:
+                break
             more = propose_windows(
                 (), customer_tz, technician_hours, now=nxt_from - notice, duration=duration, count=1, notice=notice,
-                horizon=until - nxt_from + notice,
+                horizon=until - nxt_from + notice, spacing=spacing,
             )  # fmt: skip
             if not more:
                 break

@@ -1,45 +1,113 @@
-"""Service outages: which servers the SLA's monitoring checks, and the outages its checks reveal.
+"""Service outages: which servers the SLA's monitoring checks, the outages its checks reveal and their cause.
 
-An outage opens at the first failed check and closes at the first good one; the SLA report turns outages into
-availability and credits. A server without a service_host is not checked (nothing is guessed from its name: a
-lookup could send traffic where it must not go).
+An outage of one check (web or DNS) opens at the first failed check and closes at the first good one; its cause is
+decided when it opens, from what the same round saw (fleet.sla.outages.classify). The SLA report turns network
+outages into availability and credits. A server without a service_host is not checked (nothing is guessed from its
+name: a lookup could send traffic where it must not go).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
-from fleet.collectors.services import ServiceCheck
+from fleet.collectors.services import ServiceCheck, run_checks
+from fleet.config import Settings
+from fleet.health.model import PollResult, Severity
 from fleet.sla.clocks import in_scope
-from fleet.store.models import Outage, Server
+from fleet.sla.outages import Seen, classify, site_wide
+from fleet.store.db import write_session
+from fleet.store.models import Fault, Outage, Server
+
+
+@dataclass
+class OutageCount:
+    opened: int = 0
+    closed: int = 0
 
 
 def checks_for(servers: Iterable[Server]) -> list[ServiceCheck]:
     out = []
     for s in servers:
-        ports = tuple(p for p in (s.web_port, s.dns_port) if p)
-        if s.id is not None and s.service_host and ports and in_scope(s.plan):
-            out.append(ServiceCheck(s.id, s.service_host, ports))
+        if s.id is not None and s.service_host and (s.web_port or s.dns_port) and in_scope(s.plan):
+            out.append(ServiceCheck(s.id, s.service_host, s.hostname, s.web_port, s.dns_port))
     return out
 
 
-def update_outages(session: Session, up: dict[int, bool], now: datetime) -> tuple[int, int]:
-    """Open an outage for each server that went down, close the open one of each that came back. (opened, closed)"""
+def seen_in_round(session: Session, server_ids: Iterable[int], results: Mapping[int, PollResult]) -> dict[int, Seen]:
+    """What the round saw of each server's controller, and which have a critical fault open (after the round's
+    faults were applied)."""
+    ids = list(server_ids)
+    critical = set(
+        session.exec(
+            select(Fault.server_id).where(
+                col(Fault.server_id).in_(ids), col(Fault.resolved_at).is_(None), Fault.severity == Severity.CRITICAL
+            )
+        ).all()
+    )
+    out = {}
+    for sid in ids:
+        r = results.get(sid)
+        reachable = None if r is None else bool(r.reachable and not r.error)
+        out[sid] = Seen(reachable, powered_off=bool(r and r.power == "off"), critical_fault_open=sid in critical)
+    return out
+
+
+def update_outages(
+    session: Session, up: Mapping[int, Mapping[str, bool]], seen: Mapping[int, Seen], now: datetime
+) -> OutageCount:
+    """Open an outage for each check that failed (with its cause), close the open one of each that passed."""
+    ids = list(up)
+    servers = {s.id: s for s in session.exec(select(Server).where(col(Server.id).in_(ids))).all()}
     open_rows = {
-        o.server_id: o
-        for o in session.exec(select(Outage).where(Outage.end_at.is_(None), Outage.cause == "network"))  # type: ignore[union-attr]
+        (o.server_id, o.service): o
+        for o in session.exec(select(Outage).where(col(Outage.server_id).in_(ids), col(Outage.end_at).is_(None)))
     }
-    opened = closed = 0
-    for server_id, ok in up.items():
-        current = open_rows.get(server_id)
-        if not ok and current is None:
-            session.add(Outage(server_id=server_id, start_at=now, cause="network", detected_by="monitoring"))
-            opened += 1
-        elif ok and current is not None:
-            current.end_at = now
-            session.add(current)
-            closed += 1
-    return opened, closed
+    down = {sid for sid, checks in up.items() if not all(checks.values())}
+    count = OutageCount()
+    for sid, checks in up.items():
+        server = servers.get(sid)
+        if server is None:
+            continue
+        for service, ok in checks.items():
+            current = open_rows.get((sid, service))
+            if ok and current is not None:
+                current.end_at = now
+                session.add(current)
+                count.closed += 1
+            elif not ok and current is None:
+                others = [o for o, s in servers.items() if o != sid and s.site_id == server.site_id]
+                cause = classify(
+                    seen.get(sid, Seen(None)), site_down=site_wide(len(others), len([o for o in others if o in down]))
+                )
+                count.opened += _open(session, Outage(server_id=sid, service=service, start_at=now, cause=cause))
+    return count
+
+
+def _open(session: Session, outage: Outage) -> int:
+    """Insert an open outage unless another writer just did (the partial unique index decides)."""
+    try:
+        with session.begin_nested():
+            session.add(outage)
+        return 1
+    except IntegrityError:
+        return 0
+
+
+def check_services(
+    engine: Engine, settings: Settings, servers: Iterable[Server], results: Mapping[int, PollResult], now: datetime
+) -> OutageCount:
+    """Run the round's web and DNS checks for these servers and record the outages they reveal."""
+    checks = checks_for(servers)
+    if not checks:
+        return OutageCount()
+    up = asyncio.run(run_checks(checks, timeout=settings.service_timeout_s, concurrency=settings.sweep_concurrency))
+    with write_session(engine) as session:
+        seen = seen_in_round(session, up, results)
+        return update_outages(session, up, seen, now)

@@ -59,6 +59,8 @@ class SweepReport:
     transfers_proposed: int = 0
     no_spare_in_reach: list[int] = field(default_factory=list)
     swaps_planned: int = 0
+    outages_opened: int = 0
+    outages_closed: int = 0
     critical_servers: list[str] = field(default_factory=list)
     warning_servers: list[str] = field(default_factory=list)
     poll_seconds: dict[str, float] = field(default_factory=dict)
@@ -163,7 +165,10 @@ def run_sweep(
     worker: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     first: Collection[int] = (),
+    services: bool = True,
 ) -> SweepReport:
+    """One round. With `services`, the SLA's web and DNS checks of the swept servers run in the same round, after
+    their controllers' results are stored, so an outage's cause is judged on what this round saw."""
     t0 = time.monotonic()
     started = clock()
     interval = timedelta(minutes=settings.monitoring_interval_min)
@@ -221,6 +226,8 @@ def run_sweep(
                     _store_one(session, sid, results[sid], now, settings, report, interval)
         if progress:
             progress(len(hosts), len(hosts))
+        if services:
+            _services(engine, settings, servers, results, now, report)
     else:
         # Several workers share the round: each claims a batch of due servers and holds their row locks while it
         # polls them (SKIP LOCKED on PostgreSQL: the others pass over them). A worker killed mid-batch rolls back and
@@ -253,6 +260,8 @@ def run_sweep(
                 with write_session(engine) as session:
                     for sid, res in batch_results.items():
                         _store_one(session, sid, res, now, settings, report, interval)
+            if services:
+                _services(engine, settings, batch, batch_results, now, report)
             results.update(batch_results)
             if progress:
                 progress(len(results), len(results))
@@ -332,6 +341,21 @@ def _store_one(
     for fault_id in [*applied.opened, *applied.escalated]:
         _reserve(session, fault_id, now, settings, report)
     session.add(server)
+
+
+def _services(
+    engine: Engine,
+    settings: Settings,
+    servers: Sequence[Server],
+    results: dict[int, PollResult],
+    now: datetime,
+    report: SweepReport,
+) -> None:
+    from fleet.sweep.outages import check_services
+
+    count = check_services(engine, settings, servers, results, now)
+    report.outages_opened += count.opened
+    report.outages_closed += count.closed
 
 
 def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:

@@ -422,6 +422,11 @@ def sla_lines(report: dict[str, Any]) -> list[tuple[str, str, str]]:
         ("monitoring", "gap minutes (longest)", f"{mon['gap_minutes']} ({mon['longest_gap_minutes']})"),
         ("scope", "servers outside the SLA", str(len(report["excluded"]["servers"]))),
     ]
+    # Outages still open (with their cause: only network ones earn credit) and each server's credit line.
+    lines += [(f"outage ({o['cause']})", f"{o['server']} {o['service']}", f"since {o['start'][11:16]} UTC")
+              for o in report.get("outages", []) if o["end"] is None]  # fmt: skip
+    lines += [("credit", c["server"], f"{c['periods']} period(s), {c['credit_cents'] / 100:.2f}"
+               + (" (cap)" if c["capped"] else "")) for c in credits["servers"]]  # fmt: skip
     return lines
 
 

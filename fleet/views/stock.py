@@ -42,6 +42,7 @@ class StockLine:
     on_hand: int
     reserved: int
     available: int
+    on_order: int  # ordered from the supplier, not yet received: counts towards the level (fleet.stock.low.is_low)
     min_level: int
     reorder_level: int
     low: bool  # fleet.stock.low.is_low
@@ -59,6 +60,7 @@ class StockLine:
             "on_hand": self.on_hand,
             "reserved": self.reserved,
             "available": self.available,
+            "on_order": self.on_order,
             "min_level": self.min_level,
             "reorder_level": self.reorder_level,
             "low": self.low,
@@ -70,7 +72,8 @@ class StockLine:
         r = self.reorder
         return {**self.to_json(), "installed": r.installed, "afr": r.afr, "afr_source": r.afr_source,
                 "lead_time_days": r.lead_time_days, "demand": r.demand, "model": r.model,
-                "dispersion": r.dispersion, "target": r.target, "level": r.level}  # fmt: skip
+                "dispersion": r.dispersion, "target": r.target, "level": r.level,
+                "position": r.position}  # fmt: skip
 
 
 def stock_order(line: StockLine) -> tuple[bool, str, str]:
@@ -96,7 +99,7 @@ def stock_lines(
         stock, _ = rows.get((r.site, r.part_number), (None, None))
         line = StockLine(site=r.site, part_number=r.part_number, kind=r.kind,
                          description=descriptions.get(r.part_number, ""), bin=stock.bin if stock else "",
-                         on_hand=r.on_hand, reserved=r.reserved, available=r.available,
+                         on_hand=r.on_hand, reserved=r.reserved, available=r.available, on_order=r.on_order,
                          min_level=stock.reorder_level if stock else 0, reorder_level=r.level, low=r.low,
                          order=r.order, reorder=r)  # fmt: skip
         if line.low or not low_only:

@@ -103,12 +103,28 @@ def test_escalation_restarts_the_critical_clock(engine):
     assert [a.action for a in audits(engine) if a.entity_id == psu2.id] == ["fault.open", "fault.ack", "fault.escalate"]
 
 
-def test_a_fault_never_becomes_less_severe_while_open(engine):
+def test_a_psu_is_reassessed_when_its_partner_is_back(engine):
+    """Both PSUs failed (critical, a 4 h clock each); PSU1 is replaced: at the next poll PSU2 fails alone, with
+    redundancy back, so it is non-critical again, its critical clock gone and its planned critical swap cancelled."""
+    from fleet.store.models import Swap
+
     sid = setup(engine)
     apply(engine, sid, poll(rd("PSU1", "psu", "critical"), rd("PSU2", "psu", "critical")), T0)
-    apply(engine, sid, PSU2_BAD, T0 + timedelta(minutes=5))  # PSU1 back: PSU2 alone would be non-critical
     psu1, psu2 = faults(engine, sid)
-    assert psu1.severity == psu2.severity == "critical" and psu2.resolved_at is None
+    assert psu1.severity == psu2.severity == "critical" and psu2.critical_since == T0
+    with write_session(engine) as s:
+        s.add(
+            Swap(fault_id=psu2.id, server_id=sid, critical=True, state="planned", hard_limit_at=T0 + timedelta(hours=4))
+        )
+    apply(engine, sid, PSU2_BAD, T0 + timedelta(minutes=5))  # PSU1 back: PSU2 alone is non-critical
+    psu2 = next(f for f in faults(engine, sid) if f.slot == "PSU2")
+    assert (psu2.severity, psu2.critical_since, psu2.resolved_at) == ("non-critical", None, None)
+    with read_session(engine) as s:
+        swap = s.exec(select(Swap).where(Swap.fault_id == psu2.id)).one()
+    assert swap.state == "cancelled"
+    assert [a.action for a in audits(engine) if a.entity_id == psu2.id and a.entity == "fault"][-1] == (
+        "fault.deescalate"
+    )
 
 
 def test_predictive_then_failed_is_one_fault(engine):

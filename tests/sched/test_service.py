@@ -201,9 +201,13 @@ def test_a_customer_who_does_not_answer_is_escalated(engine: Engine, settings: S
     with write_session(engine) as s:
         run_planning(s, now=now, settings=settings)
     with read_session(engine) as s:
-        just_before = escalations(s, now=now + timedelta(hours=settings.customer_answer_within_h, seconds=-1),
-                                  settings=settings)  # fmt: skip
-        after = escalations(s, now=now + timedelta(hours=settings.customer_answer_within_h), settings=settings)
+        first_window = min(w.start_at for w in s.exec(select(MaintenanceWindow)).all())
+    # The answer is due 48 h after the proposal, or an hour before the first window offered if that comes sooner.
+    due = min(now + timedelta(hours=settings.customer_answer_within_h), first_window - timedelta(hours=1))
+    assert due < first_window
+    with read_session(engine) as s:
+        just_before = escalations(s, now=due - timedelta(seconds=1), settings=settings)
+        after = escalations(s, now=due, settings=settings)
     assert just_before == {}
     assert len(after) == 2 and all("not answered" in why for why in after.values())
 

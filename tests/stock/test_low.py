@@ -62,8 +62,9 @@ def test_the_fleets_own_history_replaces_the_catalogue_rate(engine):
         servers = [h.server(s, par, model) for _ in range(60)]
         for srv in servers:
             h.component(s, srv, "Disk 0", disk, installed_at=since)
-        for srv in servers[:6]:
-            f = h.fault(s, srv, "Disk 0", "disk", notified_at=NOW - timedelta(days=100))
+        for n, srv in enumerate(servers[:6]):
+            # The fleet's fault history began with the first of them, when the disks were installed.
+            f = h.fault(s, srv, "Disk 0", "disk", notified_at=since if n == 0 else NOW - timedelta(days=100))
             f.resolved_at, f.resolution, f.state = NOW - timedelta(days=99), "swapped", "resolved"
             s.add(f)
     assert HISTORY_MIN_COMPONENT_YEARS <= 120

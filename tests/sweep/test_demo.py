@@ -19,6 +19,7 @@ def test_fault_spare_swap_verify(tmp_path):
         report = run_sweep(world.engine, world.settings)
         assert report.faults_opened >= 5 and report.spares_reserved >= 1
         assert report.status == 2  # the story includes a server that lost all its power supplies
+        _outage_story(world, report.outages_opened)
 
         with read_session(world.engine) as s:
             critical = s.exec(select(Fault).where(Fault.severity == "critical", Fault.resolved_at.is_(None))).all()
@@ -44,3 +45,21 @@ def test_fault_spare_swap_verify(tmp_path):
             serials = {c.slot: c.serial for c in s.exec(installed)}
             assert serials["PSU1"] == "DEMO-NEW-0" and serials["PSU2"] == "DEMO-NEW-1"
             assert len(s.exec(select(Rma).where(Rma.server_id == down, Rma.state == "open")).all()) == 2
+
+
+def _outage_story(world: Demo, opened: int) -> None:
+    """The demo's outage script: a server cut from the network 75 minutes before the start (monitored all along)
+    shows as a network outage with its credit line; a web server answering 503 is a service outage, no credit."""
+    from fleet.sla.report import sla_report
+
+    assert world.engine is not None and world.settings is not None
+    cut, web = world.outages
+    assert opened == 1  # the failing web server; the cut server's outages were already open and stay single
+    now = utcnow()
+    with read_session(world.engine) as s:
+        rep = sla_report(s, now.strftime("%Y-%m"), now=now, settings=world.settings)
+    causes = {(o["server"], o["service"]): o["cause"] for o in rep["outages"] if o["end"] is None}
+    assert causes == {(cut, "web"): "network", (cut, "dns"): "network", (web, "web"): "service"}
+    (line,) = [c for c in rep["credits"]["servers"] if c["server"] == cut]
+    assert line["periods"] == 1 and line["credit_cents"] > 0 and line["outages"][0]["ongoing"]
+    assert web not in {c["server"] for c in rep["credits"]["servers"]}

@@ -46,7 +46,7 @@ def test_one_sweep_opens_faults_reserves_spares_plans_and_exits_critical(small_f
     elapsed = time.monotonic() - started
     assert r.returncode == 2, r.stderr  # a critical fault is open
     report = json.loads(r.stdout)
-    assert report["servers"] == 11 and report["polled"] == 10
+    assert report["servers"] == 11 and report["polled"] == 10, report["unreachable"]
     assert report["unreachable"] == [{"server": dead, "error": "timeout"}]
     assert single.hostname in report["critical_servers"]
     assert redundant.hostname in report["warning_servers"]
