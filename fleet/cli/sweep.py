@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from fleet.config import Settings
-    from fleet.sweep.run import SweepReport
+    from fleet.sweep.report import SweepReport
 
 
 def parse_every(text: str) -> timedelta:

@@ -245,6 +245,39 @@ def reserve_for_fault(
     order = {p.id: i for i, p in enumerate(parts)}
     by_id = {p.id: p for p in parts}
 
+    found = _reserve_at_site(session, fault, server, order, by_id, now=now, deadline=deadline, settings=settings,
+                             actor=actor)  # fmt: skip
+    if found is None:
+        found = _reserve_elsewhere(session, fault, server, order, by_id, now=now, deadline=deadline,
+                                   settings=settings, actor=actor)  # fmt: skip
+    if found is not None:
+        return found
+
+    outcome = SpareOutcome(
+        fault_id=fault_id,
+        status=SpareStatus.NONE,
+        deadline=deadline,
+        in_reach=deadline is None,
+        flag=NO_SPARE_IN_REACH if deadline is not None else None,
+    )
+    if deadline is not None:
+        _flag(session, fault, outcome, now=now, actor=actor)
+    return outcome
+
+
+def _reserve_at_site(
+    session: Session,
+    fault: Fault,
+    server: Server,
+    order: dict[int | None, int],
+    by_id: dict[int | None, PartModel],
+    *,
+    now: datetime,
+    deadline: datetime | None,
+    settings: Settings,
+    actor: str,
+) -> SpareOutcome | None:
+    """A unit at the server's own site, taken from a non-critical fault when the fault is critical; None if none."""
     # At the server's site: no transit, so the first part that can be reserved is the answer.
     local = session.exec(
         select(Stock.id, Stock.part_model_id).where(
@@ -270,6 +303,23 @@ def reserve_for_fault(
             res, part_id = taken
             return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)
 
+    return None
+
+
+def _reserve_elsewhere(
+    session: Session,
+    fault: Fault,
+    server: Server,
+    order: dict[int | None, int],
+    by_id: dict[int | None, PartModel],
+    *,
+    now: datetime,
+    deadline: datetime | None,
+    settings: Settings,
+    actor: str,
+) -> SpareOutcome | None:
+    """A unit reserved at another site with a transfer proposed, flagged when it cannot be in time; None if none."""
+    fault_id = fault.id or 0
     # Elsewhere: the unit that arrives first (then the site with most to spare, then the preferred part).
     to_site = session.get(Site, server.site_id)
     assert to_site is not None
@@ -330,16 +380,7 @@ def reserve_for_fault(
             _flag(session, fault, outcome, now=now, actor=actor)
         return outcome
 
-    outcome = SpareOutcome(
-        fault_id=fault_id,
-        status=SpareStatus.NONE,
-        deadline=deadline,
-        in_reach=deadline is None,
-        flag=NO_SPARE_IN_REACH if deadline is not None else None,
-    )
-    if deadline is not None:
-        _flag(session, fault, outcome, now=now, actor=actor)
-    return outcome
+    return None
 
 
 def _reserved_here(

@@ -157,30 +157,8 @@ def complete_swap(
     spare = session.get(Stock, res.stock_id)
     assert spare is not None
 
-    old = installed_component(session, server.id, fault.slot)  # type: ignore[arg-type]
+    old = _replace_component(session, server, fault, spare, new_serial, now=now, actor=actor)
     old_serial = old.serial if old else None
-    if old is not None:
-        old_before = audit.snapshot(old)
-        old.removed_at = now
-        session.add(old)
-        # The partial unique index allows one installed part per slot: the removal must reach the database first.
-        session.flush()
-        audit.record(session, at=now, actor=actor, action="component.remove", entity="component", entity_id=old.id,
-                     before=old_before, after=audit.snapshot(old))  # fmt: skip
-    new = Component(
-        server_id=server.id,  # type: ignore[arg-type]
-        slot=fault.slot,
-        part_model_id=spare.part_model_id,
-        serial=new_serial,
-        installed_at=now,
-    )
-    session.add(new)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise InputError(f"serial {new_serial} is already recorded: check the label on the new part") from None
-    audit.record(session, at=now, actor=actor, action="component.install", entity="component", entity_id=new.id,
-                 after=audit.snapshot(new))  # fmt: skip
 
     rma = open_rma(
         session,
@@ -213,3 +191,33 @@ def complete_swap(
     audit.record(session, at=now, actor=actor, action="fault.resolve", entity="fault", entity_id=fault.id,
                  before=fault_before, after=audit.snapshot(fault))  # fmt: skip
     return rma
+
+
+def _replace_component(
+    session: Session, server: Server, fault: Fault, spare: Stock, new_serial: str, *, now: datetime, actor: str
+) -> Component | None:
+    """The old part leaves its slot and the new one, with the serial read off its label, goes in. Returns the old."""
+    old = installed_component(session, server.id, fault.slot)  # type: ignore[arg-type]
+    if old is not None:
+        old_before = audit.snapshot(old)
+        old.removed_at = now
+        session.add(old)
+        # The partial unique index allows one installed part per slot: the removal must reach the database first.
+        session.flush()
+        audit.record(session, at=now, actor=actor, action="component.remove", entity="component", entity_id=old.id,
+                     before=old_before, after=audit.snapshot(old))  # fmt: skip
+    new = Component(
+        server_id=server.id,  # type: ignore[arg-type]
+        slot=fault.slot,
+        part_model_id=spare.part_model_id,
+        serial=new_serial,
+        installed_at=now,
+    )
+    session.add(new)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise InputError(f"serial {new_serial} is already recorded: check the label on the new part") from None
+    audit.record(session, at=now, actor=actor, action="component.install", entity="component", entity_id=new.id,
+                 after=audit.snapshot(new))  # fmt: skip
+    return old

@@ -13,62 +13,34 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import pairwise
-from typing import Any
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from fleet.clock import Clock, iso, utcnow
 from fleet.collectors.dispatch import PollJob, poll_jobs
+from fleet.collectors.targets import IpmiOptions
 from fleet.config import Settings
 from fleet.errors import FleetError
 from fleet.faults import apply_poll
 from fleet.health.model import PollResult, Severity
-from fleet.stock.reserve import SpareOutcome, SpareStatus, reserve_for_fault
+from fleet.stock.reserve import reserve_for_fault
 from fleet.store.db import read_session, write_session
 from fleet.store.history import record_readings
 from fleet.store.models import Fault, Server, Site, SweepRun
 from fleet.swaps.rounds import plan_swaps
 from fleet.sweep.credentials import target_for
 from fleet.sweep.ipmi_options import ipmi_options
+from fleet.sweep.report import SweepReport, count_spare
 from fleet.sweep.runs import mark_abandoned, this_process
 
 log = logging.getLogger("fleet.sweep.run")
 
 PLAN_LOCK = 0x666C656574  # "fleet": the advisory lock key planners take on PostgreSQL
 BATCH = 100  # servers written per transaction: short enough that a console's write never waits long
-
-
-@dataclass
-class SweepReport:
-    started_at: str
-    finished_at: str = ""
-    site: str | None = None
-    worker: str | None = None
-    servers: int = 0
-    polled: int = 0
-    unreachable: list[dict[str, str]] = field(default_factory=list)
-    swept: list[str] = field(default_factory=list)  # hostnames this run polled (a worker's share of the round)
-    faults_opened: int = 0
-    faults_escalated: int = 0
-    faults_resolved: int = 0
-    spares_reserved: int = 0
-    transfers_proposed: int = 0
-    no_spare_in_reach: list[int] = field(default_factory=list)
-    swaps_planned: int = 0
-    outages_opened: int = 0
-    outages_closed: int = 0
-    critical_servers: list[str] = field(default_factory=list)
-    warning_servers: list[str] = field(default_factory=list)
-    poll_seconds: dict[str, float] = field(default_factory=dict)
-    duration_s: float = 0.0
-    status: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def round_start(now: datetime, interval: timedelta) -> datetime:
@@ -154,6 +126,27 @@ def _recorded_serials(session: Session, servers: Sequence[Server]) -> dict[int, 
     return out
 
 
+@dataclass
+class _Round:
+    """What every part of one round shares: where it writes, how it polls, and the report it fills."""
+
+    engine: Engine
+    settings: Settings
+    site: str | None
+    concurrency: int
+    timeout: float
+    clock: Clock
+    options: IpmiOptions
+    report: SweepReport
+    interval: timedelta
+    run_id: int | None
+    services: bool
+    progress: Callable[[int, int], None] | None
+    results: dict[int, PollResult] = field(default_factory=dict)
+    hosts: dict[int, str] = field(default_factory=dict)
+    now: datetime | None = None
+
+
 def run_sweep(
     engine: Engine,
     settings: Settings,
@@ -171,8 +164,22 @@ def run_sweep(
     their controllers' results are stored, so an outage's cause is judged on what this round saw."""
     t0 = time.monotonic()
     started = clock()
-    interval = timedelta(minutes=settings.monitoring_interval_min)
     report = SweepReport(started_at=iso(started), site=site, worker=worker)
+    rnd = _Round(
+        engine=engine, settings=settings, site=site, concurrency=concurrency or settings.sweep_concurrency,
+        timeout=timeout or settings.poll_timeout_s, clock=clock, options=ipmi_options(settings), report=report,
+        interval=timedelta(minutes=settings.monitoring_interval_min), run_id=_start_run(engine, started, site, worker),
+        services=services, progress=progress, now=started,
+    )  # fmt: skip
+    if worker is None:
+        _sweep_alone(rnd, first)
+    else:
+        _sweep_as_worker(rnd, started)
+    _finish_run(rnd, t0)
+    return report
+
+
+def _start_run(engine: Engine, started: datetime, site: str | None, worker: str | None) -> int | None:
     with write_session(engine) as session:
         abandoned = mark_abandoned(session, started)
         if abandoned:
@@ -181,90 +188,99 @@ def run_sweep(
         run = SweepRun(started_at=started, site_code=site, worker=worker, host=host, pid=pid)
         session.add(run)
         session.flush()
-        run_id = run.id
-    timeout = timeout or settings.poll_timeout_s
-    concurrency = concurrency or settings.sweep_concurrency
-    options = ipmi_options(settings)
-    results: dict[int, PollResult] = {}
-    hosts: dict[int, str] = {}
-    now = started
-    if worker is None:
-        with read_session(engine) as session:
-            servers = due_servers(session, site=site)
-            # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
-            servers.sort(key=lambda s: s.id not in first)
-            jobs, results = build_jobs(servers, session)
-        hosts = {s.id: s.hostname for s in servers if s.id is not None}
-        _record_progress(engine, run_id, len(hosts), 0)
-        tp = time.monotonic()
-        # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
-        # the sweep goes rather than at its end. A share is a few rounds of the pool, so it stays busy.
-        share = max(concurrency * 4, 32)
-        leading = sum(1 for j in jobs if j.key in first)  # the `first` servers are a share of their own
-        cuts = [0, *([leading] if leading else []), *range(leading + share, len(jobs), share), len(jobs)]
-        stored_ids: set[int] = set()
-        polled = 0
-        for a, b in pairwise(cuts):
-            part = jobs[a:b]
-            got = poll_jobs(part, timeout=timeout, concurrency=concurrency, ipmi_options=options)
-            results.update(got)
-            now = clock()
-            with write_session(engine) as session:
-                for job in part:
-                    _store_one(session, job.key, got[job.key], now, settings, report, interval)
-                    stored_ids.add(job.key)
-                polled += sum(1 for r in got.values() if r.reachable and not r.error)
-                _record_progress_in(session, run_id, len(hosts), polled)
-            if progress:
-                progress(len(stored_ids), len(hosts))
-        report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
-        now = clock()
-        rest = [sid for sid in hosts if sid not in stored_ids]  # servers whose credentials did not resolve
-        for i in range(0, len(rest), BATCH):
-            with write_session(engine) as session:
-                for sid in rest[i : i + BATCH]:
-                    _store_one(session, sid, results[sid], now, settings, report, interval)
-        if progress:
-            progress(len(hosts), len(hosts))
-        if services:
-            _services(engine, settings, servers, results, now, report)
-    else:
-        # Several workers share the round: each claims a batch of due servers and holds their row locks while it
-        # polls them (SKIP LOCKED on PostgreSQL: the others pass over them). A worker killed mid-batch rolls back and
-        # releases its rows, which stay due, so another worker polls them: none is polled twice, none forgotten.
-        due_by = round_start(started, interval)
-        hold_locks = engine.dialect.name == "postgresql"
-        while True:
-            with write_session(engine) as session:
-                batch = claim_due(session, site=site, due_by=due_by, limit=concurrency)
-                if not batch:
-                    break
-                hosts.update({s.id: s.hostname for s in batch if s.id is not None})
-                jobs, batch_results = build_jobs(batch, session)
-                if not hold_locks:
-                    # SQLite has one writer lock for the whole file: holding it through a poll would stall every
-                    # console. Mark the batch claimed and commit first (a killed worker's batch waits a round).
-                    for s in batch:
-                        s.next_poll_at = due_by + interval
-                        session.add(s)
-                else:
-                    batch_results.update(
-                        poll_jobs(jobs, timeout=timeout, concurrency=concurrency, ipmi_options=options)
-                    )
-                    now = clock()
-                    for sid, res in batch_results.items():
-                        _store_one(session, sid, res, now, settings, report, interval)
+        return run.id
+
+
+def _sweep_alone(rnd: _Round, first: Collection[int]) -> None:
+    """The whole round in this process: every due server, polled and stored a share at a time."""
+    engine, settings, report, interval = rnd.engine, rnd.settings, rnd.report, rnd.interval
+    with read_session(engine) as session:
+        servers = due_servers(session, site=rnd.site)
+        # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
+        servers.sort(key=lambda s: s.id not in first)
+        jobs, rnd.results = build_jobs(servers, session)
+    rnd.hosts = {s.id: s.hostname for s in servers if s.id is not None}
+    _record_progress(engine, rnd.run_id, len(rnd.hosts), 0)
+    tp = time.monotonic()
+    # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
+    # the sweep goes rather than at its end. A share is a few rounds of the pool, so it stays busy.
+    share = max(rnd.concurrency * 4, 32)
+    leading = sum(1 for j in jobs if j.key in first)  # the `first` servers are a share of their own
+    cuts = [0, *([leading] if leading else []), *range(leading + share, len(jobs), share), len(jobs)]
+    stored_ids: set[int] = set()
+    polled = 0
+    for a, b in pairwise(cuts):
+        part = jobs[a:b]
+        got = poll_jobs(part, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options)
+        rnd.results.update(got)
+        now = rnd.clock()
+        with write_session(engine) as session:
+            for job in part:
+                _store_one(session, job.key, got[job.key], now, settings, report, interval)
+                stored_ids.add(job.key)
+            polled += sum(1 for r in got.values() if r.reachable and not r.error)
+            _record_progress_in(session, rnd.run_id, len(rnd.hosts), polled)
+        if rnd.progress:
+            rnd.progress(len(stored_ids), len(rnd.hosts))
+    report.poll_seconds = {"wall": round(time.monotonic() - tp, 3)}
+    rnd.now = now = rnd.clock()
+    rest = [sid for sid in rnd.hosts if sid not in stored_ids]  # servers whose credentials did not resolve
+    for i in range(0, len(rest), BATCH):
+        with write_session(engine) as session:
+            for sid in rest[i : i + BATCH]:
+                _store_one(session, sid, rnd.results[sid], now, settings, report, interval)
+    if rnd.progress:
+        rnd.progress(len(rnd.hosts), len(rnd.hosts))
+    if rnd.services:
+        _services(engine, settings, servers, rnd.results, now, report)
+
+
+def _sweep_as_worker(rnd: _Round, started: datetime) -> None:
+    """Several workers share the round: each claims a batch of due servers and holds their row locks while it polls
+    them (SKIP LOCKED on PostgreSQL: the others pass over them). A worker killed mid-batch rolls back and releases
+    its rows, which stay due, so another worker polls them: none is polled twice, none forgotten."""
+    engine, settings, report, interval = rnd.engine, rnd.settings, rnd.report, rnd.interval
+    due_by = round_start(started, interval)
+    hold_locks = engine.dialect.name == "postgresql"
+    while True:
+        with write_session(engine) as session:
+            batch = claim_due(session, site=rnd.site, due_by=due_by, limit=rnd.concurrency)
+            if not batch:
+                break
+            rnd.hosts.update({s.id: s.hostname for s in batch if s.id is not None})
+            jobs, batch_results = build_jobs(batch, session)
             if not hold_locks:
-                batch_results.update(poll_jobs(jobs, timeout=timeout, concurrency=concurrency, ipmi_options=options))
-                now = clock()
-                with write_session(engine) as session:
-                    for sid, res in batch_results.items():
-                        _store_one(session, sid, res, now, settings, report, interval)
-            if services:
-                _services(engine, settings, batch, batch_results, now, report)
-            results.update(batch_results)
-            if progress:
-                progress(len(results), len(results))
+                # SQLite has one writer lock for the whole file: holding it through a poll would stall every
+                # console. Mark the batch claimed and commit first (a killed worker's batch waits a round).
+                for s in batch:
+                    s.next_poll_at = due_by + interval
+                    session.add(s)
+            else:
+                batch_results.update(
+                    poll_jobs(jobs, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options)
+                )
+                rnd.now = rnd.clock()
+                for sid, res in batch_results.items():
+                    _store_one(session, sid, res, rnd.now, settings, report, interval)
+        if not hold_locks:
+            batch_results.update(
+                poll_jobs(jobs, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options)
+            )
+            rnd.now = rnd.clock()
+            with write_session(engine) as session:
+                for sid, res in batch_results.items():
+                    _store_one(session, sid, res, rnd.now, settings, report, interval)
+        if rnd.services:
+            assert rnd.now is not None
+            _services(engine, settings, batch, batch_results, rnd.now, report)
+        rnd.results.update(batch_results)
+        if rnd.progress:
+            rnd.progress(len(rnd.results), len(rnd.results))
+
+
+def _finish_run(rnd: _Round, t0: float) -> None:
+    """The report's totals, the planning round, and the run's row closed."""
+    report, hosts, results = rnd.report, rnd.hosts, rnd.results
     report.servers = len(hosts)
     report.swept = sorted(hosts.values())
     report.polled = sum(1 for r in results.values() if r.reachable and not r.error)
@@ -276,14 +292,14 @@ def run_sweep(
         ),
         key=lambda d: d["server"],
     )
-    ids = list(hosts)
-    report.swaps_planned = _plan(engine, settings, now, site)
-    _final_status(engine, report, ids)
-    finished = clock()
+    assert rnd.now is not None
+    report.swaps_planned = _plan(rnd.engine, rnd.settings, rnd.now, rnd.site)
+    _final_status(rnd.engine, report, list(hosts))
+    finished = rnd.clock()
     report.finished_at = iso(finished)
     report.duration_s = round(time.monotonic() - t0, 3)
-    with write_session(engine) as session:
-        done = session.get(SweepRun, run_id)
+    with write_session(rnd.engine) as session:
+        done = session.get(SweepRun, rnd.run_id)
         assert done is not None
         done.finished_at = finished
         done.servers, done.polled, done.unreachable = report.servers, report.polled, len(report.unreachable)
@@ -293,7 +309,6 @@ def run_sweep(
         # largest thing in the database; the JSON report written for cron keeps it.
         done.report = {k: v for k, v in report.to_dict().items() if k != "swept"}
         session.add(done)
-    return report
 
 
 def _record_progress(engine: Engine, run_id: int | None, servers: int, polled: int) -> None:
@@ -361,19 +376,6 @@ def _services(
 def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:
     outcome = reserve_for_fault(session, fault_id, now=now, settings=settings, actor="sweep")
     count_spare(report, outcome)
-
-
-def count_spare(report: SweepReport, outcome: SpareOutcome) -> None:
-    """What the spare search did for one fault, in the report: a unit reserved at the server's site, or one reserved
-    elsewhere with a transfer proposed (counted once, when it happened: an escalated fault that already held its
-    spare adds nothing); and every critical fault whose spare cannot be there before the hard limit."""
-    if not outcome.existing:
-        if outcome.status == SpareStatus.RESERVED:
-            report.spares_reserved += 1
-        elif outcome.status == SpareStatus.TRANSFER:
-            report.transfers_proposed += 1
-    if not outcome.in_reach:
-        report.no_spare_in_reach.append(outcome.fault_id)
 
 
 def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -> int:
