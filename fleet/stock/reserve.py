@@ -494,15 +494,25 @@ def consume_for_fault(session: Session, fault_id: int, *, now: datetime, actor: 
         stock = session.get(Stock, res.stock_id)
         if server is None or stock is None or stock.site_id != server.site_id:
             continue
-        before = stock_snapshot(session, res.stock_id)
-        if not take_reserved(session, res.stock_id, res.quantity):
+        if not consume_reservation(session, res, now=now, actor=actor, context={"fault_id": fault_id}):
             raise FleetError(f"stock {res.stock_id} holds fewer reserved units than reservation {res.id}")
-        res.state = ReservationState.CONSUMED
-        res.closed_at = now
-        session.add(res)
-        audit.record(session, at=now, actor=actor, action="stock.consume", entity="stock", entity_id=res.stock_id,
-                     before=before, after=dict(stock_snapshot(session, res.stock_id), reservation_id=res.id,
-                                               fault_id=fault_id))  # fmt: skip
         used += 1
     release_for_fault(session, fault_id, now=now, actor=actor)
     return used
+
+
+def consume_reservation(
+    session: Session, res: Reservation, *, now: datetime, actor: str, context: dict[str, Any]
+) -> bool:
+    """The reserved unit leaves the shelf (installed): the reservation is consumed and audited with `context`.
+    False, with nothing changed, when the stock row holds no such reserved unit."""
+    before = stock_snapshot(session, res.stock_id)
+    if not take_reserved(session, res.stock_id, res.quantity):
+        return False
+    res.state = ReservationState.CONSUMED
+    res.closed_at = now
+    session.add(res)
+    audit.record(session, at=now, actor=actor, action="stock.consume", entity="stock", entity_id=res.stock_id,
+                 before=before, after=dict(stock_snapshot(session, res.stock_id), reservation_id=res.id,
+                                           **context))  # fmt: skip
+    return True

@@ -15,10 +15,10 @@ from sqlmodel import Session, col, select
 from fleet.errors import FleetError, InputError, NotFound
 from fleet.stock.reserve import (
     active_reservations,
+    consume_reservation,
     installed_component,
     matching_parts,
     stock_snapshot,
-    take_reserved,
     try_reserve,
 )
 from fleet.stock.rma import open_rma
@@ -145,15 +145,8 @@ def complete_swap(
     tech = find_technician(session, technician) if technician else None
 
     res = _spare_for(session, swap, fault, server, now=now, actor=actor)
-    stock_before = stock_snapshot(session, res.stock_id)
-    if not take_reserved(session, res.stock_id, res.quantity):
+    if not consume_reservation(session, res, now=now, actor=actor, context={"swap_id": swap_id}):
         raise FleetError(f"stock {res.stock_id} has no reserved unit to take for swap {swap_id}")
-    res.state = ReservationState.CONSUMED
-    res.closed_at = now
-    session.add(res)
-    audit.record(session, at=now, actor=actor, action="stock.consume", entity="stock", entity_id=res.stock_id,
-                 before=stock_before, after=dict(stock_snapshot(session, res.stock_id), reservation_id=res.id,
-                                                 swap_id=swap_id))  # fmt: skip
     spare = session.get(Stock, res.stock_id)
     assert spare is not None
 
