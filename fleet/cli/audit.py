@@ -13,7 +13,7 @@ from sqlmodel import select
 from fleet.cli import app
 from fleet.cli.common import DbOption, JsonOption, SiteOption, emit_json, open_db
 from fleet.cli.table import Column, print_table
-from fleet.clock import utcnow
+from fleet.clock import iso, utcnow
 from fleet.collectors.audit import CRITICAL, RAKP_NOTE, BmcAudit, Finding, audit_ipmi
 from fleet.collectors.audit.defaults import VENDOR_DEFAULTS, read_extra, working_defaults
 from fleet.collectors.audit.snmp import default_communities
@@ -114,7 +114,7 @@ def audit_bmc(
         )
     status = 2 if any(r["severity"] == CRITICAL for r in rows) else 1 if rows or errors else 0
     if as_json:
-        emit_json({"generated_at": utcnow().isoformat(), "audited": len(targets), "findings": rows,
+        emit_json({"generated_at": iso(utcnow()), "audited": len(targets), "findings": rows,
                    "errors": errors, "notes": notes})  # fmt: skip
         return status
     _print(rows, errors, notes, len(targets))
