@@ -31,11 +31,19 @@ DEFAULT_TIMEOUT = 10.0
 CONFIG_ENV, DEFAULT_CONFIG, ENV_PREFIX = "FLEET_CONFIG", "fleet.toml", "FLEET_"
 
 
-def settings_are_defaults() -> bool:
-    """No settings file and no FLEET_* variable: the settings are their defaults, valid by construction."""
+def settings_given() -> bool:
+    """A settings file, or one of the settings a check reads (the IPMI collector's) in the environment.
+
+    Otherwise the check's settings are their defaults, valid by construction, and it does not load the settings. Other
+    FLEET_* variables are none of its business: the check's own secret is often one (`FLEET_BMC_PASSWORD`).
+    """
     if os.environ.get(CONFIG_ENV) or os.path.isfile(DEFAULT_CONFIG):
-        return False
-    return not any(name.upper().startswith(ENV_PREFIX) for name in os.environ)
+        return True
+    from fleet.sweep.ipmi_options import IPMI_SETTINGS
+
+    read = {ENV_PREFIX + name.upper() for name in IPMI_SETTINGS}
+    # as the settings read them: names in any case, an empty value is no value
+    return any(value and name.upper() in read for name, value in os.environ.items())
 
 
 class UsageError(Exception):
@@ -90,12 +98,12 @@ def _poll_ipmi(args: argparse.Namespace, port: int, timeout: float, cursor: dict
     from fleet.collectors.lazy import defer_pyghmi_oem
     from fleet.collectors.targets import IpmiOptions, IpmiTarget
 
-    if settings_are_defaults():
-        options = IpmiOptions()  # the settings' defaults (tests/core/test_startup.py keeps the two equal)
-    else:
+    if settings_given():
         from fleet.sweep.ipmi_options import ipmi_options
 
         options = ipmi_options()  # the client socket's address, the SDR cache (fleet/config.py)
+    else:
+        options = IpmiOptions()  # the settings' defaults (tests/core/test_startup.py keeps the two equal)
     defer_pyghmi_oem()
     from fleet.collectors.ipmi import poll_ipmi
 
@@ -163,6 +171,9 @@ def _poll_redfish(args: argparse.Namespace, port: int, timeout: float, cursor: d
         raise InputError("give one of --insecure, --ca-file, --cert-sha256")
     if args.ca_file and not os.path.isfile(args.ca_file):
         raise InputError(f"--ca-file {args.ca_file}: no such file")
+    from fleet.collectors.lazy import without_httpx_cli
+
+    without_httpx_cli()
     from fleet.collectors.redfish import poll_redfish_sync
     from fleet.collectors.redfish.tls import normalise_fingerprint
     from fleet.collectors.targets import RedfishTarget
@@ -250,7 +261,7 @@ def _cursors(db: str | None) -> Any:
 def run(argv: Sequence[str]) -> tuple[str, int]:
     """The output and exit status of `fleet poll ARGV`; raises only UsageError and FleetError."""
     args, extra = build_parser().parse_known_args(list(argv))
-    if not settings_are_defaults():
+    if settings_given():
         from fleet.config import load_settings
 
         load_settings()  # a bad fleet.toml or FLEET_* value is an UNKNOWN answer before anything is polled

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -54,6 +53,8 @@ class FileCursors:
         return data if isinstance(data, dict) else None
 
     def save(self, key: str, cursor: dict[str, Any]) -> None:
+        import tempfile  # here: a check that has nothing new to save (a dead port) starts without it
+
         self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".cursor-", suffix=".tmp")
         try:

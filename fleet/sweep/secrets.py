@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 from pathlib import Path
 
 from fleet.collectors.secret import Secret
@@ -106,6 +105,8 @@ def resolve_field(ref: str, field: str) -> str | None:
 
 
 def _toml_entry(path: Path, entry: str, field: str) -> str:
+    import tomllib  # here: `fleet poll` reads its secret from a variable or a plain file, and starts without it
+
     _check_owner_only(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -30,6 +30,7 @@ from pysnmp.proto import errind
 from pysnmp.proto.rfc1902 import Null, ObjectName
 from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
+from fleet.collectors.snmp import mibload
 from fleet.collectors.targets import SnmpTarget
 
 Oid = tuple[int, ...]
@@ -101,6 +102,7 @@ def shared_engine(key: str = "") -> SnmpEngine:
     engines = _ENGINES.setdefault(loop, {})
     engine = engines.get(key)
     if engine is None:
+        mibload.install()  # its MIB modules from the bytecode cache, not compiled twice (mibload.py)
         engine = engines[key] = SnmpEngine()
     return engine
 
