@@ -23,6 +23,7 @@ from fleet.health.model import Severity
 from fleet.health.rules import NO_PART_KINDS
 from fleet.sla.clocks import hard_limit
 from fleet.sla.swap_time import swap_duration
+from fleet.stock.preempt import take_from_noncritical
 from fleet.store import audit
 from fleet.store.models import (
     CLOSED_FAULT_STATES,
@@ -294,13 +295,11 @@ def _reserve_at_site(
     if fault.severity == Severity.CRITICAL:
         # The site's units are all held: a critical fault takes one from a non-critical fault at the same site,
         # which then falls back to a transfer or waits (audited both ways).
-        from fleet.stock.preempt import take_from_noncritical
-
-        taken = take_from_noncritical(
-            session, fault, server, [p for p in order if p is not None], now=now, settings=settings, actor=actor
-        )
+        taken = take_from_noncritical(session, fault, server, [p for p in order if p is not None], now=now, actor=actor)
         if taken is not None:
-            res, part_id = taken
+            res, part_id, gave_way = taken
+            # The non-critical fault falls back like a new one: a transfer, or it waits for stock.
+            reserve_for_fault(session, gave_way.id or 0, now=now, settings=settings, actor=actor)
             return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)
 
     return None
