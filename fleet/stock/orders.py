@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from fleet.clock import iso
 from fleet.errors import FleetError, InputError, NotFound
-from fleet.stock.reserve import stock_snapshot
+from fleet.stock.units import stock_snapshot
 from fleet.store import audit
 from fleet.store.models import PartModel, Site, Stock, SupplierOrder
 
