@@ -66,6 +66,11 @@ def iso(dt: datetime | None) -> str | None:
     return ensure_utc(dt).isoformat().replace("+00:00", "Z")
 
 
+def json_default(value: object) -> str:
+    """`json.dumps(..., default=json_default)`: datetimes in `iso`, anything else (enums, paths) as its text."""
+    return iso(value) if isinstance(value, datetime) else str(value)
+
+
 def site_time(dt: datetime | None, tz: str | None, *, day: bool = True) -> str:
     """The one way a time is written for people (command line, console, customer mail): wall-clock time in the site's
     (or the customer's) zone with the zone's abbreviation: 'Sun 29 Nov 07:43 EST', or '07:43 EST' with day=False.

@@ -11,6 +11,7 @@ typer and only the module that defines it.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -95,13 +96,31 @@ def _command_of(args: list[str]) -> tuple[str, int]:
     return "", -1
 
 
+def _root_db(args: list[str], upto: int) -> str | None:
+    """The root's `--db URL` (or `--db=URL`) given before the command word, if any."""
+    head = args[:upto] if upto >= 0 else args
+    for i, a in enumerate(head):
+        if a == "--db" and i + 1 < len(head):
+            return head[i + 1]
+        if a.startswith("--db="):
+            return a[len("--db=") :]
+    return None
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     command, at = _command_of(args)
+    root_db = _root_db(args, at)
+    if root_db is not None:
+        # `fleet --db URL COMMAND`: the database of every command below (and of the processes it starts), as
+        # FLEET_DB would be; a command's own --db still wins.
+        os.environ["FLEET_DB"] = root_db
     if command == "poll":
         from fleet.cli.poll import main as poll_main
 
-        sys.exit(poll_main(args[at + 1 :]))
+        rest = args[at + 1 :]
+        has_own = any(a == "--db" or a.startswith("--db=") for a in rest)
+        sys.exit(poll_main(rest if root_db is None or has_own else [*rest, "--db", root_db]))
     if not command and any(a in _HELP for a in args):
         sys.stdout.write(top_help())
         sys.exit(0)

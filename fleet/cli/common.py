@@ -11,6 +11,7 @@ import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from fleet.clock import json_default
 from fleet.errors import DatabaseError, NotFound
 from fleet.store.db import db_error_line, make_engine, resolve_url, sqlite_path
 from fleet.views.text import plain
@@ -76,7 +77,7 @@ def check_site(engine: Engine, site: str) -> None:
 
 
 def emit_json(data: Any) -> None:
-    json.dump(data, sys.stdout, indent=2, default=str)
+    json.dump(data, sys.stdout, indent=2, default=json_default)
     sys.stdout.write("\n")
 
 

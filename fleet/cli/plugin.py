@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from fleet.clock import iso
 from fleet.health.model import (
     EXIT_CRITICAL,
     EXIT_OK,
@@ -148,7 +149,7 @@ def render(result: PollResult, *, events_note: str = "new since the last check")
         lines.append(text(_reading_line(r)))
     lines.append(f"events {events_note}: {len(result.events)}")
     for e in result.events:
-        when = e.time.strftime("%Y-%m-%dT%H:%M:%SZ") if e.time else "-"
+        when = iso(e.time) if e.time else "-"
         slot = f" [{e.slot}]" if e.slot else ""
         lines.append(text(f"{e.severity.value.upper()}: {when}{slot} {e.text}"))
     return "\n".join(lines) + "\n", status

@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from fleet import __version__
 from fleet.cli.plugin import failure, render
+from fleet.clock import json_default
 from fleet.errors import FleetError, InputError
 from fleet.health.model import EXIT_UNKNOWN, PollResult, exit_status
 
@@ -285,7 +286,7 @@ def run(argv: Sequence[str]) -> tuple[str, int]:
         except OSError as exc:  # the health answer stands; the next run shows these events again
             unsaved = f"event cursor not saved ({exc.strerror or exc}): the next check shows these events again\n"
     if args.as_json:
-        return json.dumps(result.to_dict(), indent=2) + "\n", exit_status(result)
+        return json.dumps(result.to_dict(), indent=2, default=json_default) + "\n", exit_status(result)
     note = "in the log" if args.all_events else "new since the last check"
     out, status = render(result, events_note=note)
     return out + unsaved, status

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, insert
 from sqlmodel import Session, select
 
-from fleet.clock import Clock, parse_time, utcnow
+from fleet.clock import Clock, iso, parse_time, utcnow
 from fleet.errors import InputError
 from fleet.exchange.records import Fields, Record, protect, read_records
 from fleet.store import audit
@@ -368,7 +368,7 @@ def _component_rows(session: Session) -> Iterable[list[Any]]:
     comps = session.exec(select(Component).where(Component.removed_at.is_(None))).all()  # type: ignore[union-attr]
     for c in sorted(comps, key=lambda c: (hosts[c.server_id], c.slot)):
         yield [hosts[c.server_id], c.slot, parts[c.part_model_id], c.serial,
-               c.installed_at.isoformat() if c.installed_at else None]  # fmt: skip
+               iso(c.installed_at)]  # fmt: skip
 
 
 def _stock_rows(session: Session) -> Iterable[list[Any]]:

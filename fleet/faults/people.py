@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 
+from fleet.clock import iso
 from fleet.config import Settings
 from fleet.errors import InputError
 from fleet.faults.common import check_slot, close, escalate, find_component, get_fault, lock_server, open_faults
@@ -46,14 +47,12 @@ def acknowledge(session: Session, fault_id: int, *, by: str, now: datetime, at: 
         raise InputError("who acknowledges? give --by NAME")
     at = at or now
     if at > now:
-        raise InputError(f"--at {at.isoformat()} is in the future")
+        raise InputError(f"--at {iso(at)} is in the future")
     fault = get_fault(session, fault_id)
     if fault.resolved_at is not None:
         raise InputError(f"fault {fault_id} is already {fault.state}")
     if at < fault.notified_at:
-        raise InputError(
-            f"--at {at.isoformat()} is before the alert of fault {fault_id} ({fault.notified_at.isoformat()})"
-        )
+        raise InputError(f"--at {iso(at)} is before the alert of fault {fault_id} ({iso(fault.notified_at)})")
     if fault.acknowledged_at is not None:
         return fault
     before = audit.snapshot(fault)
@@ -101,7 +100,7 @@ def open_ticket(
     fault that is critical after the ticket gets its spare reserved at once (or the no-spare flag)."""
     at = at or now
     if at > now:
-        raise InputError(f"the ticket time {at.isoformat()} is in the future")
+        raise InputError(f"the ticket time {iso(at)} is in the future")
     if not slot.strip():
         raise InputError("which slot? give --slot (e.g. PSU2, Disk 0:1:4)")
     if not text.strip():

@@ -1,7 +1,9 @@
 """The contract between collectors and everything else (DESIGN.md, "Normalised health").
 
 A poll of one server yields a PollResult. Collectors (IPMI, SNMP) produce it; rules, faults, the sweep, the CLI
-and the TUI consume it. `PollResult.to_dict()` is exactly what `fleet poll --json` prints.
+and the TUI consume it. `PollResult.to_dict()` is what `fleet poll --json` prints; its times stay datetimes, which
+the caller writes in the one machine format (`fleet.clock.iso`, ISO 8601 UTC with `Z`), since health imports nothing
+of fleet.
 """
 
 from __future__ import annotations
@@ -105,7 +107,7 @@ class Event:
     def to_dict(self) -> dict[str, Any]:
         return {
             "record_id": self.record_id,
-            "time": self.time.isoformat() if self.time else None,
+            "time": self.time,
             "kind": self.kind.value,
             "slot": self.slot,
             "severity": self.severity.value,
@@ -163,7 +165,7 @@ class PollResult:
             "error": self.error,
             "power": self.power,
             "vendor": self.vendor,
-            "polled_at": self.polled_at.isoformat() if self.polled_at else None,
+            "polled_at": self.polled_at,
             "duration_s": round(self.duration_s, 4) if self.duration_s is not None else None,
             "readings": [r.to_dict() for r in self.readings],
             "events": [e.to_dict() for e in self.events],

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 Interval = tuple[datetime, datetime]
 
@@ -58,11 +58,16 @@ def measured_minutes(a: Interval, gaps: Sequence[Interval]) -> float:
     return (a[1] - a[0]).total_seconds() / 60 - overlap_minutes(a, gaps)
 
 
+def month_key(dt: datetime) -> str:
+    """The one name of a report month: the UTC month of `dt` as YYYY-MM (what `--month` takes)."""
+    dt = dt.astimezone(UTC)
+    return f"{dt.year:04d}-{dt.month:02d}"
+
+
 def credit_month(outage: MergedOutage) -> str:
     """The month (UTC, YYYY-MM) whose report credits this outage: the month in which it ended."""
     end = outage.end
     # An outage that ended exactly at midnight on the 1st ended in the month before.
     if end == end.replace(day=1, hour=0, minute=0, second=0, microsecond=0) and end > outage.start:
-        y, m = (end.year - 1, 12) if end.month == 1 else (end.year, end.month - 1)
-        return f"{y:04d}-{m:02d}"
-    return f"{end.year:04d}-{end.month:02d}"
+        return month_key(end - timedelta(microseconds=1))
+    return month_key(end)

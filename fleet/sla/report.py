@@ -28,7 +28,7 @@ from fleet.sla.clocks import (
     in_scope,
     swap_outcome,
 )
-from fleet.sla.credits import credit_month, measured_minutes, merge_outages, overlap_minutes
+from fleet.sla.credits import credit_month, measured_minutes, merge_outages, month_key, overlap_minutes
 from fleet.sla.outages import CREDITED
 from fleet.store.models import Fault, Outage, Resolution, Server, Site, Swap, SwapState, SweepRun
 
@@ -57,9 +57,9 @@ def month_pieces(start: datetime, end: datetime) -> list[tuple[str, datetime, da
     out = []
     cur = start
     while cur < end:
-        _, m_end = parse_month(f"{cur.year:04d}-{cur.month:02d}")
+        _, m_end = parse_month(month_key(cur))
         piece_end = min(end, m_end)
-        out.append((f"{cur.year:04d}-{cur.month:02d}", cur, piece_end))
+        out.append((month_key(cur), cur, piece_end))
         cur = piece_end
     return out
 

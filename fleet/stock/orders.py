@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
+from fleet.clock import iso
 from fleet.errors import FleetError, InputError, NotFound
-from fleet.stock.reserve import stock_snapshot
+from fleet.stock.units import stock_snapshot
 from fleet.store import audit
 from fleet.store.models import PartModel, Site, Stock, SupplierOrder
 
@@ -89,6 +90,6 @@ def order_dict(session: Session, order: SupplierOrder) -> dict[str, Any]:
         "part_number": part.part_number if part else None,
         "quantity": order.quantity,
         "state": order.state,
-        "ordered_at": order.ordered_at.isoformat(),
-        "received_at": order.received_at.isoformat() if order.received_at else None,
+        "ordered_at": iso(order.ordered_at),
+        "received_at": iso(order.received_at),
     }

@@ -14,7 +14,6 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from fleet.config import Settings
 from fleet.health.model import Severity
 from fleet.store import audit
 from fleet.store.models import Fault, FaultState, Reservation, ReservationState, Server, Stock, Swap
@@ -29,13 +28,11 @@ def take_from_noncritical(
     part_ids: Sequence[int],
     *,
     now: datetime,
-    settings: Settings,
     actor: str,
-) -> tuple[Reservation, int] | None:
+) -> tuple[Reservation, int, Fault] | None:
     """Move a unit held at the server's site by a non-critical fault to this critical fault: (its new reservation,
-    part model id), or None when no such unit exists."""
-    from fleet.stock.reserve import reserve_for_fault
-
+    part model id, the fault that gave way), or None when no such unit exists. The caller (fleet.stock.reserve) then
+    looks for a spare for the fault that gave way, like for a new fault: a transfer, or it waits for stock."""
     order = {pid: i for i, pid in enumerate(part_ids)}
     rows = session.exec(
         select(Reservation, Stock, Fault)
@@ -67,6 +64,4 @@ def take_from_noncritical(
                  before={"reservation_id": old.id, "fault_id": victim.id, "severity": victim.severity},
                  after={"reservation_id": new.id, "fault_id": fault.id, "severity": fault.severity,
                         "on_hand": stock.on_hand, "reserved": stock.reserved})  # fmt: skip
-    # The non-critical fault falls back like a new one: a transfer, or it waits for stock.
-    reserve_for_fault(session, victim.id or 0, now=now, settings=settings, actor=actor)
-    return new, stock.part_model_id
+    return new, stock.part_model_id, victim

@@ -1,9 +1,9 @@
-"""Spare stock: what is on the shelf, matching a fault to a spare, reserving it, transfers between sites.
+"""A spare for a fault: matching parts, reserving one at the server's site or proposing a transfer from another,
+releasing and consuming reservations.
 
-The last unit can be reserved once only, on SQLite and on PostgreSQL: a reservation is a single conditional UPDATE
-(`reserved = reserved + 1 WHERE on_hand - reserved >= 1`) whose row count says whether this caller got the unit, and
-the CHECK constraints on `stock` (on_hand >= 0, 0 <= reserved <= on_hand) are the backstop. Callers run these
-functions inside one `write_session`, so a failure leaves nothing half-written. Every movement is audited.
+The unit counts move only through fleet.stock.units (one conditional UPDATE each, so the last unit is reserved once).
+Callers run these functions inside one `write_session`, so a failure leaves nothing half-written. Every movement is
+audited.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from fleet.clock import iso
@@ -23,6 +23,8 @@ from fleet.health.model import Severity
 from fleet.health.rules import NO_PART_KINDS
 from fleet.sla.clocks import hard_limit
 from fleet.sla.swap_time import swap_duration
+from fleet.stock.preempt import take_from_noncritical
+from fleet.stock.units import reserve_unit, stock_snapshot, take_reserved, unreserve
 from fleet.store import audit
 from fleet.store.models import (
     CLOSED_FAULT_STATES,
@@ -42,68 +44,6 @@ from fleet.store.models import (
 )
 
 NO_SPARE_IN_REACH = "critical, no spare in reach"
-
-
-# --- the atomic movements ----------------------------------------------------------------------------------------
-
-
-def try_reserve(session: Session, stock_id: int) -> bool:
-    """Take one available unit of a stock row, or report that there was none. Atomic on both engines."""
-    return reserve_unit(session, stock_id) is not None
-
-
-def reserve_unit(session: Session, stock_id: int) -> dict[str, Any] | None:
-    """Like `try_reserve`, returning the row as the UPDATE left it (for the audit), or None when there was no unit."""
-    stmt = (
-        update(Stock)
-        .where(col(Stock.id) == stock_id, col(Stock.on_hand) - col(Stock.reserved) >= 1)
-        .values(reserved=col(Stock.reserved) + 1)
-        .returning(
-            col(Stock.site_id), col(Stock.part_model_id), col(Stock.bin), col(Stock.on_hand), col(Stock.reserved)
-        )
-        .execution_options(synchronize_session=False)
-    )
-    row = session.exec(stmt).first()
-    _refresh_stock(session, stock_id)
-    return dict(row._mapping) if row is not None else None
-
-
-def _unreserve(session: Session, stock_id: int, quantity: int = 1) -> bool:
-    stmt = (
-        update(Stock)
-        .where(col(Stock.id) == stock_id, col(Stock.reserved) >= quantity)
-        .values(reserved=col(Stock.reserved) - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    done = session.exec(stmt).rowcount == 1
-    _refresh_stock(session, stock_id)
-    return done
-
-
-def take_reserved(session: Session, stock_id: int, quantity: int = 1) -> bool:
-    """A reserved unit leaves the shelf (installed or shipped): on hand and reserved both go down."""
-    stmt = (
-        update(Stock)
-        .where(col(Stock.id) == stock_id, col(Stock.reserved) >= quantity, col(Stock.on_hand) >= quantity)
-        .values(on_hand=col(Stock.on_hand) - quantity, reserved=col(Stock.reserved) - quantity)
-        .execution_options(synchronize_session=False)
-    )
-    done = session.exec(stmt).rowcount == 1
-    _refresh_stock(session, stock_id)
-    return done
-
-
-def _refresh_stock(session: Session, stock_id: int) -> None:
-    # The UPDATEs above bypass the identity map: a Stock object already loaded must reload the database's numbers
-    # on its next use (expired, not re-read now: the race is won or lost by round trips).
-    obj = session.identity_map.get(session.identity_key(Stock, stock_id))
-    if obj is not None:
-        session.expire(obj)
-
-
-def stock_snapshot(session: Session, stock_id: int) -> dict[str, Any]:
-    obj = session.get(Stock, stock_id)
-    return audit.snapshot(obj, ("site_id", "part_model_id", "bin", "on_hand", "reserved")) if obj else {}
 
 
 # --- matching ----------------------------------------------------------------------------------------------------
@@ -294,13 +234,11 @@ def _reserve_at_site(
     if fault.severity == Severity.CRITICAL:
         # The site's units are all held: a critical fault takes one from a non-critical fault at the same site,
         # which then falls back to a transfer or waits (audited both ways).
-        from fleet.stock.preempt import take_from_noncritical
-
-        taken = take_from_noncritical(
-            session, fault, server, [p for p in order if p is not None], now=now, settings=settings, actor=actor
-        )
+        taken = take_from_noncritical(session, fault, server, [p for p in order if p is not None], now=now, actor=actor)
         if taken is not None:
-            res, part_id = taken
+            res, part_id, gave_way = taken
+            # The non-critical fault falls back like a new one: a transfer, or it waits for stock.
+            reserve_for_fault(session, gave_way.id or 0, now=now, settings=settings, actor=actor)
             return _reserved_here(session, fault, server, res, by_id[part_id].part_number, now, deadline)
 
     return None
@@ -463,7 +401,7 @@ def release_for_fault(session: Session, fault_id: int, *, now: datetime, actor: 
     released = 0
     for res in active_reservations(session, fault_id):
         before = stock_snapshot(session, res.stock_id)
-        if not _unreserve(session, res.stock_id, res.quantity):
+        if not unreserve(session, res.stock_id, res.quantity):
             raise FleetError(f"stock {res.stock_id} holds fewer reserved units than reservation {res.id}")
         res.state = ReservationState.RELEASED
         res.closed_at = now

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from fleet.clock import iso
 from fleet.errors import FleetError, InputError, NotFound
 from fleet.store import audit
 from fleet.store.models import PartModel, Rma, Server
@@ -63,9 +64,6 @@ def list_rmas(session: Session, *, include_closed: bool = False) -> list[Rma]:
 def rma_dict(session: Session, rma: Rma) -> dict[str, Any]:
     part = session.get(PartModel, rma.part_model_id)
     server = session.get(Server, rma.server_id) if rma.server_id else None
-
-    def iso(v: datetime | None) -> str | None:
-        return v.isoformat() if v else None
 
     return {
         "id": rma.id,

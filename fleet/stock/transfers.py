@@ -8,13 +8,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from fleet.errors import FleetError, NotFound
-from fleet.stock.reserve import (
-    _refresh_stock,
-    active_reservations,
-    stock_snapshot,
-    take_reserved,
-    try_reserve,
-)
+from fleet.stock.reserve import active_reservations
+from fleet.stock.units import refresh_stock, stock_snapshot, take_reserved, try_reserve
 from fleet.store import audit
 from fleet.store.models import (
     OPEN_TRANSFER_STATES,
@@ -83,7 +78,7 @@ def receive_transfer(session: Session, transfer_id: int, *, now: datetime, actor
         .values(on_hand=col(Stock.on_hand) + transfer.quantity, reserved=col(Stock.reserved) + held)
         .execution_options(synchronize_session=False)
     )
-    _refresh_stock(session, dest.id)
+    refresh_stock(session, dest.id)
     if res is not None:
         res.stock_id = dest.id
         session.add(res)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from fleet.clock import iso
 from fleet.store.models import Audit
 
 
@@ -16,7 +17,7 @@ def snapshot(obj: Any, fields: tuple[str, ...] | None = None) -> dict[str, Any]:
     data = obj.model_dump() if hasattr(obj, "model_dump") else dict(obj)
     if fields:
         data = {k: data[k] for k in fields if k in data}
-    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in data.items()}
+    return {k: (iso(v) if isinstance(v, datetime) else v) for k, v in data.items()}
 
 
 def _plain(values: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -299,7 +299,7 @@ def plan_critical(
         clock = swap_deadlines(fault, settings)
         target, limit = clock.target, clock.limit
         ready, known = ready_at.get(fault.id, (None, True))
-        jobs.append(Job(fault.id, st.id, swap_duration(fault.kind, settings), target, limit, ready, known))
+        jobs.append(Job(fault.id, st.id, swap_duration(fault.kind, settings), target, limit, ready, known, st.timezone))
     if not jobs:
         return []
     sites = {st.id: st for _, _, st in info.values() if st.id is not None}

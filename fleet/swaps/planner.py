@@ -17,6 +17,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from fleet.clock import site_time
 from fleet.swaps.windows import Interval, overlap_minutes
 
 
@@ -29,6 +30,7 @@ class Job:
     limit: datetime
     ready: datetime | None = None  # the part is on site from then (a transfer's eta); None: it is here
     ready_known: bool = True  # False: a transfer without an eta
+    tz: str | None = None  # the site's zone: the reasons are read by people, in site time
 
 
 @dataclass
@@ -52,8 +54,8 @@ class Assignment:
     reason: str | None  # why it is late or unassigned, in words for the work order
 
 
-def _fmt(t: datetime) -> str:
-    return t.strftime("%Y-%m-%d %H:%M UTC")
+def _fmt(t: datetime, tz: str | None) -> str:
+    return site_time(t, tz)
 
 
 def _earliest_fit(
@@ -130,21 +132,19 @@ def _unassigned(job: Job, techs: Sequence[Tech], ready: datetime) -> Assignment:
 def _late_reason(
     job: Job, techs: Sequence[Tech], starts: dict[Hashable, list[datetime]], ready: datetime, end: datetime
 ) -> str:
+    limit, finish = _fmt(job.limit, job.tz), _fmt(end, job.tz)
     if ready + job.duration > job.limit:
         if job.ready is not None and job.ready >= ready:
-            return (
-                f"part arrives {_fmt(ready)} (transfer): the swap cannot finish before the hard limit {_fmt(job.limit)}"
-            )
+            arrives = _fmt(ready, job.tz)
+            return f"part arrives {arrives} (transfer): the swap cannot finish before the hard limit {limit}"
         minutes = int(job.duration.total_seconds() // 60)
-        return f"a {minutes}-minute swap started now cannot finish before the hard limit {_fmt(job.limit)}"
+        return f"a {minutes}-minute swap started now cannot finish before the hard limit {limit}"
     # Would anyone have been able to do it in time if nobody were busy?
     idle = [f for t in techs if (f := _earliest_fit(t.hours, starts[t.key], ready, job.duration))]
     first = min((f[1] for f in idle), default=None)
     if first is None or first > job.limit:
-        return f"no technician on shift or on call before the hard limit {_fmt(job.limit)}; earliest finish {_fmt(end)}"
-    return (
-        f"technicians busy with earlier deadlines: earliest finish {_fmt(end)}, after the hard limit {_fmt(job.limit)}"
-    )
+        return f"no technician on shift or on call before the hard limit {limit}; earliest finish {finish}"
+    return f"technicians busy with earlier deadlines: earliest finish {finish}, after the hard limit {limit}"
 
 
 def late_lower_bound(jobs: Iterable[Job], techs: Iterable[Tech], now: datetime) -> int:

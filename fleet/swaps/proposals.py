@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
+from fleet.clock import iso
 from fleet.config import Settings
 from fleet.errors import InputError, NotFound
 from fleet.health.model import Severity
@@ -248,7 +249,7 @@ def agree_window(
     server awaiting the customer is planned in it, one after the other, by a technician on shift then."""
     _, window = _window_of(session, swap_id, window_id)
     if window.start_at <= now:
-        raise InputError(f"window {window_id} started at {window.start_at.isoformat()}: propose new windows")
+        raise InputError(f"window {window_id} started at {iso(window.start_at)}: propose new windows")
     before = snapshot(window)
     window.state, window.answered_at = WindowState.AGREED, now
     session.add(window)

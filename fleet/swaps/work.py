@@ -18,10 +18,9 @@ from fleet.stock.reserve import (
     consume_reservation,
     installed_component,
     matching_parts,
-    stock_snapshot,
-    try_reserve,
 )
 from fleet.stock.rma import open_rma
+from fleet.stock.units import stock_snapshot, try_reserve
 from fleet.store import audit
 from fleet.store.models import (
     ACTIVE_SWAP_STATES,

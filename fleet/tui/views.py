@@ -441,9 +441,10 @@ class SlaView(View):
         yield LiveTable(("section", "figure", "value"), id="sla-table")
 
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> dict[str, Any]:
+        from fleet.sla.credits import month_key
         from fleet.sla.report import sla_report
 
-        return sla_report(session, now.strftime("%Y-%m"), now=now, settings=settings)
+        return sla_report(session, month_key(now), now=now, settings=settings)
 
     def draw(self, now: datetime, query: str) -> None:
         report: dict[str, Any] = self.data

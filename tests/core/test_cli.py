@@ -42,6 +42,22 @@ def test_fleet_db_env_is_the_default(tmp_path):
     assert r.returncode == 0 and json.loads(r.stdout)["stock"] == []
 
 
+def test_the_root_db_option_reaches_every_command(tmp_path):
+    # `fleet --db PATH COMMAND` (as `fleet --help` shows it) reads PATH, not ./inventory.db or FLEET_DB
+    db, other = tmp_path / "root.db", tmp_path / "other.db"
+    assert fleet("--db", str(db), "init", "--sample").returncode == 0 and db.exists()
+    for cmd in (("stock", "--json"), ("faults", "--json"), ("swaps", "--json")):
+        r = fleet(f"--db={db}", *cmd, env={"FLEET_DB": str(other)})
+        assert r.returncode == 0, r.stderr
+        assert json.loads(r.stdout)  # the sample's data, read from the root --db
+    r = fleet("--db", str(db), "stock", "--json")
+    assert len(json.loads(r.stdout)["stock"]) > 0
+    # a command's own --db still wins
+    missing = fleet("--db", str(db), "stock", "--db", str(tmp_path / "nope.db"))
+    assert missing.returncode == 5 and "nope.db" in missing.stderr
+    assert not other.exists()
+
+
 def test_backup_is_a_consistent_copy(tmp_path):
     db = tmp_path / "inv.db"
     fleet("init", "--db", str(db))

@@ -69,3 +69,22 @@ def test_core_commands_run_without_loading_textual(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_modules_and_functions_fit_one_screen_of_thought():
+    # docs/ARCHITECTURE.md: a module past ~500 lines or a function past ~80 is split along a real seam. The
+    # simulators' record tables and the frozen migrations are data, not thought.
+    too_long, too_big = [], []
+    for path in modules(PKG):
+        rel = path.relative_to(PKG).as_posix()
+        if rel.startswith("sim/"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if len(text.splitlines()) > 510:
+            too_big.append(f"{rel}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = (node.end_lineno or node.lineno) - node.lineno + 1
+                if length > 85:
+                    too_long.append(f"{rel}:{node.lineno} {node.name}: {length} lines")
+    assert too_big == [] and too_long == []

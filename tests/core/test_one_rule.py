@@ -43,3 +43,12 @@ def test_state_sets_and_plans_are_defined_once() -> None:
     assert where(r'plan\b.*"(dedicated|vm|vps|shared)"') == set()  # scope: fleet.sla.clocks.in_scope
     assert where(r"(ACTIVE|REPLANNABLE)\w* = ") == {"store/models.py"}
     assert where(r'"non-critical"') <= {"health/model.py", "collectors/snmp/profiles/lenovo.py"}
+
+
+def test_times_are_written_by_the_clock_module_only() -> None:
+    # JSON, reports, exports and echoed input use fleet.clock.iso (UTC with Z); people see fleet.clock.site_time.
+    # Allowed elsewhere: a collector's own cursor state (never shown), and the pure health layer's SEL evidence text,
+    # which cannot import fleet.clock and is UTC by construction there.
+    allowed = {"clock.py", "collectors/redfish/logs.py", "health/rules.py"}
+    assert where(r"\.isoformat\(\)") <= allowed
+    assert where(r"\.strftime\(") - {"clock.py", "tui/views.py"} == set()

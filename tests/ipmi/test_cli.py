@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -35,6 +36,11 @@ def test_healthy_bmc_exits_0_and_json_has_no_password(bmc_2u: Bmc) -> None:
     data = json.loads(out.stdout)
     assert data["reachable"] and data["power"] == "on" and len(data["readings"]) == len(bmc_2u.layout.sensors)
     assert PASSWORD not in out.stdout + out.stderr
+    # the one machine time format (docs/CLI.md): ISO 8601 UTC with Z, within the run, for the poll and its events
+    polled = datetime.fromisoformat(data["polled_at"])
+    assert data["polled_at"].endswith("Z") and abs(datetime.now(UTC) - polled) < timedelta(minutes=5)
+    times = [e["time"] for e in data["events"] if e["time"]]
+    assert all(t.endswith("Z") for t in times)
 
 
 def test_critical_part_exits_2(start_bmc: Callable[[str, int], Bmc]) -> None:
