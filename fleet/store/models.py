@@ -13,10 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false, text, true
-from sqlmodel import Field, SQLModel
+from sqlalchemy import CheckConstraint, ColumnElement, Index, UniqueConstraint, false, text, true
+from sqlmodel import Field, SQLModel, col
 
 from fleet.health.model import Severity
+from fleet.health.rules import SECURITY
 from fleet.store.types import TZ, EnumField, JSONColumn, JSONDict, JSONList, WeeklyHours
 
 # Re-exported: the migrations name fleet.store.models.UTCDateTime (and may name EnumText).
@@ -50,6 +51,7 @@ CLOSED_FAULT_STATES = (FaultState.RESOLVED, FaultState.CANCELLED)
 class FaultSource(StrEnum):
     MONITORING = "monitoring"
     TICKET = "ticket"
+    AUDIT = "audit"  # the BMC security audit: a security fault (kind SECURITY, see `security_fault`)
 
 
 class Resolution(StrEnum):
@@ -394,6 +396,13 @@ class Fault(SQLModel, table=True):
     flapping: bool = False
 
 
+def security_fault() -> ColumnElement[bool]:
+    """The one test, in SQL, for a security fault (a BMC audit finding, fleet.faults.security; in Python
+    `fault.kind == SECURITY`). Whatever counts hardware (spares, swap planning, the SLA figures, outage causes, the
+    poll's resolutions, the sweep's status) leaves them out with `~security_fault()`."""
+    return col(Fault.kind) == SECURITY
+
+
 class Ticket(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     server_id: int = Field(foreign_key="server.id", index=True)
@@ -478,6 +487,22 @@ class SweepRun(SQLModel, table=True):
     faults_resolved: int = 0
     status: int | None = None  # the exit status it ended with
     report: dict[str, Any] | None = JSONDict()  # the summary `fleet sweep --json` prints
+
+
+class BmcAuditRun(SQLModel, table=True):
+    """One recorded BMC security audit (`fleet audit bmc`, or the sweep's weekly one): when the next one is due."""
+
+    __tablename__ = "bmc_audit_run"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = TZ(index=True)
+    finished_at: datetime | None = TZ(default=None)
+    site_code: str | None = None  # None: the whole fleet
+    actor: str = "sweep"
+    audited: int = 0  # controllers probed
+    not_audited: int = 0  # of those, the ones that did not answer (every probe, or one): nothing closed for them
+    findings: int = 0
+    faults_opened: int = 0
+    faults_resolved: int = 0
 
 
 class Audit(SQLModel, table=True):
