@@ -27,6 +27,7 @@ from textual.worker import get_current_worker
 from fleet.clock import Clock, utcnow
 from fleet.config import Settings, load_settings
 from fleet.errors import FleetError
+from fleet.health.rules import SECURITY
 from fleet.tui.commands import FleetCommands
 from fleet.tui.detail import ServerScreen
 from fleet.tui.dialogs import Ask, KeysHelp
@@ -461,6 +462,9 @@ class FleetApp(App[None]):
         view = self.view
         item = view.item(view.selected()) if isinstance(view, QueueView) else None
         if item is None:
+            return
+        if item.kind == SECURITY:  # no part, no serial: asking for one would only end in the service's refusal
+            self.notify(f"swap {item.swap_id} is a security work order: the next BMC audit closes it", markup=False)
             return
 
         def finished(serial: str | None) -> None:

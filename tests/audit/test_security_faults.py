@@ -160,7 +160,15 @@ async def test_the_console_shows_security_faults_and_their_work_orders(sims: dic
         await pilot.press("3")
         queue = app.query_one("#queue-table", LiveTable)
         await settle(pilot, app, lambda: set(map(str, orders)) <= {k for k, _ in queue.shown})
-        assert set(map(str, orders)) <= {k for k, _ in queue.shown}
+        anon_order = next(str(i) for i, sw in orders.items() if sw.fault_id == anon)
+        queue.move_cursor(row=[k for k, _ in queue.shown].index(anon_order))
+        await settle(pilot, app, lambda: "user 1" in str(app.query_one("#queue-detail").render()))
+        assert "security: anonymous-login" in str(app.query_one("#queue-detail").render())
+        await pilot.press("d")  # no serial to ask for: the audit is the verification
+        await settle(pilot, app, lambda: any("security work order" in n.message for n in app._notifications))
+        assert any("next BMC audit closes it" in n.message for n in app._notifications)
+        with read_session(engine) as s:
+            assert s.get(Swap, int(anon_order)).state == SwapState.PLANNED  # type: ignore[union-attr]
 
 
 def test_the_sweep_audits_once_a_week(sims: dict[str, int], tmp_path: Path) -> None:
