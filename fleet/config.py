@@ -56,7 +56,7 @@ IPv4 = Annotated[str, AfterValidator(_ipv4)]
 def _default_swap_minutes() -> dict[str, int]:
     # Typical hands-on time per part kind, including walking to the rack and the bin.
     return {"psu": 15, "fan": 15, "disk": 30, "dimm": 45, "cpu": 90, "battery": 30, "raid": 60, "nic": 30, "board": 120,
-            "cooling": 30, "power-feed": 60}  # fmt: skip
+            "cooling": 30, "power-feed": 60, "security": 15}  # fmt: skip
 
 
 def _default_afr() -> dict[str, float]:
@@ -114,6 +114,15 @@ class Settings:
     ipmi_bind: IPv4 | None = None
     """Bind pyghmi's client socket to this IPv4 address instead of the IPv6 wildcard, e.g. 127.0.0.1 for tests and
     demos on loopback (`FLEET_IPMI_BIND`)."""
+    # --- BMC security audit ---
+    audit_every_days: Annotated[int, Field(ge=0, le=366)] = 0
+    """`fleet sweep` runs the BMC security audit (docs/SECURITY.md) when the last one that covered its servers is this
+    many days old or more; 7 finds a board that came back from repair with factory settings within a week. 0: off."""
+    audit_timeout_s: Annotated[float, Field(gt=0, lt=60)] = 2.0
+    """Seconds per probe answer of the sweep's audit (`fleet audit bmc --timeout`)."""
+    audit_default_credentials: bool = False
+    """The sweep's audit also tries the vendor default logins, one attempt per account: only if a failed login cannot
+    lock an account on your controllers (`fleet audit bmc --default-credentials --lockout-unknown-ok`)."""
     # --- customers and scheduling ---
     customer_answer_within_h: Positive = 48
     """A customer who has not agreed a window within this many hours is escalated to staff."""

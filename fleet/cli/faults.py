@@ -44,7 +44,15 @@ def _time(text: str | None) -> datetime | None:
 
 
 @faults_app.callback()
-def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_json: JsonOption = False) -> None:
+def faults(
+    ctx: typer.Context,
+    db: DbOption = None,
+    site: SiteOption = None,
+    as_json: JsonOption = False,
+    security: Annotated[
+        bool, typer.Option("--security", help="Only security faults (BMC audit findings, `fleet audit bmc`).")
+    ] = False,
+) -> None:
     """Open faults, critical first, with whether the one-hour acknowledgement is due or overdue."""
     if ctx.invoked_subcommand is not None:
         return
@@ -52,7 +60,7 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
     settings = load_settings()
     now = utcnow()
     with read_session(engine) as session:
-        rows = fault_rows(session, now=now, settings=settings, site=site)
+        rows = fault_rows(session, now=now, settings=settings, site=site, security=security)
     if as_json:
         emit_json({"generated_at": iso(now), "faults": [r.to_json() for r in rows]})
         return
@@ -60,7 +68,8 @@ def faults(ctx: typer.Context, db: DbOption = None, site: SiteOption = None, as_
         (r.id, r.hostname, r.severity, r.ack, r.slot, r.problem + (" (flapping)" if r.flapping else ""), r.site,
          site_time(r.notified_at, r.site_tz))
         for r in rows
-    ], empty="no open faults", styles=["bold red" if r.critical else None for r in rows])  # fmt: skip
+    ], empty="no open security faults" if security else "no open faults",
+       styles=["bold red" if r.critical else None for r in rows])  # fmt: skip
 
 
 FAULT_COLUMNS = (

@@ -126,6 +126,13 @@ def _one_round(
         report.spares_reserved, report.swaps_planned, report.outages_opened, report.outages_closed,
         report.duration_s, report.status,
     )  # fmt: skip
+    if report.audit is not None:
+        a = report.audit
+        log.info(
+            "BMC security audit: %d controllers, %d not audited, %d findings (%d critical), %d security faults "
+            "opened, %d closed", a.controllers, a.not_audited, a.findings, a.critical, a.faults_opened,
+            a.faults_resolved,
+        )  # fmt: skip
     for u in report.unreachable[:20]:
         log.warning("unreachable: %s (%s)", plain(u["server"]), plain(u["error"]))
     if len(report.unreachable) > 20:

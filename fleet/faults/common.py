@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from fleet.errors import InputError, NotFound
 from fleet.health.layout import Layout, describe_slots, layout_slots
 from fleet.health.model import Severity
+from fleet.health.rules import SECURITY
 from fleet.health.slots import slot_key
 from fleet.store import audit
 from fleet.store.models import (
@@ -123,6 +124,9 @@ def _close_swaps(session: Session, fault: Fault, *, now: datetime, actor: str) -
     from fleet.stock.reserve import consume_for_fault, release_for_fault  # stock imports nothing of faults
 
     assert fault.id is not None
+    if fault.kind == SECURITY and fault.resolution != Resolution.CANCELLED:
+        _finish_work_orders(session, fault, now=now, actor=actor)
+        return
     swapped = fault.resolution == Resolution.SWAPPED
     if swapped:
         consume_for_fault(session, fault.id, now=now, actor=actor)
@@ -141,4 +145,18 @@ def _close_swaps(session: Session, fault: Fault, *, now: datetime, actor: str) -
         session.add(swap)
         action = "swap.done" if swapped else "swap.cancel"
         audit.record(session, at=now, actor=actor, action=action, entity="swap", entity_id=swap.id,
+                     before=before, after=audit.snapshot(swap))  # fmt: skip
+
+
+def _finish_work_orders(session: Session, fault: Fault, *, now: datetime, actor: str) -> None:
+    """A security fault closed because its finding is gone (the audit saw it so, or a person says so): its work
+    order, started or not, is done; there is no spare to consume or release."""
+    for swap in session.exec(select(Swap).where(Swap.fault_id == fault.id, col(Swap.state).in_(ACTIVE_SWAP_STATES))):
+        before = audit.snapshot(swap)
+        swap.state = SwapState.DONE
+        swap.done_at = now
+        swap.started_at = swap.started_at or now
+        swap.note = f"finding gone ({fault.resolution} by {actor})"
+        session.add(swap)
+        audit.record(session, at=now, actor=actor, action="swap.done", entity="swap", entity_id=swap.id,
                      before=before, after=audit.snapshot(swap))  # fmt: skip

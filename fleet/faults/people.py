@@ -19,7 +19,7 @@ from fleet.config import Settings
 from fleet.errors import InputError
 from fleet.faults.common import check_slot, close, escalate, find_component, get_fault, lock_server, open_faults
 from fleet.health.model import Kind, Severity
-from fleet.health.rules import FAMILY
+from fleet.health.rules import FAMILY, SECURITY
 from fleet.health.slots import slot_key, slot_kind
 from fleet.store import audit
 from fleet.store.lookup import find_server
@@ -110,7 +110,8 @@ def open_ticket(
     slot = check_slot(session, server, slot)
     lock_server(session, server.id)
     key = slot_key(slot)
-    candidates = [f for f in open_faults(session, server.id) if slot_key(f.slot) == key]
+    # A ticket is about a part: it never joins a security fault (the audit alone opens and verifies those).
+    candidates = [f for f in open_faults(session, server.id) if slot_key(f.slot) == key and f.kind != SECURITY]
     # The part's own health fault first, then the most severe, then the oldest.
     candidates.sort(key=lambda f: (FAMILY.get(f.problem) != "health", Severity(f.severity).rank, f.notified_at))
     ticket = Ticket(server_id=server.id, slot=slot.strip(), text=text.strip(), critical=critical, opened_at=at,

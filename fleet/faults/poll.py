@@ -28,6 +28,7 @@ from fleet.health.model import Kind, PollResult, Severity, State
 from fleet.health.rules import (
     FAMILY,
     PROBLEM_RANK,
+    SECURITY,
     Finding,
     RuleParams,
     assess,
@@ -159,7 +160,8 @@ def apply_poll(
     out = ApplyResult(findings=findings)
     names = {i.key: i.slot for i in installed}
 
-    faults = open_faults(session, server.id)
+    # Security faults are the BMC audit's (fleet.faults.security): a poll neither matches nor resolves them.
+    faults = [f for f in open_faults(session, server.id) if f.kind != SECURITY]
     by_key = {(slot_key(f.slot), FAMILY.get(f.problem, f.problem)): f for f in faults}
     touched: set[int] = set()
     for finding in findings:

@@ -64,7 +64,10 @@ PROBLEM_RANK = {
 # cooling of a hot CPU: fans, airflow, heatsink), no spare is reserved for them.
 POWER_FEED = "power-feed"
 COOLING = "cooling"
-NO_PART_KINDS = (POWER_FEED, COOLING)
+# A BMC security audit finding (fleet.faults.security): the work order is a setting changed on the controller; no
+# part, no spare, and no SLA swap clock (fleet.store.models.security_fault is the same test in SQL).
+SECURITY = "security"
+NO_PART_KINDS = (POWER_FEED, COOLING, SECURITY)
 
 # Part kinds whose warning means "this part is wearing out": predictive failure.
 _PARTS = {Kind.PSU, Kind.FAN, Kind.DISK, Kind.DIMM, Kind.CPU, Kind.BATTERY, Kind.NIC}

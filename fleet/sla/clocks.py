@@ -7,7 +7,8 @@ search, the console, the command line, the monthly report, the JSON) comes from 
 - acknowledge by: notification + `ack_within_min` (1 h): "our technicians will check ... within one hour";
 - critical swap: its clock starts at the earliest report of the *critical* condition (`Fault.critical_since`);
   target = clock + `critical_target_min` (1 h), hard limit = clock + `critical_limit_min` (4 h);
-- scope: dedicated servers and VMs; VPS and shared hosting are outside the SLA.
+- scope: dedicated servers and VMs; VPS and shared hosting are outside the SLA; security faults (a BMC audit
+  finding: a setting to change, no failing part) have no swap clock and are outside the SLA's figures.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from enum import StrEnum
 
 from fleet.config import Settings
 from fleet.health.model import Severity
+from fleet.health.rules import SECURITY
 from fleet.store.models import Fault, Plan
 
 IN_SCOPE = frozenset({Plan.DEDICATED, Plan.VM})  # SLA: "any Dedicated Server or Virtual Machine"
@@ -77,8 +79,9 @@ def swap_deadlines(fault: Fault, settings: Settings) -> Deadlines:
 
 
 def critical_deadlines(fault: Fault, settings: Settings) -> Deadlines | None:
-    """Target and hard limit of a critical fault's swap; None for a non-critical one (it waits for a window)."""
-    if fault.severity != Severity.CRITICAL:
+    """Target and hard limit of a critical fault's swap; None for a non-critical one (it waits for a window) and for
+    a security fault (no part to swap: its work order has no SLA clock)."""
+    if fault.severity != Severity.CRITICAL or fault.kind == SECURITY:
         return None
     return swap_deadlines(fault, settings)
 

@@ -30,7 +30,7 @@ from fleet.sla.clocks import (
 )
 from fleet.sla.credits import credit_month, measured_minutes, merge_outages, month_key, overlap_minutes
 from fleet.sla.outages import CREDITED
-from fleet.store.models import Fault, Outage, Resolution, Server, Site, Swap, SwapState, SweepRun
+from fleet.store.models import Fault, Outage, Resolution, Server, Site, Swap, SwapState, SweepRun, security_fault
 
 Interval = tuple[datetime, datetime]
 
@@ -168,7 +168,8 @@ def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> di
 def _critical_faults(session: Session, ids: Sequence[int | None], start: datetime, end: datetime) -> list[Fault]:
     """The critical faults whose clock started in the period, whatever closed them (a swap, a hand resolution, a
     recovery) and whether or not a swap was ever planned; a fault cancelled as not a fault is not one."""
-    rows = session.exec(select(Fault).where(col(Fault.server_id).in_(ids), Fault.severity == Severity.CRITICAL)).all()
+    rows = session.exec(select(Fault).where(col(Fault.server_id).in_(ids), Fault.severity == Severity.CRITICAL,
+                                            ~security_fault())).all()  # fmt: skip
     return [f for f in rows if start <= clock_start(f) < end and f.resolution != Resolution.CANCELLED]
 
 
@@ -311,7 +312,8 @@ def sla_report(
     ids = [i for i in covered if i is not None]
 
     faults = list(session.exec(select(Fault).where(
-        col(Fault.server_id).in_(ids), Fault.notified_at >= m_start, Fault.notified_at < m_end)).all())  # fmt: skip
+        col(Fault.server_id).in_(ids), Fault.notified_at >= m_start, Fault.notified_at < m_end,
+        ~security_fault())).all())  # fmt: skip
     critical = _critical_faults(session, ids, m_start, m_end)
     fixed = _fixed_at(session, critical)
 

@@ -10,92 +10,33 @@ PostgreSQL.
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false, text, true
-from sqlmodel import Field, SQLModel
+from sqlalchemy import CheckConstraint, ColumnElement, Index, UniqueConstraint, false, text, true
+from sqlmodel import Field, SQLModel, col
 
 from fleet.health.model import Severity
+from fleet.health.rules import SECURITY
+from fleet.store.states import ACTIVE_SWAP_STATES as ACTIVE_SWAP_STATES
+from fleet.store.states import CLOSED_FAULT_STATES as CLOSED_FAULT_STATES
+from fleet.store.states import FINISHED_SWAP_STATES as FINISHED_SWAP_STATES
+from fleet.store.states import OPEN_TRANSFER_STATES as OPEN_TRANSFER_STATES
+from fleet.store.states import REPLANNABLE_SWAP_STATES as REPLANNABLE_SWAP_STATES
+from fleet.store.states import FaultSource as FaultSource
+from fleet.store.states import FaultState as FaultState
+
+# The states of the tables below, one definition each (fleet.store.states); re-exported for the tables' users.
+from fleet.store.states import Plan as Plan
+from fleet.store.states import ReservationState as ReservationState
+from fleet.store.states import Resolution as Resolution
+from fleet.store.states import SwapState as SwapState
+from fleet.store.states import TransferState as TransferState
+from fleet.store.states import WindowState as WindowState
 from fleet.store.types import TZ, EnumField, JSONColumn, JSONDict, JSONList, WeeklyHours
 
 # Re-exported: the migrations name fleet.store.models.UTCDateTime (and may name EnumText).
 from fleet.store.types import EnumText as EnumText
 from fleet.store.types import UTCDateTime as UTCDateTime
-
-# --- states: one definition each, beside their tables --------------------------------------------------------------
-
-
-class Plan(StrEnum):
-    """The server's contract. Which plans the SLA covers is the SLA's rule: fleet.sla.clocks.in_scope."""
-
-    DEDICATED = "dedicated"
-    VM = "vm"
-    VPS = "vps"
-    SHARED = "shared"
-
-
-class FaultState(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    SCHEDULED = "scheduled"
-    IN_PROGRESS = "in_progress"
-    RESOLVED = "resolved"
-    CANCELLED = "cancelled"
-
-
-CLOSED_FAULT_STATES = (FaultState.RESOLVED, FaultState.CANCELLED)
-
-
-class FaultSource(StrEnum):
-    MONITORING = "monitoring"
-    TICKET = "ticket"
-
-
-class Resolution(StrEnum):
-    SWAPPED = "swapped"  # the part was replaced
-    RECOVERED = "recovered"  # read healthy again, or a person says it recovered
-    CANCELLED = "cancelled"  # not a fault after all
-
-
-class SwapState(StrEnum):
-    PLANNED = "planned"
-    AWAITING_CUSTOMER = "awaiting_customer"
-    AGREED = "agreed"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    CANCELLED = "cancelled"
-
-
-# A swap that is neither done nor cancelled: it still has to happen.
-ACTIVE_SWAP_STATES = (SwapState.PLANNED, SwapState.AWAITING_CUSTOMER, SwapState.AGREED, SwapState.IN_PROGRESS)
-# Not yet started: a plan may still move it (or call it off when its fault goes away).
-REPLANNABLE_SWAP_STATES = tuple(s for s in ACTIVE_SWAP_STATES if s is not SwapState.IN_PROGRESS)
-FINISHED_SWAP_STATES = (SwapState.DONE, SwapState.CANCELLED)
-
-
-class TransferState(StrEnum):
-    PROPOSED = "proposed"
-    IN_TRANSIT = "in_transit"
-    RECEIVED = "received"
-    CANCELLED = "cancelled"
-
-
-OPEN_TRANSFER_STATES = (TransferState.PROPOSED, TransferState.IN_TRANSIT)
-
-
-class ReservationState(StrEnum):
-    ACTIVE = "active"
-    CONSUMED = "consumed"
-    RELEASED = "released"
-
-
-class WindowState(StrEnum):
-    PROPOSED = "proposed"
-    AGREED = "agreed"
-    DECLINED = "declined"
-    EXPIRED = "expired"
-
 
 # --- places and people -------------------------------------------------------------------------------------------
 
@@ -394,6 +335,13 @@ class Fault(SQLModel, table=True):
     flapping: bool = False
 
 
+def security_fault() -> ColumnElement[bool]:
+    """The one test, in SQL, for a security fault (a BMC audit finding, fleet.faults.security; in Python
+    `fault.kind == SECURITY`). Whatever counts hardware (spares, swap planning, the SLA figures, outage causes, the
+    poll's resolutions, the sweep's status) leaves them out with `~security_fault()`."""
+    return col(Fault.kind) == SECURITY
+
+
 class Ticket(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     server_id: int = Field(foreign_key="server.id", index=True)
@@ -478,6 +426,22 @@ class SweepRun(SQLModel, table=True):
     faults_resolved: int = 0
     status: int | None = None  # the exit status it ended with
     report: dict[str, Any] | None = JSONDict()  # the summary `fleet sweep --json` prints
+
+
+class BmcAuditRun(SQLModel, table=True):
+    """One recorded BMC security audit (`fleet audit bmc`, or the sweep's weekly one): when the next one is due."""
+
+    __tablename__ = "bmc_audit_run"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime = TZ(index=True)
+    finished_at: datetime | None = TZ(default=None)
+    site_code: str | None = None  # None: the whole fleet
+    actor: str = "sweep"
+    audited: int = 0  # controllers probed
+    not_audited: int = 0  # of those, the ones that did not answer (every probe, or one): nothing closed for them
+    findings: int = 0
+    faults_opened: int = 0
+    faults_resolved: int = 0
 
 
 class Audit(SQLModel, table=True):

@@ -40,6 +40,7 @@ from fleet.store.models import (
     Technician,
     Transfer,
     WindowState,
+    security_fault,
 )
 from fleet.swaps.planner import Assignment, Job, Tech, disk_warning, plan
 from fleet.swaps.windows import Interval, expand, parse_weekly, subtract, zone
@@ -150,6 +151,8 @@ def _open_faults(session: Session, severity: Severity, site: str | None) -> list
         .join(Site, col(Site.id) == Server.site_id)
         .where(col(Fault.resolved_at).is_(None), col(Fault.state).not_in(CLOSED_FAULT_STATES))
         .where(Fault.severity == severity)
+        # A security fault's work order is made by the audit (fleet.faults.security): no SLA clock, no customer window.
+        .where(~security_fault())
     )
     if site:
         q = q.where(Site.code == site)

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from fleet.errors import FleetError, InputError, NotFound
+from fleet.health.rules import SECURITY
 from fleet.stock.reserve import (
     active_reservations,
     consume_reservation,
@@ -134,6 +135,11 @@ def complete_swap(
         raise NotFound(f"swap {swap_id} points at a fault or server that does not exist")
     if fault.resolved_at is not None:
         raise FleetError(f"fault {fault.id} of swap {swap_id} is already {fault.state}")
+    if fault.kind == SECURITY:
+        raise FleetError(
+            f"swap {swap_id} is a security work order, not a part swap: the next `fleet audit bmc` closes it once "
+            "the controller no longer shows the finding"
+        )
     clash = session.exec(select(Component).where(Component.serial == new_serial)).first()
     if clash is not None:
         other = session.get(Server, clash.server_id)

@@ -23,7 +23,7 @@ from fleet.health.model import PollResult, Severity
 from fleet.sla.clocks import in_scope
 from fleet.sla.outages import Seen, classify, site_wide
 from fleet.store.db import write_session
-from fleet.store.models import Fault, Outage, Server
+from fleet.store.models import Fault, Outage, Server, security_fault
 
 
 @dataclass
@@ -47,7 +47,10 @@ def seen_in_round(session: Session, server_ids: Iterable[int], results: Mapping[
     critical = set(
         session.exec(
             select(Fault.server_id).where(
-                col(Fault.server_id).in_(ids), col(Fault.resolved_at).is_(None), Fault.severity == Severity.CRITICAL
+                col(Fault.server_id).in_(ids),
+                col(Fault.resolved_at).is_(None),
+                Fault.severity == Severity.CRITICAL,
+                ~security_fault(),  # an exposed BMC does not take a host down
             )
         ).all()
     )

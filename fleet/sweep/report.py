@@ -9,6 +9,20 @@ from fleet.stock.reserve import SpareOutcome, SpareStatus
 
 
 @dataclass
+class AuditSummary:
+    """What one recorded BMC security audit did (docs/SECURITY.md): the sweep's `audit` field, `fleet audit bmc
+    --json`'s `recorded`."""
+
+    controllers: int = 0  # probed
+    not_audited: int = 0  # of those, controllers that did not answer (wholly or a probe): nothing closed for them
+    findings: int = 0
+    critical: int = 0  # findings that give anyone full control
+    faults_opened: int = 0  # security faults
+    faults_resolved: int = 0  # the finding is gone: fault recovered, its work order done
+    work_orders: int = 0  # work orders made for technicians
+
+
+@dataclass
 class SweepReport:
     started_at: str
     finished_at: str = ""
@@ -27,6 +41,7 @@ class SweepReport:
     swaps_planned: int = 0
     outages_opened: int = 0
     outages_closed: int = 0
+    audit: AuditSummary | None = None  # the periodic BMC security audit, when this round ran it (audit_every_days)
     critical_servers: list[str] = field(default_factory=list)
     warning_servers: list[str] = field(default_factory=list)
     poll_seconds: dict[str, float] = field(default_factory=dict)

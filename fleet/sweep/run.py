@@ -30,7 +30,7 @@ from fleet.health.model import PollResult, Severity
 from fleet.stock.reserve import reserve_for_fault
 from fleet.store.db import read_session, write_session
 from fleet.store.history import record_readings
-from fleet.store.models import Fault, Server, Site, SweepRun
+from fleet.store.models import Fault, Server, Site, SweepRun, security_fault
 from fleet.swaps.rounds import plan_swaps
 from fleet.sweep.credentials import target_for
 from fleet.sweep.ipmi_options import ipmi_options
@@ -175,6 +175,10 @@ def run_sweep(
         _sweep_alone(rnd, first)
     else:
         _sweep_as_worker(rnd, started)
+    if settings.audit_every_days:
+        from fleet.sweep.audit import periodic_audit  # the collectors' audit probes load only when it is on
+
+        report.audit = periodic_audit(engine, settings, site=site, now=clock())
     _finish_run(rnd, t0)
     return report
 
@@ -393,7 +397,7 @@ def _final_status(engine: Engine, report: SweepReport, server_ids: list[int]) ->
         open_faults = session.exec(
             select(Fault, Server.hostname)
             .join(Server, col(Server.id) == Fault.server_id)
-            .where(col(Fault.resolved_at).is_(None))
+            .where(col(Fault.resolved_at).is_(None), ~security_fault())  # the status is the hardware's health
         ).all()
     swept = set(server_ids)
     crit = sorted({h for f, h in open_faults if f.server_id in swept and f.severity == Severity.CRITICAL})

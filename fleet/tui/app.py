@@ -44,6 +44,7 @@ REFRESH_S = 5.0  # the SLA's monitoring interval is 5 min; the console only has 
 VIEW_ACTIONS = {
     "acknowledge": ("faults",),
     "escalate": ("faults",),
+    "security": ("faults",),
     "ticket": ("faults",),
     "start_swap": ("queue",),
     "done_swap": ("queue",),
@@ -72,6 +73,8 @@ class FleetApp(WriteActions):
         *(Binding(v.key, f"show_view('{v.view_id}')", v.title, show=False, priority=True) for v in VIEWS),
         Binding("a", "acknowledge", "Ack", priority=True),
         Binding("e", "escalate", "Escalate", priority=True),
+        # Not in the footer (80 columns are full): listed by `?` and the command palette.
+        Binding("x", "security", "Security", show=False, priority=True),
         Binding("t", "ticket", "Ticket", priority=True),
         Binding("s", "start_swap", "Start", priority=True),
         Binding("d", "done_swap", "Done", priority=True),
@@ -291,11 +294,15 @@ class FleetApp(WriteActions):
     def command_done(self, event: Input.Submitted) -> None:
         event.input.remove_class("visible")
         word = event.value.strip().lower().lstrip(":")
+        if word and "security".startswith(word) and len(word) >= 3:
+            self.focus_view()
+            self.show_security(True)
+            return
         target = next((v for v in VIEWS if word in (v.key, v.view_id) or (word and v.view_id.startswith(word))), None)
         target = target or next((v for v in VIEWS if word and v.title.lower().startswith(word)), None)
         self.focus_view()
         if target is None:
-            self.notify(plain(f"no view {word!r}: dashboard servers queue faults stock schedule sla"),
+            self.notify(plain(f"no view {word!r}: dashboard servers queue faults security stock schedule sla"),
                         severity="warning", markup=False)  # fmt: skip
             return
         self.action_show_view(target.view_id)
@@ -342,6 +349,21 @@ class FleetApp(WriteActions):
         server_id = self.selected_server()
         if server_id is not None and not isinstance(self.screen, ServerScreen):
             self.push_screen(ServerScreen(server_id))
+
+    def action_security(self) -> None:
+        view = self.view
+        if isinstance(view, FaultsView):
+            self.show_security(not view.security_only)
+
+    def show_security(self, only: bool) -> None:
+        """The faults view with only the security faults (BMC audit findings), or with every fault."""
+        faults = self.query_one("#faults", FaultsView)
+        faults.security_only = only
+        faults.data = None  # the other list must not show under the new title while the new one loads
+        if self.query_one(ContentSwitcher).current == "faults":
+            self.load_view("faults")
+        else:
+            self.action_show_view("faults")
 
     @on(LiveTable.RowSelected)
     def row_selected(self, event: LiveTable.RowSelected) -> None:

@@ -24,6 +24,7 @@ def commands(app: FleetApp) -> list[tuple[str, str, str]]:
         ("Acknowledge the selected fault", "Faults view, key a", "acknowledge"),
         ("Escalate the selected fault to critical", "Faults view, key e", "escalate"),
         ("Open a support ticket", "Faults view, key t", "ticket"),
+        ("Security faults only (BMC audit), or all faults again", "Faults view, key x, or :security", "security"),
         ("Start the selected swap", "Work queue, key s", "start_swap"),
         ("Finish the selected swap with the new serial", "Work queue, key d", "done_swap"),
         ("Show one technician's work queue", "Work queue, key w", "whose"),

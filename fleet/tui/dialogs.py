@@ -72,6 +72,7 @@ Everywhere
   Enter          open the selected server's detail (Escape goes back)
   Ctrl+P         every action by name q   quit
 Faults           a acknowledge · e escalate to critical · t support ticket
+                 x security faults only (BMC audit; :security), again: all
 Work queue       s start · d done (asks the new serial) · w whose queue
 Tables           arrows, PgUp/PgDn, Home/End move; Tab goes to the next table
 In a filter or a dialog every key is text; Enter confirms, Escape cancels."""

@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from fleet.config import Settings
+from fleet.health.rules import SECURITY
 from fleet.store.models import WindowState
 from fleet.tui.livetable import Col, LiveTable
 from fleet.tui.rowdiff import Row
@@ -255,7 +256,11 @@ class QueueView(View):
     def show_detail(self, now: datetime) -> None:
         w = self.item(self.selected())
         text = ""
-        if w is not None:
+        if w is not None and w.kind == SECURITY:
+            # A work order on the controller's settings: what to change, and the audit verifies it.
+            text = " · ".join([f"{w.hostname} {w.slot} security: {w.problem}", f"at {w.where}", w.note or "",
+                               "the next audit closes it"])  # fmt: skip
+        elif w is not None:
             parts = [
                 f"{w.hostname} {w.slot} ({w.kind}, {w.problem})",
                 f"at {w.where}",
@@ -286,8 +291,14 @@ class FaultsView(View):
                         id="faults-table")  # fmt: skip
         yield Static("", id="fault-evidence", classes="line")
 
+    def __init__(self) -> None:
+        super().__init__()
+        # `x` (or `:security`): only the security faults (BMC audit findings), the same list as `fleet faults
+        # --security`; again: every fault.
+        self.security_only = False
+
     def load(self, session: Session, *, now: datetime, settings: Settings, technician: str | None) -> list[FaultRow]:
-        return fault_rows(session, now=now, settings=settings)
+        return fault_rows(session, now=now, settings=settings, security=self.security_only)
 
     def draw(self, now: datetime, query: str) -> None:
         rows: list[Row] = []
@@ -302,7 +313,8 @@ class FaultsView(View):
                 rows.append((str(f.id), cells))
         self.query_one(LiveTable).sync(rows)
         unacked = sum(1 for f in self.data if not f.acknowledged)
-        self.summary = f"{len(rows)} open faults, {unacked} unacknowledged"
+        which = "security faults (x: all faults)" if self.security_only else "faults"
+        self.summary = f"{len(rows)} open {which}, {unacked} unacknowledged"
         self.show_evidence()
 
     def fault(self, key: str | None) -> FaultRow | None:

@@ -17,6 +17,7 @@ from textual.app import App
 from fleet.clock import Clock
 from fleet.config import Settings
 from fleet.errors import FleetError
+from fleet.health.rules import SECURITY
 from fleet.tui.dialogs import Ask
 from fleet.tui.messages import ActionDone
 from fleet.tui.views import FaultsView, QueueView, View
@@ -133,6 +134,9 @@ class WriteActions(App[None]):
         view = self.view
         item = view.item(view.selected()) if isinstance(view, QueueView) else None
         if item is None:
+            return
+        if item.kind == SECURITY:  # no part, no serial: asking for one would only end in the service's refusal
+            self.notify(f"swap {item.swap_id} is a security work order: the next BMC audit closes it", markup=False)
             return
 
         def finished(serial: str | None) -> None:

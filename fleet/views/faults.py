@@ -16,7 +16,7 @@ from fleet.clock import iso
 from fleet.config import Settings
 from fleet.health.model import Severity
 from fleet.sla.clocks import AckStatus, ack_due, ack_status, critical_deadlines
-from fleet.store.models import Fault, FaultSource, FaultState, Resolution, Server, Site
+from fleet.store.models import Fault, FaultSource, FaultState, Resolution, Server, Site, security_fault
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,9 +130,16 @@ def fault_row(fault: Fault, server: Server, site: Site, *, now: datetime, settin
 
 
 def fault_rows(
-    session: Session, *, now: datetime, settings: Settings, site: str | None = None, fault_id: int | None = None
+    session: Session,
+    *,
+    now: datetime,
+    settings: Settings,
+    site: str | None = None,
+    fault_id: int | None = None,
+    security: bool = False,
 ) -> list[FaultRow]:
-    """Open faults (or the one fault `fault_id`, open or not), in `fault_order`."""
+    """Open faults (or the one fault `fault_id`, open or not), in `fault_order`. With `security`, only the security
+    faults (BMC audit findings, docs/SECURITY.md); without, every fault, those included."""
     q = (
         select(Fault, Server, Site)
         .join(Server, col(Server.id) == Fault.server_id)
@@ -141,6 +148,8 @@ def fault_rows(
     q = q.where(col(Fault.id) == fault_id) if fault_id is not None else q.where(col(Fault.resolved_at).is_(None))
     if site:
         q = q.where(Site.code == site)
+    if security:
+        q = q.where(security_fault())
     rows = [fault_row(f, server, st, now=now, settings=settings) for f, server, st in session.exec(q).all()]
     rows.sort(key=fault_order)
     return rows

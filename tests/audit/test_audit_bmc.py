@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,11 +18,11 @@ from sqlmodel import select
 
 from fleet.store.db import make_engine, write_session
 from fleet.store.models import Server, Site
-from tests.conftest import REPO, SHARED, free_port
+from tests.audit.conftest import lab_sims
+from tests.conftest import REPO, free_port
 from tests.factories import make_fleet
 from tests.snmp.conftest import Sim
 
-LAB = SHARED / "lab" / "ipmi"
 pytestmark = pytest.mark.ipmi
 # lab template -> the account fleet polls with there (a valid user name; the audit never sends its password)
 BENCH = {
@@ -38,29 +37,8 @@ BENCH = {
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
-    if not (LAB / "security").is_dir():
-        pytest.skip(f"the IPMI security lab is not at {LAB} (set FLEET_SHARED)")
-    if shutil.which("ipmi_sim") is None or shutil.which("sdrcomp") is None:
-        pytest.skip("ipmi_sim / sdrcomp not installed (Debian package openipmi)")
-    ports: dict[str, int] = {}
-    runs: list[Path] = []
-    try:
-        for template in BENCH:
-            run = tmp_path_factory.mktemp(template)
-            runs.append(run)
-            port = free_port()
-            env = {**os.environ, "LAN_CONF": str(LAB / "security" / f"{template}.lan.conf.in"),
-                   "SET_SEL_TIME": "0", "IPMI_SIM_RUN": str(run)}  # fmt: skip
-            out = subprocess.run([str(LAB / "start_sims.sh"), "1", str(port)], env=env, capture_output=True,
-                                 text=True, timeout=60)  # fmt: skip
-            assert out.returncode == 0 and "started 1/1" in out.stdout, out.stdout + out.stderr
-            ports[template] = port
+    with lab_sims(list(BENCH), tmp_path_factory) as ports:
         yield ports
-    finally:
-        for run in runs:
-            if (run / "pids").exists():
-                subprocess.run([str(LAB / "stop_sims.sh")], env={**os.environ, "IPMI_SIM_RUN": str(run)},
-                               capture_output=True, timeout=60)  # fmt: skip
 
 
 @pytest.fixture(scope="module")

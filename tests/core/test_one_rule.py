@@ -1,5 +1,5 @@
 """One rule, one place: the SLA's clock arithmetic lives in fleet/sla/clocks.py, the state sets beside their tables
-(fleet/store/models.py). A grep over the package proves it; a second definition anywhere makes this test fail."""
+(fleet/store/states.py). A grep over the package proves it; a second definition anywhere makes this test fail."""
 
 from __future__ import annotations
 
@@ -39,9 +39,9 @@ def test_the_1h_4h_and_acknowledge_arithmetic_is_in_one_module() -> None:
 
 def test_state_sets_and_plans_are_defined_once() -> None:
     for literal in ('"awaiting_customer"', '"in_transit"', '"in_progress"', '"acknowledged"', '"vps"'):
-        assert where(re.escape(literal)) == {"store/models.py"}, literal
+        assert where(re.escape(literal)) == {"store/states.py"}, literal
     assert where(r'plan\b.*"(dedicated|vm|vps|shared)"') == set()  # scope: fleet.sla.clocks.in_scope
-    assert where(r"(ACTIVE|REPLANNABLE)\w* = ") == {"store/models.py"}
+    assert where(r"(ACTIVE|REPLANNABLE)\w* = ") == {"store/states.py"}
     assert where(r'"non-critical"') <= {"health/model.py", "collectors/snmp/profiles/lenovo.py"}
 
 

@@ -37,6 +37,9 @@ class BmcAudit:
 
 
 _CAPS_SEEN = "Get Channel Authentication Capabilities (administrator level)"
+# Every code `findings_from_caps` can report: an answered capabilities request checked all of them.
+CAPS_CODES = ("anonymous-login", "null-user", "ipmi15-only", "ipmi15-none", "ipmi15-weak")
+CIPHER_ZERO, DEFAULT_CREDENTIALS = "cipher-zero", "default-credentials"
 _FIX_USER1 = "disable user 1 (the null user) on every channel"
 _FIX_15 = "disable IPMI 1.5 on the LAN channel; use IPMI 2.0 (cipher suite 17 or 3) only"
 
@@ -80,7 +83,7 @@ def audit_ipmi(host: str, port: int = 623, user: str | None = None, timeout: flo
         try:
             if cipher_zero_session(host, user, port, timeout):
                 audit.findings.insert(0, Finding(
-                    "cipher-zero", CRITICAL, f"cipher suite 0 accepted: a session as {user!r} without its password",
+                    CIPHER_ZERO, CRITICAL, f"cipher suite 0 accepted: a session as {user!r} without its password",
                     "RMCP+ Open Session with authentication none, RAKP 1-4 without a password (session closed)",
                     "disable cipher suite 0 (and any suite without authentication) on the LAN channel"))  # fmt: skip
         except ProbeError as exc:

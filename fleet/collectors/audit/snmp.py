@@ -11,6 +11,7 @@ import asyncio
 from fleet.collectors.audit import WARNING, Finding
 
 DEFAULT_COMMUNITIES = ("public", "private")
+CODE = "snmp-default-community"
 _SYS_DESCR = (1, 3, 6, 1, 2, 1, 1, 1, 0)
 
 
@@ -43,7 +44,7 @@ def default_communities(host: str, port: int = 161, timeout: float = 2.0) -> lis
         extra = " (often read-write; not tested: the audit never writes)" if community == "private" else ""
         out.append(
             Finding(
-                "snmp-default-community",
+                CODE,
                 WARNING,
                 f"SNMP v2c answers the default community {community!r}{extra}",
                 "one SNMP v2c GET of sysDescr.0 with that community",
