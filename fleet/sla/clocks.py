@@ -35,6 +35,7 @@ class AckStatus(StrEnum):
     DUE = "due"  # not looked at yet, still inside the hour
     OVERDUE = "overdue"  # not looked at, the hour has passed
     DONE = "done"  # acknowledged
+    NONE = "none"  # no acknowledgement clock: a security fault (outside the SLA, see `ack_deadline`)
 
 
 def ack_due(notified_at: datetime, settings: Settings) -> datetime:
@@ -46,10 +47,19 @@ def ack_in_time(notified_at: datetime, acknowledged_at: datetime, settings: Sett
     return acknowledged_at <= ack_due(notified_at, settings)
 
 
+def ack_deadline(fault: Fault, settings: Settings) -> datetime | None:
+    """The fault's acknowledge-by time; None for a security fault (a BMC audit finding is not a hardware
+    notification: the SLA's hour does not run for it, and the SLA report does not count it)."""
+    return None if fault.kind == SECURITY else ack_due(fault.notified_at, settings)
+
+
 def ack_status(fault: Fault, now: datetime, settings: Settings) -> AckStatus:
     if fault.acknowledged_at is not None:
         return AckStatus.DONE
-    return AckStatus.OVERDUE if now > ack_due(fault.notified_at, settings) else AckStatus.DUE
+    due = ack_deadline(fault, settings)
+    if due is None:
+        return AckStatus.NONE
+    return AckStatus.OVERDUE if now > due else AckStatus.DUE
 
 
 def clock_start(fault: Fault) -> datetime:

@@ -304,7 +304,13 @@ class FaultsView(View):
         rows: list[Row] = []
         for f in self.data:
             # Unacknowledged: time left of the hour to look at it (negative once it has passed).
-            ack = (f.acknowledged_by or "yes") if f.acknowledged else countdown(f.ack_due_at, now)
+            ack = (
+                (f.acknowledged_by or "yes")
+                if f.acknowledged
+                else countdown(f.ack_due_at, now)
+                if f.ack_due_at
+                else "-"
+            )
             problem = f.problem + (" (flapping)" if f.flapping else "")
             sev = severity(f.critical)
             cells = (sev, ack, countdown(f.hard_limit_at, now), f.state, short(f.hostname), f.slot, f.site, f.source,

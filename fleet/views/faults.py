@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from fleet.clock import iso
 from fleet.config import Settings
 from fleet.health.model import Severity
-from fleet.sla.clocks import AckStatus, ack_due, ack_status, critical_deadlines
+from fleet.sla.clocks import AckStatus, ack_deadline, ack_status, critical_deadlines
 from fleet.store.models import Fault, FaultSource, FaultState, Resolution, Server, Site, security_fault
 
 
@@ -41,7 +41,7 @@ class FaultRow:
     target_at: datetime | None  # critical only: clock start + the target
     hard_limit_at: datetime | None  # critical only: clock start + the hard limit
     last_seen_at: datetime | None
-    ack_due_at: datetime  # the SLA's "a technician looks within the hour"
+    ack_due_at: datetime | None  # the SLA's "a technician looks within the hour"; None for a security fault
     ack: AckStatus  # at the time the list was read
     acknowledged_at: datetime | None
     acknowledged_by: str | None
@@ -58,8 +58,9 @@ class FaultRow:
 
     @property
     def deadline(self) -> datetime:
-        """The next thing due: the swap's hard limit for a critical fault, else the look within the hour."""
-        return self.hard_limit_at or self.ack_due_at
+        """The next thing due: the swap's hard limit for a critical fault, else the look within the hour (a security
+        fault, with neither, sorts by when it was reported)."""
+        return self.hard_limit_at or self.ack_due_at or self.notified_at
 
     def to_json(self) -> dict[str, Any]:
         """`fleet faults --json` (docs/CLI.md)."""
@@ -120,7 +121,7 @@ def fault_row(fault: Fault, server: Server, site: Site, *, now: datetime, settin
         target_at=deadlines.target if deadlines else None,
         hard_limit_at=deadlines.limit if deadlines else None,
         last_seen_at=fault.last_seen_at,
-        ack_due_at=ack_due(fault.notified_at, settings),
+        ack_due_at=ack_deadline(fault, settings),
         ack=ack_status(fault, now, settings),
         acknowledged_at=fault.acknowledged_at,
         acknowledged_by=fault.acknowledged_by,

@@ -19,6 +19,7 @@ from fleet.store.models import Fault, MaintenanceWindow, Reservation, Server, Sw
 from fleet.swaps.rounds import run_planning
 from fleet.swaps.work import complete_swap
 from fleet.sweep.outages import seen_in_round
+from fleet.views.faults import fault_rows
 from tests.faults.helpers import T0, make_server
 
 S = Settings()
@@ -77,6 +78,10 @@ def test_outside_the_sla_figures_and_outage_causes(engine) -> None:  # type: ign
         seen = seen_in_round(s, [server.id], {})  # type: ignore[list-item]
     assert report["swaps"]["critical_swaps"] == 0 and report["acknowledgement"]["alerts"] == 0
     assert not seen[server.id].critical_fault_open  # type: ignore[index]
+    # ... and the fault list agrees with the report: no acknowledgement hour runs for it, hours later either
+    with read_session(engine) as s:
+        [row] = fault_rows(s, now=T0 + timedelta(hours=6), settings=S)
+    assert row.ack == "none" and row.ack_due_at is None and row.to_json()["ack_due_at"] is None
 
 
 def test_the_next_audit_keeps_what_is_still_there_and_closes_what_is_gone(engine) -> None:  # type: ignore[no-untyped-def]
