@@ -16,6 +16,7 @@ from fleet.cli.table import Column, print_table
 from fleet.clock import iso, utcnow
 from fleet.collectors.audit import CRITICAL, RAKP_NOTE, BmcAudit, Finding, audit_ipmi
 from fleet.collectors.audit.defaults import VENDOR_DEFAULTS, read_extra, working_defaults
+from fleet.collectors.audit.redfish import audit_redfish, self_signed_note
 from fleet.collectors.audit.snmp import default_communities
 from fleet.errors import InputError
 from fleet.store.db import read_session
@@ -41,7 +42,7 @@ def _targets(db: str | None, site: str | None) -> list[dict[str, Any]]:
             .join(Site, Server.site_id == Site.id)  # type: ignore[arg-type]
             .join(ServerModel, Server.model_id == ServerModel.id)  # type: ignore[arg-type]
             .outerjoin(Customer, Server.customer_id == Customer.id)  # type: ignore[arg-type]
-            .where(Server.controller_protocol.in_(("ipmi", "snmp")), Server.status != "decommissioned")  # type: ignore[attr-defined]
+            .where(Server.controller_protocol.in_(("ipmi", "snmp", "redfish")), Server.status != "decommissioned")  # type: ignore[attr-defined]
             .order_by(Server.hostname)
         )
         if site is not None:
@@ -79,7 +80,7 @@ def audit_bmc(
     ] = None,
 ) -> int:
     """Probe every controller (observe only): IPMI cipher 0, anonymous/null user, IPMI 1.5 and its auth types;
-    SNMP default communities.
+    SNMP default communities; Redfish over plain HTTP, TLS certificate expired or not yet valid.
     Exit 0 nothing found, 1 warnings or controllers that could not be audited, 2 a critical exposure."""
     if not 0 < timeout < 60:
         raise InputError("--timeout must be between 0 and 60 seconds")
@@ -92,6 +93,8 @@ def audit_bmc(
     def one(t: dict[str, Any]) -> BmcAudit:
         if t["protocol"] == "snmp":
             return BmcAudit(t["host"], t["port"], findings=default_communities(t["host"], t["port"], timeout))
+        if t["protocol"] == "redfish":
+            return audit_redfish(t["host"], t["port"], timeout)
         audit = audit_ipmi(t["host"], t["port"], t["user"], timeout)
         if default_credentials and lockout_unknown_ok and audit.error is None:
             for user in working_defaults(t["host"], t["port"], pairs, LOGIN_TIMEOUT_S, options):
@@ -107,6 +110,8 @@ def audit_bmc(
             errors.append({**where, "error": a.error})
         rows += [{**where, **f.to_dict()} for f in a.findings]
     notes = [RAKP_NOTE] if any(a.ipmi20 for a in audits) else []
+    if self_signed := sum(1 for a in audits if a.self_signed):
+        notes.append(self_signed_note(self_signed))
     if default_credentials and not lockout_unknown_ok:
         notes.append(
             "default credentials not tried: the controllers' lockout policy is unknown (a failed login can lock an "
