@@ -152,3 +152,30 @@ def test_a_port_that_speaks_neither_tls_nor_redfish_says_so() -> None:
         thread.join(10)
     assert a.findings == [] and a.error is not None
     assert a.error.startswith(f"TLS handshake failed on port {port}") and "no Redfish over plain HTTP" in a.error
+
+
+def test_self_signed_is_told_from_a_certificate_issued_by_a_ca(tmp_path: Path) -> None:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    from fleet.collectors.audit.redfish import read_certificate
+    from fleet.sim.tlscert import self_signed
+
+    cert_path, _key, _pin = self_signed(tmp_path)
+    own = x509.load_pem_x509_certificate(cert_path.read_bytes()).public_bytes(serialization.Encoding.DER)
+    assert read_certificate(own).self_signed
+
+    def name(cn: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
+
+    ca_key, bmc_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    for subject in ("bmc.example", "Site CA"):  # the second has the CA's name but not its key: still CA-issued
+        issued = (
+            x509.CertificateBuilder().subject_name(name(subject)).issuer_name(name("Site CA"))
+            .public_key(bmc_key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(CURRENT[0]).not_valid_after(CURRENT[1]).sign(ca_key, hashes.SHA256())
+        )  # fmt: skip
+        seen = read_certificate(issued.public_bytes(serialization.Encoding.DER))
+        assert not seen.self_signed and (seen.not_before, seen.not_after) == CURRENT
