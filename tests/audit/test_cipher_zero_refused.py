@@ -55,9 +55,11 @@ def test_cipher_zero_refused_by_the_controller_is_no_finding(
             server.hostname = f"{template}.{mode}.example"
             server.controller_port = r.port if isinstance(r, CipherZeroFilter) else r
             server.controller_user = USERS[template]
-    code, report = audit(db, "--timeout", "2")
+    # a silent refusal costs one --timeout per relayed controller; 5 s leaves room for a loaded 2-core machine
+    code, report = audit(db, "--timeout", "5")
     assert report["audited"] == len(relays)
-    assert report["errors"] == []  # a controller that refuses cipher 0 (even by silence) is audited, not lost
+    # a controller that refuses cipher 0 (even by silence) is audited, not lost
+    assert report["errors"] == [], report["errors"]
     found: dict[tuple[str, str], set[str]] = {key: set() for key in relays}
     for f in report["findings"]:
         template, mode, _ = f["server"].split(".")
@@ -86,7 +88,7 @@ def test_a_controller_that_goes_silent_is_not_audited_rather_than_clean(
     assert isinstance(direct, int)
     relay = CipherZeroFilter(direct, "vanish")
     try:
-        a = audit_ipmi("127.0.0.1", relay.port, "opsbot", 1.0)
+        a = audit_ipmi("127.0.0.1", relay.port, "opsbot", 3.0)
     finally:
         relay.close()
     assert relay.dropped == 1 and a.findings == []
