@@ -28,6 +28,11 @@ from fleet.clock import Clock, iso, utcnow
 from fleet.collectors.audit import WARNING, BmcAudit, Finding
 
 ROOT = "/redfish/v1"
+PLAIN_HTTP = "redfish-plain-http"
+CERT_EXPIRED = "redfish-cert-expired"
+CERT_NOT_YET_VALID = "redfish-cert-not-yet-valid"
+# An audit without `error` checked all of these (a silent port 80 is no plain HTTP): a finding gone is fixed
+CODES = (PLAIN_HTTP, CERT_EXPIRED, CERT_NOT_YET_VALID)
 HTTP_PORT = 80
 _FIX_HTTP = "switch the controller's plain HTTP service off, or make it redirect to HTTPS; use HTTPS only"
 _FIX_CERT = "install a current certificate on the controller (from the site's CA, or a new self-signed one, pinned)"
@@ -123,10 +128,10 @@ def plain_http(host: str, port: int, timeout: float) -> int | None:
 def cert_findings(cert: Certificate, now: datetime, port: int) -> list[Finding]:
     seen = f"TLS handshake on port {port} (certificate read, not verified), then one GET {ROOT}"
     if now > cert.not_after:
-        return [Finding("redfish-cert-expired", WARNING, f"TLS certificate expired on {iso(cert.not_after)}", seen,
+        return [Finding(CERT_EXPIRED, WARNING, f"TLS certificate expired on {iso(cert.not_after)}", seen,
                         _FIX_CERT)]  # fmt: skip
     if now < cert.not_before:
-        return [Finding("redfish-cert-not-yet-valid", WARNING,
+        return [Finding(CERT_NOT_YET_VALID, WARNING,
                         f"TLS certificate not valid before {iso(cert.not_before)} (check the controller's clock too)",
                         seen, _FIX_CERT)]  # fmt: skip
     return []
@@ -135,7 +140,7 @@ def cert_findings(cert: Certificate, now: datetime, port: int) -> list[Finding]:
 def _http_finding(port: int, status: int) -> Finding:
     asks = "asks for credentials" if status == 401 else "answers"
     return Finding(
-        "redfish-plain-http",
+        PLAIN_HTTP,
         WARNING,
         f"the Redfish service {asks} over plain HTTP on port {port}: passwords and session tokens cross in clear",
         f"one GET {ROOT} over plain HTTP on port {port} (HTTP {status}, no credentials sent)",
