@@ -47,7 +47,8 @@ def audit_bmc(
     ] = False,
 ) -> int:
     """Probe every controller (observe only): IPMI cipher 0, anonymous/null user, IPMI 1.5 and its auth types;
-    SNMP default communities. Each finding is recorded as a security fault with a work order, and a finding that is
+    SNMP default communities; Redfish over plain HTTP, TLS certificate expired or not yet valid. Each finding is
+    recorded as a security fault with a work order, and a finding that is
     gone closes its fault (unless --no-record).
     Exit 0 nothing found, 1 warnings or controllers that could not be audited, 2 a critical exposure."""
     if not 0 < timeout < 60:

@@ -9,8 +9,12 @@ import os
 from pathlib import Path
 
 
-def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path, str]:
-    """(certificate file, key file, SHA-256 fingerprint as 64 hex digits). The key file is owner-only."""
+def self_signed(
+    folder: Path, host: str = "127.0.0.1", *, valid: tuple[dt.datetime, dt.datetime] | None = None
+) -> tuple[Path, Path, str]:
+    """(certificate file, key file, SHA-256 fingerprint as 64 hex digits). The key file is owner-only. `valid`: the
+    (not before, not after) dates, for a certificate that has expired or is not valid yet; default from yesterday
+    for 30 days."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -19,14 +23,15 @@ def self_signed(folder: Path, host: str = "127.0.0.1") -> tuple[Path, Path, str]
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     now = dt.datetime.now(dt.UTC)
+    start, end = valid or (now - dt.timedelta(days=1), now + dt.timedelta(days=30))
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
         .issuer_name(name)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(start)
+        .not_valid_after(end)
         .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())

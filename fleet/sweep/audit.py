@@ -27,6 +27,7 @@ from fleet.collectors.audit import (
     Finding,
     audit_ipmi,
 )
+from fleet.collectors.audit import redfish as redfish_audit
 from fleet.collectors.audit import snmp as snmp_audit
 from fleet.collectors.audit.defaults import VENDOR_DEFAULTS, working_defaults
 from fleet.collectors.targets import IpmiOptions
@@ -42,7 +43,7 @@ from fleet.sweep.runs import ABANDON_AFTER
 CONCURRENCY = 16
 # a full IPMI 2.0 login (pyghmi: open session, RAKP, privilege) may take seconds on a busy BMC or host
 LOGIN_TIMEOUT_S = 20.0
-AUDITED_PROTOCOLS = ("ipmi", "snmp")
+AUDITED_PROTOCOLS = ("ipmi", "snmp", "redfish")
 AUDIT_LOCK = 0x666C656574 + 1  # the advisory lock key of "who runs the periodic audit" on PostgreSQL
 
 
@@ -115,6 +116,9 @@ def probe(t: Target, timeout: float, logins: DefaultLogins | None) -> Probed:
         # which. An agent not heard from lately proves nothing, and changes nothing.
         alive = bool(found) or t.answered_lately
         return Probed(t, BmcAudit(t.host, t.port, findings=found), frozenset({snmp_audit.CODE} if alive else ()))
+    if t.protocol == "redfish":
+        rf = redfish_audit.audit_redfish(t.host, t.port, timeout)
+        return Probed(t, rf, frozenset() if rf.error else frozenset(redfish_audit.CODES))
     audit = audit_ipmi(t.host, t.port, t.user, timeout)
     if audit.ipmi20 is None:  # the capabilities request got no answer: not audited at all
         return Probed(t, audit, frozenset())
@@ -144,7 +148,10 @@ def probe_all(targets: Sequence[Target], timeout: float, logins: DefaultLogins |
 
 
 def notes_for(probed: Sequence[Probed]) -> list[str]:
-    return [RAKP_NOTE] if any(p.audit.ipmi20 for p in probed) else []
+    notes = [RAKP_NOTE] if any(p.audit.ipmi20 for p in probed) else []
+    if self_signed := sum(1 for p in probed if p.audit.self_signed):
+        notes.append(redfish_audit.self_signed_note(self_signed))
+    return notes
 
 
 def record(session: Session, run: BmcAuditRun, probed: Sequence[Probed], *, now: datetime) -> AuditSummary:

@@ -33,6 +33,7 @@ class BmcAudit:
     port: int
     error: str | None = None  # the controller could not be audited (timeout, unreachable): not "clean"
     ipmi20: bool | None = None
+    self_signed: bool | None = None  # Redfish: the TLS certificate is self-signed (a fleet-wide note, not a finding)
     findings: list[Finding] = field(default_factory=list)
 
 

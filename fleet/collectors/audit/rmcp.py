@@ -7,7 +7,9 @@ probes speak the wire format directly (IPMI 2.0 sections 13.6, 13.17-13.24, 22.1
   the administrator level, anonymous / null-user login, whether IPMI 2.0 is offered at all.
 - `cipher_zero_session`: Open Session Request proposing authentication, integrity and confidentiality "none", then
   RAKP 1-4 for a user name without any password. A BMC that activates that session lets anyone who knows a user
-  name in. The session is closed at once; nothing on the BMC is changed.
+  name in. The session is closed at once; nothing on the BMC is changed. A BMC refuses with an error status (0x11,
+  no matching cipher suite) or by silence: silence counts as refused when the BMC still answers Get Channel
+  Authentication Capabilities right after (else the controller is reported as not audited, "timeout").
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ _ADMIN = 0x04
 
 class ProbeError(Exception):
     """No usable answer (timeout, unreachable, malformed): the finding is unknown, not absent."""
+
+
+class ProbeTimeout(ProbeError):
+    """No answer at all (after one resend)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +70,7 @@ def _exchange(host: str, port: int, packet: bytes, timeout: float, accept: objec
                 continue
             except OSError as exc:
                 raise ProbeError(f"unreachable: {exc.strerror or exc}") from None
-    raise ProbeError("timeout")
+    raise ProbeTimeout("timeout")
 
 
 def auth_capabilities(host: str, port: int = 623, timeout: float = 2.0) -> AuthCapabilities:
@@ -109,7 +115,17 @@ def cipher_zero_session(host: str, user: str, port: int = 623, timeout: float = 
     console_id = int.from_bytes(os.urandom(4), "little") | 1
     algorithms = bytes([0, 0, 0, 8, 0, 0, 0, 0, 1, 0, 0, 8, 0, 0, 0, 0, 2, 0, 0, 8, 0, 0, 0, 0])
     request = bytes([1, _ADMIN, 0, 0]) + console_id.to_bytes(4, "little") + algorithms
-    opened = _payload(_exchange(host, port, _rmcpplus(0x10, request), timeout), 0x11)
+    try:
+        answer = _exchange(host, port, _rmcpplus(0x10, request), timeout)
+    except ProbeTimeout:
+        # Many BMCs drop an Open Session Request they will not serve rather than answer it with an error status.
+        # Silence counts as "refused" only when the BMC answers a session-less request right after; else it is gone.
+        try:
+            auth_capabilities(host, port, timeout)
+        except ProbeError:
+            raise ProbeTimeout("timeout (no answer to the cipher 0 request, nor to one after it)") from None
+        return False
+    opened = _payload(answer, 0x11)
     if len(opened) < 12 or opened[1] != 0:
         return False  # refused: no matching cipher suite, or another status
     bmc_id = int.from_bytes(opened[8:12], "little")
