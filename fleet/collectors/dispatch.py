@@ -8,8 +8,10 @@ thread). The families run at the same time, so a slow SNMP agent never holds up 
 from __future__ import annotations
 
 import asyncio
+import queue
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +27,15 @@ class PollJob:
 
 
 def poll_jobs(
-    jobs: Sequence[PollJob], *, timeout: float, concurrency: int, ipmi_options: IpmiOptions | None = None
+    jobs: Sequence[PollJob],
+    *,
+    timeout: float,
+    concurrency: int,
+    ipmi_options: IpmiOptions | None = None,
+    on_result: Callable[[int, PollResult], None] | None = None,
 ) -> dict[int, PollResult]:
+    """Every job's result by its key. `on_result(key, result)`, when given, is called for each as it is known (IPMI
+    polls one by one as they end, from the IPMI thread; SNMP and Redfish when their family is done)."""
     ipmi = [j for j in jobs if isinstance(j.target, IpmiTarget)]
     snmp = [j for j in jobs if isinstance(j.target, SnmpTarget)]
     redfish = [j for j in jobs if isinstance(j.target, RedfishTarget)]
@@ -35,7 +44,9 @@ def poll_jobs(
 
     def run_ipmi() -> None:
         try:
-            results.update(_poll_ipmi(ipmi, timeout=timeout, concurrency=concurrency, options=ipmi_options))
+            results.update(
+                _poll_ipmi(ipmi, timeout=timeout, concurrency=concurrency, options=ipmi_options, on_result=on_result)
+            )
         except BaseException as exc:  # re-raised in the caller's thread
             errors.append(exc)
 
@@ -43,7 +54,11 @@ def poll_jobs(
     if ipmi:
         thread.start()
     if snmp or redfish:
-        results.update(asyncio.run(_poll_async(snmp, redfish, timeout=timeout, concurrency=concurrency)))
+        others = asyncio.run(_poll_async(snmp, redfish, timeout=timeout, concurrency=concurrency))
+        results.update(others)
+        if on_result is not None:
+            for key, result in others.items():
+                on_result(key, result)
     if ipmi:
         thread.join()
     if errors:
@@ -51,14 +66,69 @@ def poll_jobs(
     return results
 
 
+def poll_as_they_end(
+    jobs: Sequence[PollJob],
+    *,
+    timeout: float,
+    concurrency: int,
+    ipmi_options: IpmiOptions | None = None,
+    group_s: float = 0.5,
+    group_max: int = 100,
+) -> Iterator[list[tuple[int, PollResult]]]:
+    """`poll_jobs` in a thread of its own, its results handed over in groups as the polls end: what ends within
+    `group_s` of a group's first result, at most `group_max`. The caller's work on one group (storing it) never
+    holds up the polls still in flight."""
+    arrived: queue.SimpleQueue[tuple[int, PollResult] | None] = queue.SimpleQueue()
+    failed: list[BaseException] = []
+
+    def poll() -> None:
+        try:
+            poll_jobs(jobs, timeout=timeout, concurrency=concurrency, ipmi_options=ipmi_options,
+                      on_result=lambda key, result: arrived.put((key, result)))  # fmt: skip
+        except BaseException as exc:  # re-raised in the caller's thread
+            failed.append(exc)
+        finally:
+            arrived.put(None)
+
+    worker = threading.Thread(target=poll, name="poll-as-they-end", daemon=True)
+    worker.start()
+    ended = False
+    while not ended:
+        got = arrived.get()
+        if got is None:
+            break
+        part = [got]
+        until = time.monotonic() + group_s
+        while len(part) < group_max:
+            try:
+                got = arrived.get(timeout=max(0.0, until - time.monotonic()))
+            except queue.Empty:
+                break
+            if got is None:
+                ended = True
+                break
+            part.append(got)
+        yield part
+    worker.join()
+    if failed:
+        raise failed[0]
+
+
 def _poll_ipmi(
-    jobs: Sequence[PollJob], *, timeout: float, concurrency: int, options: IpmiOptions | None
+    jobs: Sequence[PollJob],
+    *,
+    timeout: float,
+    concurrency: int,
+    options: IpmiOptions | None,
+    on_result: Callable[[int, PollResult], None] | None,
 ) -> dict[int, PollResult]:
     from fleet.collectors.ipmi import poll_ipmi_many
 
     targets = [j.target for j in jobs if isinstance(j.target, IpmiTarget)]  # all of them: the caller split by kind
     cursors = {(j.target.host, j.target.port): j.cursor for j in jobs if j.cursor is not None}
-    out = poll_ipmi_many(targets, timeout=timeout, concurrency=concurrency, cursors=cursors, options=options)
+    each = None if on_result is None else (lambda i, r: on_result(jobs[i].key, r))
+    out = poll_ipmi_many(targets, timeout=timeout, concurrency=concurrency, cursors=cursors, options=options,
+                         on_result=each)  # fmt: skip
     return {j.key: r for j, r in zip(jobs, out, strict=True)}
 
 

@@ -15,13 +15,12 @@ import time
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import pairwise
 
 from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from fleet.clock import Clock, iso, utcnow
-from fleet.collectors.dispatch import PollJob, poll_jobs
+from fleet.collectors.dispatch import PollJob, poll_as_they_end, poll_jobs
 from fleet.collectors.targets import IpmiOptions
 from fleet.config import Settings
 from fleet.errors import FleetError
@@ -41,6 +40,7 @@ log = logging.getLogger("fleet.sweep.run")
 
 PLAN_LOCK = 0x666C656574  # "fleet": the advisory lock key planners take on PostgreSQL
 BATCH = 100  # servers written per transaction: short enough that a console's write never waits long
+STORE_EVERY_S = 2.0  # results that end within this of each other are stored in one transaction (fewer commits)
 
 
 def round_start(now: datetime, interval: timedelta) -> datetime:
@@ -196,33 +196,31 @@ def _start_run(engine: Engine, started: datetime, site: str | None, worker: str 
 
 
 def _sweep_alone(rnd: _Round, first: Collection[int]) -> None:
-    """The whole round in this process: every due server, polled and stored a share at a time."""
+    """The whole round in this process: every due server polled, each result stored as it comes."""
     engine, settings, report, interval = rnd.engine, rnd.settings, rnd.report, rnd.interval
     with read_session(engine) as session:
         servers = due_servers(session, site=rnd.site)
-        # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first.
-        servers.sort(key=lambda s: s.id not in first)
+        # Servers named in `first` lead (the demo's broken ones; a caller's suspects): their faults show first. Then
+        # the controllers that did not answer last round: a dead one holds its slot for its whole deadline, and
+        # started first that wait runs beside everybody else's polls instead of after them.
+        servers.sort(key=lambda s: (s.id not in first, s.last_poll_error is None))
         jobs, rnd.results = build_jobs(servers, session)
     rnd.hosts = {s.id: s.hostname for s in servers if s.id is not None}
     _record_progress(engine, rnd.run_id, len(rnd.hosts), 0)
     tp = time.monotonic()
-    # Polled and stored a share at a time: faults appear, and the run's progress (polled of servers) moves, as
-    # the sweep goes rather than at its end. A share is a few rounds of the pool, so it stays busy.
-    share = max(rnd.concurrency * 4, 32)
-    leading = sum(1 for j in jobs if j.key in first)  # the `first` servers are a share of their own
-    cuts = [0, *([leading] if leading else []), *range(leading + share, len(jobs), share), len(jobs)]
     stored_ids: set[int] = set()
     polled = 0
-    for a, b in pairwise(cuts):
-        part = jobs[a:b]
-        got = poll_jobs(part, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options)
-        rnd.results.update(got)
+    # Stored as they come (one transaction for what ends within STORE_EVERY_S, at most BATCH): faults and the
+    # run's progress appear as the sweep goes, and storing never holds up the polls still in flight.
+    for part in poll_as_they_end(jobs, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options,
+                                 group_s=STORE_EVERY_S, group_max=BATCH):  # fmt: skip
         now = rnd.clock()
         with write_session(engine) as session:
-            for job in part:
-                _store_one(session, job.key, got[job.key], now, settings, report, interval)
-                stored_ids.add(job.key)
-            polled += sum(1 for r in got.values() if r.reachable and not r.error)
+            for key, result in part:
+                rnd.results[key] = result
+                _store_one(session, key, result, now, settings, report, interval)
+                stored_ids.add(key)
+            polled += sum(1 for _k, r in part if r.reachable and not r.error)
             _record_progress_in(session, rnd.run_id, len(rnd.hosts), polled)
         if rnd.progress:
             rnd.progress(len(stored_ids), len(rnd.hosts))

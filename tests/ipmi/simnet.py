@@ -85,7 +85,7 @@ class SimNet:
                     argv += ["--map", f"{f}:{b}"]
                 for f in fronts[self.live :]:
                     argv += ["--dead", str(f)]
-                relay = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                relay = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)  # its errors, if any, on our stderr
                 self._relays.append(relay)
                 assert relay.stdout is not None
                 if relay.stdout.readline().strip() != "ready":

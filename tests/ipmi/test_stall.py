@@ -1,34 +1,31 @@
-"""200 BMCs in flight at once: every one is read within its deadline, and a reply that has arrived is handled by
-the engine well before pyghmi would send its request again.
+"""200 BMCs in flight at once: every one is read, and no read is slower than its network delay plus 50 ms on the
+client's side (the issue's bound), whatever else the machine is doing.
 
 Fleet's own simulated BMCs (two processes) behind the latency relay. A read's time is its network delay (out, the
 BMC, back: until the kernel has the reply in our socket) plus the time the reply waits on our side (until the engine
 has handed it to its poll): the second part is what is measured, from the kernel's receive timestamp of each
 datagram. pyghmi's lost wake-up (docs/IPMI.md) made a reply that had arrived wait 0.5-1 s for its caller (its retry
-timer); a loop that falls behind shows the same way, and past 0.5 s the request is sent again (on a login step, the
-whole handshake restarts).
+timer); a loop that falls behind, or a poll that holds the loop, shows the same way.
 
-The issue's goal is "no read slower than its network delay plus 50 ms". On a loaded 2-core machine the engine does
-not meet it (a quiet machine was not available to measure): 200 polls in flight ask for about 0.15-0.25 s of CPU per
-second (150-300 us of pyghmi's crypto and framing per reply), which is all the share a process gets at load 12-15,
-so replies queue for the CPU (measured: p50 60-120 ms, p99 400-570 ms, against 5-8 ms p50 scheduling lateness of a
-control process that sleeps most of the time). The gap is written in docs/IPMI.md. What this test holds instead,
-with a margin that survives that load:
+Part of that wait is not the client's doing: on a loaded machine the process is runnable but the OS gives the CPU
+to others (at load 12-15 on 2 cores, replies waited p50 60-120 ms, p99 400-570 ms this way, docs/IPMI.md). The
+kernel counts that time per thread (its run-queue delay, /proc/<pid>/task/<tid>/schedstat), so each read's wait is
+split: what the OS withheld while the reply waited is subtracted, the rest is the client's, and every read's rest
+must be under 50 ms. The subtraction is what accrued from the previous reply handled to this one (a few ms apart at
+this rate), so it can at most also forgive a run-queue wait from just before this reply arrived. On a quiet machine
+the OS part is near zero and the raw bound itself holds (waits p99 about 1 ms, max 3 ms).
 
-- every one of the 200 polls completes (no retry storm, no timeout) with all 200 in flight at once;
-- the median wait is under half of pyghmi's shortest retry timer (0.5 s): 250 ms, about twice the worst median seen
-  at load 15. The median, not the p99: the tail is the scheduler's (a control process shows 40-50 ms p99 itself),
-  the median is the engine's. The lost wake-up (median 0.5-1 s) or a loop that runs timers before reading what has
-  arrived fails it.
-
-The round measured has a round trip of 200-250 ms (under pyghmi's 0.5 s retry timer, so no request is sent twice)
-so that 200 polls in flight ask no more CPU than a loaded 2-core machine can give.
+The round measured has a round trip of 200-250 ms (under pyghmi's 0.5 s retry timer, so no request is sent twice).
 """
 
 from __future__ import annotations
 
+import bisect
+import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -39,7 +36,7 @@ from tests.ipmi.simnet import SimNet
 
 N = 200
 RTT_MS = (200, 250)
-MEDIAN_WAIT_MAX_S = 0.250  # half of pyghmi's shortest retry timer (module docstring: why the median)
+CLIENT_WAIT_MAX_S = 0.050  # the issue's bound: network delay plus 50 ms
 
 _CONTROL = """
 import sys, time
@@ -56,6 +53,31 @@ print(late[len(late) // 2], late[int(0.99 * (len(late) - 1))])
 """
 
 
+class RunQueue:
+    """The OS's run-queue delay of the calling thread so far (seconds runnable without a CPU), sampled over time."""
+
+    def __init__(self) -> None:
+        path = f"/proc/self/task/{threading.get_native_id()}/schedstat"
+        self.fd = os.open(path, os.O_RDONLY) if os.path.exists(path) else None
+        self.at: list[float] = []
+        self.delay: list[float] = []
+        self.sample()
+
+    def read(self) -> float:
+        return int(os.pread(self.fd, 100, 0).split()[1]) / 1e9 if self.fd is not None else 0.0
+
+    def sample(self) -> float:
+        now, delay = time.monotonic(), self.read()
+        self.at.append(now)
+        self.delay.append(delay)
+        return delay
+
+    def since(self, when: float, delay_now: float) -> float:
+        """Run-queue delay accrued from the last sample at or before `when` to `delay_now`."""
+        i = max(0, bisect.bisect_right(self.at, when) - 1)
+        return delay_now - self.delay[i]
+
+
 @pytest.fixture(scope="module")
 def net() -> Iterator[SimNet]:
     # relay 0 (20-30 ms) for the first contact (SDR and FRU), relay 1 for the round measured
@@ -63,17 +85,25 @@ def net() -> Iterator[SimNet]:
         yield n
 
 
-def test_200_in_flight_all_read_and_replies_handled_before_a_retry(net: SimNet) -> None:
+def test_200_in_flight_no_read_held_by_the_client_over_50ms(net: SimNet) -> None:
     first = poll_ipmi_many(net.targets(0), timeout=120, concurrency=N)
     assert [r.error for r in first] == [None] * N
     targets = net.targets(1)
     cursors = {(t.host, t.port): r.cursor for t, r in zip(targets, first, strict=True) if r.cursor}
-    reads: list[float] = []
-    waits: list[float] = []
+    waits: list[float] = []  # from the kernel's receive timestamp to the poll getting the reply
+    own: list[float] = []  # the same, less what the OS withheld the CPU meanwhile
     control = subprocess.Popen([sys.executable, "-c", _CONTROL], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                text=True)  # fmt: skip
     assert control.stdout is not None and control.stdout.readline().strip() == "ready"
-    ENGINE.read_hook, ENGINE.peak_in_flight = (lambda r, w: (reads.append(r), waits.append(w))), 0
+    runq = RunQueue()  # this thread drives the engine (the hook runs on it)
+
+    def hook(_read: float, waited: float) -> None:
+        now = time.monotonic()
+        delay = runq.sample()
+        waits.append(waited)
+        own.append(waited - runq.since(now - waited, delay))
+
+    ENGINE.read_hook, ENGINE.peak_in_flight = hook, 0
     try:
         again = poll_ipmi_many(targets, timeout=120, concurrency=N, cursors=cursors)
     finally:
@@ -86,8 +116,11 @@ def test_200_in_flight_all_read_and_replies_handled_before_a_retry(net: SimNet) 
     waits.sort()
     p50, p99 = waits[len(waits) // 2], waits[int(0.99 * (len(waits) - 1))]
     detail = (
-        f"waits on our side: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max {waits[-1] * 1000:.0f} ms; "
-        f"scheduler lateness on this machine: p50 {sched_p50 * 1000:.0f} ms, p99 {sched_p99 * 1000:.0f} ms"
+        f"{len(waits)} reads; waits on our side: p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, max "
+        f"{waits[-1] * 1000:.0f} ms; the client's part: max {max(own) * 1000:.0f} ms; the OS kept the loop from a "
+        f"CPU {(runq.delay[-1] - runq.delay[0]) * 1000:.0f} ms in all; scheduler lateness of a sleeping process: "
+        f"p50 {sched_p50 * 1000:.0f} ms, p99 {sched_p99 * 1000:.0f} ms"
     )
     print(detail)
-    assert p50 <= MEDIAN_WAIT_MAX_S, detail
+    slow = [w for w in own if w > CLIENT_WAIT_MAX_S]
+    assert slow == [], detail

@@ -9,7 +9,7 @@ flight in the calling thread. Details, pyghmi's problems and how they are avoide
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fleet.collectors.ipmi.engine import ENGINE
@@ -57,10 +57,12 @@ def poll_ipmi_many(
     concurrency: int = 64,
     cursors: dict[tuple[str, int], dict[str, Any]] | None = None,
     options: IpmiOptions | None = None,
+    on_result: Callable[[int, PollResult], None] | None = None,
 ) -> list[PollResult]:
     """Poll every target, at most `concurrency` at a time, each within its own `timeout`. Results in target order.
 
-    `cursors` maps (host, port) to the cursor of that BMC's previous PollResult.
+    `cursors` maps (host, port) to the cursor of that BMC's previous PollResult. `on_result(index, result)` is
+    called as each poll ends (from the thread driving the engine), before the whole list is returned.
     """
     return ENGINE.run(
         targets,
@@ -68,4 +70,5 @@ def poll_ipmi_many(
         concurrency=min(max(1, concurrency), MAX_CONCURRENCY),
         cursors=dict(cursors or {}),
         options=options or IpmiOptions(),
+        on_result=on_result,
     )

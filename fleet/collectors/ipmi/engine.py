@@ -64,6 +64,7 @@ class Job:
     steps: Generator[Request, Reply, None] | None = None
     outcome: PollResult | None = None  # set when finished
     sent_at: float = 0.0  # when the request in flight was sent
+    index: int = 0  # position in the caller's target list
 
     @property
     def key(self) -> tuple[str, int]:
@@ -81,6 +82,9 @@ class Batch:
     in_flight: int = 0
     left: int = 0
     done: threading.Event = field(default_factory=threading.Event)
+    # called with (index in the targets, result) as each poll ends, on the thread driving the loop: a caller can
+    # store results while the rest are still polled
+    on_result: Callable[[int, PollResult], None] | None = None
 
 
 class Engine:
@@ -110,11 +114,12 @@ class Engine:
         concurrency: int,
         cursors: dict[tuple[str, int], dict[str, Any]],
         options: IpmiOptions,
+        on_result: Callable[[int, PollResult], None] | None = None,
     ) -> list[PollResult]:
         patches.install(wakeup_fix=options.wakeup_fix, bind=options.bind)
-        batch = Batch(concurrency=max(1, concurrency), timeout=timeout)
-        for t in targets:
-            job = Job(t, cursors.get((t.host, t.port)), Deadline(timeout), options, batch)
+        batch = Batch(concurrency=max(1, concurrency), timeout=timeout, on_result=on_result)
+        for i, t in enumerate(targets):
+            job = Job(t, cursors.get((t.host, t.port)), Deadline(timeout), options, batch, index=i)
             batch.jobs.append(job)
             batch.waiting.append(job)
         batch.left = len(batch.jobs)
@@ -323,6 +328,11 @@ class Engine:
         batch = job.batch
         batch.in_flight -= 1
         batch.left -= 1
+        if batch.on_result is not None:
+            try:
+                batch.on_result(job.index, job.outcome)
+            except Exception:  # the caller's problem must not stop everybody's polls
+                log.exception("on_result callback failed")
         if batch.left == 0:
             with self._mutex:
                 self._batches.remove(batch)

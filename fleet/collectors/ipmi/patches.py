@@ -22,6 +22,11 @@
    with hundreds of BMCs in flight. While the engine drives (`driving()`), the thread driving it selects and reads
    (pyghmi's own `_io_graball`) and pyghmi's IO thread sleeps until the engine is done; any other time pyghmi
    works exactly as shipped (with fix 1).
+8. **Per-packet costs that buy nothing** (`Cipher`, `algorithms`, `modes`, `hmac`, `_io_sendto`): pyghmi sets its
+   socket blocking before every send and non-blocking before every receive (two system calls per request), builds
+   a new AES context per packet and HMACs through `hmac.new`. The engine's thread sends without the mode switch
+   and receives with MSG_DONTWAIT; the session module's AES-CBC and HMAC are crypto.py's (same bytes, one AES
+   context per session key, OpenSSL's one-shot HMAC).
 
 `PATCHED` lists every pyghmi name used here; tests/ipmi/test_patches.py fails loudly when one disappears.
 """
@@ -63,6 +68,11 @@ PATCHED: dict[str, tuple[str, ...]] = {
         "select",
         "iothread",
         "_io_graball",
+        "_io_sendto",
+        "Cipher",
+        "algorithms",
+        "modes",
+        "hmac",
     ),
     "Session": (
         "awaitresponse",
@@ -128,6 +138,7 @@ def install(*, wakeup_fix: bool = True, bind: str | None = None) -> None:
             offset = _s._monotonic_time() - time.monotonic()  # continuous with the timers already set
             _s._monotonic_time = lambda: time.monotonic() + offset
             _s._io_wait = _io_wait_or_pump
+            _patch_packet_costs()
             _done.add("engine")
         if wakeup_fix and "wakeup" not in _done:
             _patch_wakeup()
@@ -169,6 +180,7 @@ def driving() -> Iterator[None]:
 _SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)
 _CMSG = socket.CMSG_SPACE(16)
 _stamped: set[int] = set()
+_ports: dict[int, int] = {}  # id(socket) -> its local port (pyghmi's sockets live as long as the process)
 
 
 def pump(timeout: float) -> None:
@@ -189,11 +201,12 @@ def _grab(sock: Any) -> None:
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
         _stamped.add(id(sock))
-    sock.setblocking(False)  # pyghmi's sendto makes it blocking again each time
-    myport = sock.getsockname()[1]
+    myport = _ports.get(id(sock))
+    if myport is None:
+        myport = _ports[id(sock)] = sock.getsockname()[1]
     while True:
-        try:
-            data, ancillary, _flags, addr = sock.recvmsg(3000, _CMSG)
+        try:  # whatever blocking mode pyghmi left the socket in: never wait here
+            data, ancillary, _flags, addr = sock.recvmsg(3000, _CMSG, socket.MSG_DONTWAIT)
         except OSError:
             return
         if len(data) < 4:
@@ -237,6 +250,27 @@ def _io_wait_or_pump(timeout: float, myaddr: Any = None, evq: Any = None) -> Non
         pump(timeout)  # the callers loop on their condition: a wait becomes one select in this thread
         return
     (_io_wait if "wakeup" in _done else _shipped_io_wait)(timeout, myaddr, evq)
+
+
+# ---------------------------------------------------------------- 8. per-packet costs
+
+
+def _patch_packet_costs() -> None:
+    from fleet.collectors.ipmi import crypto
+
+    _s.Cipher, _s.algorithms, _s.modes, _s.hmac = crypto.Cipher, crypto.algorithms, crypto.modes, crypto.hmac
+    shipped_sendto = _s._io_sendto
+
+    def io_sendto(mysocket: Any, packet: Any, sockaddr: Any) -> None:
+        if _driver is None or threading.current_thread() is not _driver:
+            shipped_sendto(mysocket, packet, sockaddr)
+            return
+        # No setblocking(1) first: a UDP send that finds the buffer full is a lost packet either way (pyghmi
+        # ignores send errors too), and the retry timer resends it.
+        with contextlib.suppress(OSError):
+            mysocket.sendto(packet, sockaddr)
+
+    _s._io_sendto = io_sendto
 
 
 # ---------------------------------------------------------------- 1. lost wake-up

@@ -165,13 +165,27 @@ def discrete_state(
     return State.OK, None
 
 
+def _static(entry: Any, record: bytes, cmd: Any) -> tuple[Kind, str, int, dict[str, float | None]]:
+    """What a sensor's SDR alone decides (kind, slot, supported offsets, thresholds), worked out once per SDR entry:
+    the entry lives in the SDR cache, so every later poll of this BMC model reuses it. Thresholds of a non-linear
+    sensor depend on the reading's conversion factors (`cmd`) and are worked out each time."""
+    cached = getattr(entry, "fleet_static", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    entity, instance = (record[8], record[9] & 0x7F) if len(record) > 9 else (0, 0)
+    kind = kind_of(entry.sensor_type_number, entity)
+    supported = (record[14] | (record[15] << 8)) & 0x7FFF if len(record) > 15 else 0
+    limits = sdr_thresholds(entry, record, cmd) if entry.reading_type == 0x01 else {}
+    out = (kind, slot_of(entry.sensor_name, kind, entity, instance), supported, limits)
+    if (getattr(entry, "linearization", 0) or 0) <= 11:  # linear: the factors are in the record itself
+        entry.fleet_static = out
+    return out
+
+
 def to_reading(entry: Any, record: bytes, data: bytes, cmd: Any) -> Reading:
     """One sensor: its pyghmi SDR entry, the raw SDR record (for masks and entity) and Get Sensor Reading data."""
     name = entry.sensor_name
-    sensor_type = entry.sensor_type_number
-    entity, instance = (record[8], record[9] & 0x7F) if len(record) > 9 else (0, 0)
-    kind = kind_of(sensor_type, entity)
-    slot = slot_of(name, kind, entity, instance)
+    kind, slot, supported, limits = _static(entry, record, cmd)
     if len(data) < 2 or data[1] & 0x20 or not data[1] & 0x40:
         # "reading unavailable" or scanning disabled: ipmitool prints "ns"
         return Reading(name, kind, slot, State.UNKNOWN, detail="no reading")
@@ -183,9 +197,9 @@ def to_reading(entry: Any, record: bytes, data: bytes, cmd: Any) -> Reading:
         status = data[2] if len(data) > 2 else 0
         hits = [_THRESHOLDS[b] for b in range(6) if status & (1 << b)]
         state = worst([s for s, _ in hits]) if hits else State.OK
-        limits = sdr_thresholds(entry, record, cmd)
         return Reading(name, kind, slot, state, value, unit, hits[-1][1] if hits else None, **limits)
     asserted = (data[2] if len(data) > 2 else 0) | ((data[3] & 0x7F) << 8 if len(data) > 3 else 0)
-    supported = (record[14] | (record[15] << 8)) & 0x7FFF if len(record) > 15 else 0
-    state, detail = discrete_state(sensor_type, entry.reading_type, asserted, supported, int(decoded.health or 0))
+    state, detail = discrete_state(
+        entry.sensor_type_number, entry.reading_type, asserted, supported, int(decoded.health or 0)
+    )
     return Reading(name, kind, slot, state, value, unit, detail)
