@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from fleet.config import Settings
 from fleet.errors import NotFound
 from fleet.faults.common import close, escalate, layout_of, lock_server, open_faults
+from fleet.faults.preload import ECC_PREFIX, Preloaded, as_installed, ecc_query, installed_query
 from fleet.health.layout import Installed
 from fleet.health.model import Kind, PollResult, Severity, State
 from fleet.health.rules import (
@@ -38,10 +39,8 @@ from fleet.health.rules import (
 from fleet.health.slots import slot_key
 from fleet.store import audit
 from fleet.store.models import (
-    Component,
     Fault,
     FaultSource,
-    PartModel,
     Resolution,
     SensorChange,
     Server,
@@ -51,7 +50,6 @@ from fleet.store.models import (
 )
 
 NEEDS_A_PERSON = ("mce", "uncorrectable")  # problems that never resolve by reading healthy again
-ECC_PREFIX = "sel:ecc:"  # SensorChange.name of a correctable-ECC event, kept to count the rate over the window
 
 
 @dataclass
@@ -89,16 +87,7 @@ class ApplyResult:
 
 
 def installed_of(session: Session, server_id: int) -> list[Installed]:
-    q = (
-        select(Component, PartModel)
-        .join(PartModel, col(PartModel.id) == col(Component.part_model_id))
-        .where(Component.server_id == server_id, col(Component.removed_at).is_(None))
-    )
-    out = []
-    for comp, part in session.exec(q):
-        kind = Kind(part.kind) if part.kind in Kind._value2member_map_ else Kind.OTHER
-        out.append(Installed(slot=comp.slot, kind=kind, serial=comp.serial))
-    return out
+    return [as_installed(comp, part) for comp, part in session.exec(installed_query([server_id]))]
 
 
 def rule_params(settings: Settings) -> RuleParams:
@@ -106,16 +95,10 @@ def rule_params(settings: Settings) -> RuleParams:
 
 
 def _ecc_history(
-    session: Session, server_id: int, result: PollResult, *, now: datetime, window: timedelta
+    session: Session, server_id: int, result: PollResult, *, now: datetime, rows: list[SensorChange]
 ) -> dict[str, list[datetime]]:
-    """Correctable-ECC events per DIMM key seen by earlier polls within the window; this poll's events are recorded
-    (once: a poll applied twice does not count its events twice) and left to the rules to count."""
-    q = select(SensorChange).where(
-        SensorChange.server_id == server_id,
-        col(SensorChange.name).startswith(ECC_PREFIX),
-        SensorChange.at > now - window,
-    )
-    rows = list(session.exec(q))
+    """Correctable-ECC events per DIMM key seen by earlier polls within the window (`rows`); this poll's events are
+    recorded (once: a poll applied twice does not count its events twice) and left to the rules to count."""
     known = {(r.name, r.at, r.value) for r in rows}
     own = {
         (
@@ -139,29 +122,40 @@ def _ecc_history(
 
 
 def apply_poll(
-    session: Session, server: Server, result: PollResult, *, now: datetime, settings: Settings, actor: str = "sweep"
+    session: Session,
+    server: Server,
+    result: PollResult,
+    *,
+    now: datetime,
+    settings: Settings,
+    actor: str = "sweep",
+    pre: Preloaded | None = None,
 ) -> ApplyResult:
     """Turn one poll of one server into fault changes (in the caller's transaction).
 
     An unreachable controller or a poll with an error changes no fault: it is a collector problem. Applying the same
-    poll (same `now`) twice changes nothing the second time.
+    poll (same `now`) twice changes nothing the second time. `pre`: the server's rows, locked and loaded with its
+    batch (fleet.faults.preload, same `now` and settings); without it they are read here.
     """
     if not result.reachable or result.error:
         return ApplyResult(skipped=result.error or "unreachable")
     assert server.id is not None
-    lock_server(session, server.id)
+    params = rule_params(settings)
+    if pre is None:
+        lock_server(session, server.id)
+        rows = list(session.exec(ecc_query([server.id], now=now, window=params.ecc_window)))
+        pre = Preloaded(open_faults(session, server.id), installed_of(session, server.id), rows)
     model = session.get(ServerModel, server.model_id)
     if model is None:
         raise NotFound(f"server {server.hostname}: no server model {server.model_id}")
-    params = rule_params(settings)
-    installed = installed_of(session, server.id)
-    history = _ecc_history(session, server.id, result, now=now, window=params.ecc_window)
+    installed = pre.installed
+    history = _ecc_history(session, server.id, result, now=now, rows=pre.ecc)
     findings = assess(result, layout_of(model), installed, now=now, params=params, ecc_history=history)
     out = ApplyResult(findings=findings)
     names = {i.key: i.slot for i in installed}
 
     # Security faults are the BMC audit's (fleet.faults.security): a poll neither matches nor resolves them.
-    faults = [f for f in open_faults(session, server.id) if f.kind != SECURITY]
+    faults = [f for f in pre.faults if f.kind != SECURITY]
     by_key = {(slot_key(f.slot), FAMILY.get(f.problem, f.problem)): f for f in faults}
     touched: set[int] = set()
     for finding in findings:
@@ -206,7 +200,8 @@ def apply_poll(
         else:
             out.unchanged.append(fault.id)
         session.add(fault)
-    session.flush()
+    if faults or findings:
+        session.flush()  # a quiet server's only change (its freshness) is flushed with its batch's
     return out
 
 

@@ -9,19 +9,38 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from fleet.health.model import Reading
 from fleet.store.models import SensorChange, SensorState
 
 
-def record_readings(session: Session, server_id: int, readings: Sequence[Reading], now: datetime) -> int:
+def latest_states(session: Session, server_ids: Sequence[int]) -> dict[int, dict[str, SensorState]]:
+    """server id -> {sensor name: its latest state}, for a batch of servers in one query per 500."""
+    out: dict[int, dict[str, SensorState]] = {sid: {} for sid in server_ids}
+    ordered = sorted(set(server_ids))
+    for i in range(0, len(ordered), 500):
+        q = select(SensorState).where(col(SensorState.server_id).in_(ordered[i : i + 500]))
+        for s in session.exec(q):
+            out[s.server_id][s.name] = s
+    return out
+
+
+def record_readings(
+    session: Session,
+    server_id: int,
+    readings: Sequence[Reading],
+    now: datetime,
+    current: dict[str, SensorState] | None = None,
+) -> int:
     """Upsert the latest state of each sensor; add a SensorChange per state change. Returns the number of changes.
 
     Rows are written only when something changed (state, value or detail): the sweep's freshness lives in
-    Server.last_polled_at, so an unchanged sensor costs no write at all.
+    Server.last_polled_at, so an unchanged sensor costs no write at all. `current`: the server's rows as
+    `latest_states` loaded them with its batch (read here without it).
     """
-    current = {s.name: s for s in session.exec(select(SensorState).where(SensorState.server_id == server_id))}
+    if current is None:
+        current = {s.name: s for s in session.exec(select(SensorState).where(SensorState.server_id == server_id))}
     changes = 0
     seen: set[str] = set()
     for r in readings:

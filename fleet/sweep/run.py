@@ -24,12 +24,13 @@ from fleet.collectors.dispatch import PollJob, poll_as_they_end, poll_jobs
 from fleet.collectors.targets import IpmiOptions
 from fleet.config import Settings
 from fleet.errors import FleetError
-from fleet.faults import apply_poll
+from fleet.faults import apply_poll, rule_params
+from fleet.faults.preload import Preloaded, lock_servers, preload
 from fleet.health.model import PollResult, Severity
 from fleet.stock.reserve import reserve_for_fault
 from fleet.store.db import read_session, write_session
-from fleet.store.history import record_readings
-from fleet.store.models import Fault, Server, Site, SweepRun, security_fault
+from fleet.store.history import latest_states, record_readings
+from fleet.store.models import Fault, SensorState, Server, Site, SweepRun, security_fault
 from fleet.swaps.rounds import plan_swaps
 from fleet.sweep.credentials import target_for
 from fleet.sweep.ipmi_options import ipmi_options
@@ -216,10 +217,9 @@ def _sweep_alone(rnd: _Round, first: Collection[int]) -> None:
                                  group_s=STORE_EVERY_S, group_max=BATCH):  # fmt: skip
         now = rnd.clock()
         with write_session(engine) as session:
-            for key, result in part:
-                rnd.results[key] = result
-                _store_one(session, key, result, now, settings, report, interval)
-                stored_ids.add(key)
+            rnd.results.update(part)
+            stored_ids.update(key for key, _r in part)
+            _store_batch(session, part, now, settings, report, interval)
             polled += sum(1 for _k, r in part if r.reachable and not r.error)
             _record_progress_in(session, rnd.run_id, len(rnd.hosts), polled)
         if rnd.progress:
@@ -229,8 +229,8 @@ def _sweep_alone(rnd: _Round, first: Collection[int]) -> None:
     rest = [sid for sid in rnd.hosts if sid not in stored_ids]  # servers whose credentials did not resolve
     for i in range(0, len(rest), BATCH):
         with write_session(engine) as session:
-            for sid in rest[i : i + BATCH]:
-                _store_one(session, sid, rnd.results[sid], now, settings, report, interval)
+            _store_batch(session, [(sid, rnd.results[sid]) for sid in rest[i : i + BATCH]], now, settings, report,
+                         interval)  # fmt: skip
     if rnd.progress:
         rnd.progress(len(rnd.hosts), len(rnd.hosts))
     if rnd.services:
@@ -262,16 +262,14 @@ def _sweep_as_worker(rnd: _Round, started: datetime) -> None:
                     poll_jobs(jobs, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options)
                 )
                 rnd.now = rnd.clock()
-                for sid, res in batch_results.items():
-                    _store_one(session, sid, res, rnd.now, settings, report, interval)
+                _store_batch(session, list(batch_results.items()), rnd.now, settings, report, interval)
         if not hold_locks:
             batch_results.update(
                 poll_jobs(jobs, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options)
             )
             rnd.now = rnd.clock()
             with write_session(engine) as session:
-                for sid, res in batch_results.items():
-                    _store_one(session, sid, res, rnd.now, settings, report, interval)
+                _store_batch(session, list(batch_results.items()), rnd.now, settings, report, interval)
         if rnd.services:
             assert rnd.now is not None
             _services(engine, settings, batch, batch_results, rnd.now, report)
@@ -326,6 +324,27 @@ def _record_progress_in(session: Session, run_id: int | None, servers: int, poll
         session.add(run)
 
 
+def _store_batch(
+    session: Session,
+    items: Sequence[tuple[int, PollResult]],
+    now: datetime,
+    settings: Settings,
+    report: SweepReport,
+    interval: timedelta,
+) -> None:
+    """Store a batch of results in the caller's transaction. What storing reads (the servers, locked; their sensors'
+    latest states, open faults, installed parts, ECC history) is loaded for the whole batch in one query per table:
+    a quiet server then costs no statement but its freshness update, flushed with the others."""
+    ids = [sid for sid, _r in items]
+    read = [sid for sid, r in items if r.reachable and not r.error]
+    window = rule_params(settings).ecc_window
+    lock_servers(session, ids)  # and loads them: session.get below reads no more
+    pre = preload(session, read, now=now, window=window, locked=True)
+    states = latest_states(session, read)
+    for sid, result in items:
+        _store_one(session, sid, result, now, settings, report, interval, pre.get(sid), states.get(sid))
+
+
 def _store_one(
     session: Session,
     server_id: int,
@@ -334,6 +353,8 @@ def _store_one(
     settings: Settings,
     report: SweepReport,
     interval: timedelta,
+    pre: Preloaded | None = None,
+    states: dict[str, SensorState] | None = None,
 ) -> None:
     server = session.get(Server, server_id)
     if server is None:  # deleted while we polled
@@ -348,8 +369,8 @@ def _store_one(
     server.last_poll_error = None
     if result.cursor is not None:
         server.poll_cursor = result.cursor
-    record_readings(session, server_id, result.readings, now)
-    applied = apply_poll(session, server, result, now=now, settings=settings, actor="sweep")
+    record_readings(session, server_id, result.readings, now, states)
+    applied = apply_poll(session, server, result, now=now, settings=settings, actor="sweep", pre=pre)
     # The server's health is what the rules say (redundancy-aware), not the raw worst reading.
     server.health = applied.health
     report.faults_opened += len(applied.opened)
