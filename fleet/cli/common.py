@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from fleet.clock import json_default
 from fleet.errors import DatabaseError, NotFound
 from fleet.store.db import db_error_line, make_engine, resolve_url, sqlite_path
+from fleet.store.schema import at_head
 from fleet.views.text import plain
 
 DbOption = Annotated[
@@ -28,13 +29,22 @@ def open_db(db: str | None, *, site: str | None = None) -> Engine:
     """An engine on an existing, migrated database; a clear error otherwise (never an empty new file).
 
     With `site`, the site must exist: a typo in --site would otherwise select nothing and report success."""
-    from fleet.store.migrate import check_known, current_revision, head_revision
-
     url = resolve_url(db)
     path = sqlite_path(url)
     if path is not None:
         check_file(path)
     engine = make_engine(url)
+    if not at_head(engine):
+        check_schema(engine)
+    if site is not None:
+        check_site(engine, site)
+    return engine
+
+
+def check_schema(engine: Engine) -> None:
+    """Why a database is not at this fleet's schema, in one line (alembic's view: loaded only for this)."""
+    from fleet.store.migrate import check_known, current_revision, head_revision
+
     try:
         current = current_revision(engine)
     except SQLAlchemyError as exc:
@@ -47,9 +57,6 @@ def open_db(db: str | None, *, site: str | None = None) -> Engine:
             f"the database schema is at {current}, this fleet needs {head_revision(engine)}: "
             "run `fleet init` to upgrade"
         )
-    if site is not None:
-        check_site(engine, site)
-    return engine
 
 
 def check_file(path: Path) -> None:

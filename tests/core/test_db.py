@@ -12,6 +12,7 @@ from sqlmodel import select
 from fleet.store.db import make_engine, read_session, write_session
 from fleet.store.migrate import current_revision, head_revision, upgrade
 from fleet.store.models import Component, Fault, PartModel, Server, Stock
+from fleet.store.schema import HEAD, at_head
 from tests.factories import T0, make_fleet
 
 
@@ -19,6 +20,16 @@ def test_migrations_reach_head_and_rerun_harmlessly(engine):
     assert current_revision(engine) == head_revision(engine)
     before = current_revision(engine)
     assert upgrade(engine) == (before, before)
+
+
+def test_the_quick_schema_check_knows_the_migrations_head(engine):
+    # Every command checks the schema against schema.HEAD without alembic: a new migration must move HEAD with it,
+    # or every command would take the slow path (and a fleet with a stale HEAD could never say "at head" quickly).
+    assert head_revision(engine) == HEAD
+    assert at_head(engine)
+    with write_session(engine) as s:
+        s.execute(text("UPDATE alembic_version SET version_num = '0010'"))
+    assert not at_head(engine)
 
 
 @pytest.mark.parametrize(
