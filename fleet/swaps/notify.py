@@ -18,8 +18,6 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import icalendar
-
 from fleet.clock import site_time
 from fleet.config import Settings
 from fleet.errors import FleetError
@@ -52,6 +50,8 @@ def ics_invitation(
     """A VCALENDAR with one tentative VEVENT per offered window (the customer accepts one). Times are UTC (form #2 of
     RFC 5545 3.3.5), which every client shows in the reader's own timezone. icalendar escapes the text and folds
     the lines."""
+    import icalendar  # loaded only when a mail is written: most sweeps propose nothing and pay nothing for it
+
     cal = icalendar.Calendar()
     cal.add("prodid", "-//fleet//maintenance windows//EN")
     cal.add("version", "2.0")
