@@ -150,6 +150,8 @@ def _open_faults(session: Session, severity: Severity, site: str | None) -> list
         .join(Site, col(Site.id) == Server.site_id)
         .where(col(Fault.resolved_at).is_(None), col(Fault.state).not_in(CLOSED_FAULT_STATES))
         .where(Fault.severity == severity)
+        # A server's lost feed attached to its rack's power fault: the rack's one inspection covers it.
+        .where(col(Fault.parent_id).is_(None))
     )
     if site:
         q = q.where(Site.code == site)
