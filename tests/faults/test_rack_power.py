@@ -210,3 +210,16 @@ def test_outages_of_a_rack_without_power_are_hardware_not_network_credit(engine)
         causes = {s.get(Server, o.server_id).hostname: o.cause for o in s.exec(select(Outage)).all()}
     # m, n reported the power lost; o went dark in the rack that lost its power; "other" is cut off elsewhere.
     assert causes == {"m": Cause.HARDWARE, "n": Cause.HARDWARE, "o": Cause.HARDWARE, "other": Cause.NETWORK}
+
+
+def test_acknowledging_the_rack_fault_is_the_look_for_its_servers(engine) -> None:  # type: ignore[no-untyped-def]
+    from fleet.faults import acknowledge
+
+    ids = build(engine, {"k": "R8", "l": "R8"})
+    sweep_round(engine, ids, {h: no_power(h) for h in ids}, T0)
+    (rack,) = [f for _, f in open_faults(engine) if f.slot == "RACK"]
+    with write_session(engine) as s:
+        acknowledge(s, rack.id, by="tech", now=T0 + timedelta(minutes=10))
+    ack = "tech", "acknowledged"
+    got = sorted((h, f.slot, f.acknowledged_by, f.state) for h, f in open_faults(engine))
+    assert got == [("k", "FEED", *ack), ("k", "RACK", *ack), ("l", "FEED", *ack)]  # the rack's on its first server

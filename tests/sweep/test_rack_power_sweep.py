@@ -63,5 +63,6 @@ def test_a_rack_losing_its_pdu_is_one_fault_in_a_real_sweep(small_fleet) -> None
 
 
 def psus(by_key, server: Server) -> list[str]:  # type: ignore[no-untyped-def]
-    sim_server = next(s for s in by_key.values() if (s.host, s.port) == (server.controller_host, server.controller_port))
+    where = (server.controller_host, server.controller_port)
+    sim_server = next(s for s in by_key.values() if (s.host, s.port) == where)
     return [slot for slot, kind in sim_server.layout.slots() if kind == "psu"]
