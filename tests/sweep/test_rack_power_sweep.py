@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from fleet.config import load_settings
@@ -17,7 +18,8 @@ from fleet.sweep.run import run_sweep
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
-def test_a_rack_losing_its_pdu_is_one_fault_in_a_real_sweep(small_fleet) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("worker", [None, "w1"])  # a sweep alone, and one of several workers sharing the round
+def test_a_rack_losing_its_pdu_is_one_fault_in_a_real_sweep(small_fleet, worker) -> None:  # type: ignore[no-untyped-def]
     fleet, sim = small_fleet
     by_key = {s.key: s for s in sim.servers}
     rack = [s for s in fleet.ipmi if len(psus(by_key, s)) >= 2][:3]
@@ -34,7 +36,9 @@ def test_a_rack_losing_its_pdu_is_one_fault_in_a_real_sweep(small_fleet) -> None
     # One healthy poll resolves a fault here, so the test needs two rounds, not four.
     settings = dataclasses.replace(load_settings(), healthy_polls_to_resolve=1, poll_timeout_s=10.0)
 
-    report = run_sweep(engine, settings, clock=lambda: T0, services=False)
+    # Two servers per worker batch: the rack's servers are stored in different batches and grouped as they come.
+    settings = dataclasses.replace(settings, sweep_concurrency=2)
+    report = run_sweep(engine, settings, clock=lambda: T0, services=False, worker=worker)
     ids = {s.id for s in rack}
     with read_session(engine) as s:
         faults = s.exec(select(Fault).where(Fault.resolved_at.is_(None), Fault.server_id.in_(ids))).all()  # type: ignore[attr-defined]
@@ -53,7 +57,7 @@ def test_a_rack_losing_its_pdu_is_one_fault_in_a_real_sweep(small_fleet) -> None
     for server in rack:  # the PDU is back
         for slot in psus(by_key, server):
             sim.repair(server.controller_host, slot, port=server.controller_port)
-    run_sweep(engine, settings, clock=lambda: T0 + timedelta(minutes=5), services=False)
+    run_sweep(engine, settings, clock=lambda: T0 + timedelta(minutes=5), services=False, worker=worker)
     with read_session(engine) as s:
         closed = s.get(Fault, rack_fault.id)
         assert closed.resolution == "recovered"
