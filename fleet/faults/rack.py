@@ -189,6 +189,8 @@ def _attach(session: Session, child: Fault, rack_fault: Fault, *, now: datetime,
     (the rack's inspection covers it)."""
     before = audit.snapshot(child)
     child.parent_id = rack_fault.id
+    # Said first: a list cut to its width still shows that this server's fault is the rack's, not a job of its own.
+    child.evidence = f"part of fault {rack_fault.id} (the rack's power): {child.evidence}"
     session.add(child)
     audit.record(session, at=now, actor=actor, action="fault.attach", entity="fault", entity_id=child.id,
                  before=before, after=audit.snapshot(child))  # fmt: skip

@@ -124,6 +124,7 @@ def test_three_servers_of_one_rack_losing_their_feed_are_one_rack_fault_with_one
     assert "not answering in the same round: r1-d" in rack.evidence
     assert sorted(h for h, _ in feeds) == ["r1-a", "r1-b", "r1-c"]  # each server still shows it is down
     assert all(f.parent_id == rack.id and f.severity == "critical" for _, f in feeds)
+    assert all(f.evidence.startswith(f"part of fault {rack.id} ") for _, f in feeds)  # what the faults list shows
     assert [f.kind for _, f in faults if f.kind == "psu"] == []  # no PSU swap
     orders = work_orders(engine)
     assert [(w.fault_id, w.critical) for w, _ in orders] == [(rack.id, True)]  # one inspection, with the 4 h clock
