@@ -115,6 +115,20 @@ def close(session: Session, fault: Fault, *, resolution: Resolution, now: dateti
         after=audit.snapshot(fault),
     )  # fmt: skip
     _close_swaps(session, fault, now=now, actor=actor)
+    if fault.parent_id is not None:
+        _close_parent_after(session, fault, now=now, actor=actor)
+
+
+def _close_parent_after(session: Session, child: Fault, *, now: datetime, actor: str) -> None:
+    """A rack's power fault (fleet.faults.rack) lasts while one of its servers still has no power: it closes as
+    recovered with the last of them, and its inspection is called off if it was not done."""
+    parent = session.get(Fault, child.parent_id)
+    if parent is None or parent.resolved_at is not None:
+        return
+    session.flush()
+    left = session.exec(select(Fault.id).where(Fault.parent_id == parent.id, col(Fault.resolved_at).is_(None))).first()
+    if left is None:
+        close(session, parent, resolution=Resolution.RECOVERED, now=now, actor=actor)
 
 
 def _close_swaps(session: Session, fault: Fault, *, now: datetime, actor: str) -> None:

@@ -25,6 +25,7 @@ from fleet.collectors.targets import IpmiOptions
 from fleet.config import Settings
 from fleet.errors import FleetError
 from fleet.faults import apply_poll
+from fleet.faults.rack import group_rack_power
 from fleet.health.model import PollResult, Severity
 from fleet.stock.reserve import reserve_for_fault
 from fleet.store.db import read_session, write_session
@@ -142,6 +143,7 @@ class _Round:
     run_id: int | None
     services: bool
     progress: Callable[[int, int], None] | None
+    started: datetime
     results: dict[int, PollResult] = field(default_factory=dict)
     hosts: dict[int, str] = field(default_factory=dict)
     now: datetime | None = None
@@ -169,7 +171,7 @@ def run_sweep(
         engine=engine, settings=settings, site=site, concurrency=concurrency or settings.sweep_concurrency,
         timeout=timeout or settings.poll_timeout_s, clock=clock, options=ipmi_options(settings), report=report,
         interval=timedelta(minutes=settings.monitoring_interval_min), run_id=_start_run(engine, started, site, worker),
-        services=services, progress=progress, now=started,
+        services=services, progress=progress, started=started, now=started,
     )  # fmt: skip
     if worker is None:
         _sweep_alone(rnd, first)
@@ -233,6 +235,8 @@ def _sweep_alone(rnd: _Round, first: Collection[int]) -> None:
                 _store_one(session, sid, rnd.results[sid], now, settings, report, interval)
     if rnd.progress:
         rnd.progress(len(rnd.hosts), len(rnd.hosts))
+    assert rnd.now is not None
+    _group_racks(engine, report, since=rnd.started, now=now)
     if rnd.services:
         _services(engine, settings, servers, rnd.results, now, report)
 
@@ -272,8 +276,10 @@ def _sweep_as_worker(rnd: _Round, started: datetime) -> None:
             with write_session(engine) as session:
                 for sid, res in batch_results.items():
                     _store_one(session, sid, res, rnd.now, settings, report, interval)
+        assert rnd.now is not None
+        # The rack's power is judged on every lost feed of the round so far, this worker's and the others'.
+        _group_racks(engine, report, since=due_by, now=rnd.now)
         if rnd.services:
-            assert rnd.now is not None
             _services(engine, settings, batch, batch_results, rnd.now, report)
         rnd.results.update(batch_results)
         if rnd.progress:
@@ -373,6 +379,17 @@ def _services(
     count = check_services(engine, settings, servers, results, now)
     report.outages_opened += count.opened
     report.outages_closed += count.closed
+
+
+def _group_racks(engine: Engine, report: SweepReport, *, since: datetime, now: datetime) -> None:
+    """Servers of one rack that lost their feed in this round: one rack power fault (fleet.faults.rack), before the
+    round's service checks judge their outages' cause and before the plan sends anyone."""
+    with write_session(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Two workers finishing batches of one rack at once: one groups at a time, so the rack gets one fault.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
+        grouped = group_rack_power(session, since=since, now=now, actor="sweep")
+    report.faults_opened += len(grouped.opened)
 
 
 def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:
