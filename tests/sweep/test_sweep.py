@@ -103,9 +103,10 @@ def test_kill_9_mid_sweep_leaves_a_consistent_database_and_the_next_sweep_comple
         template = s.exec(select(Server)).first()
         for i in range(12):
             data = template.model_dump(exclude={"id"})
+            # (no customer services: their checks would only add their own deadline to every sweep)
             data.update(hostname=f"slow{i}.test", asset_tag=f"AT-S{i}", serial=f"SN-S{i}", status="active",
                         controller_host="127.0.0.1", controller_port=free_port(), controller_protocol="snmp",
-                        credential_ref="env:FLEET_DEMO_SNMP_COMMUNITY")  # fmt: skip
+                        credential_ref="env:FLEET_DEMO_SNMP_COMMUNITY", service_host=None)  # fmt: skip
             s.add(Server(**data))
     engine.dispose()
     proc = subprocess.Popen(
