@@ -20,6 +20,14 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
         return int(s.getsockname()[1])
 
 
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fleet poll` keeps its cursors under $XDG_STATE_HOME (default ~/.local/state): each test gets its own, in
+    this run's temp dir, for its own process and the commands it starts, so no test writes into the home directory
+    or finds another test's cursors."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
 @pytest.fixture
 def shared_dir() -> Path:
     if not SHARED.is_dir():
