@@ -115,6 +115,21 @@ def engine(db_url: str):
     eng.dispose()
 
 
+# Directories whose tests share fixed loopback addresses across modules (the sample fleet's controllers and
+# services on 127.10.x.y / 127.20.x.y, which the demo binds too): they run one after another on one worker.
+SERIAL_DIRS = ("sweep",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`, pyproject.toml) a module runs on one worker, so its module-scoped
+    simulators start once and its tests never race each other for the ports they bind; SERIAL_DIRS as a whole."""
+    for item in items:
+        rel = item.path.relative_to(REPO / "tests")
+        group = rel.parts[0] if rel.parts[0] in SERIAL_DIRS else rel.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[misc]
     """In CI every part (ipmi_sim, snmpsim, PostgreSQL, ../shared) must be there: a skip there is a hole, so fail."""
     if call.when not in ("setup", "call") or not os.environ.get("CI"):
