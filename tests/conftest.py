@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -113,6 +115,27 @@ def engine(db_url: str):
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+_WORKER_TMP = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each pytest-xdist worker (and what it starts) has a temp folder of its own: tests that check nothing is left
+    in the temp folder (multiprocessing's pymp-* folders, the demo's) see their own leftovers, not the other
+    worker's files of the moment."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        folder = Path(tempfile.mkdtemp(prefix=f"fleet-tests-{worker}-"))
+        os.environ["TMPDIR"] = str(folder)
+        tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+        config.stash[_WORKER_TMP] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_WORKER_TMP, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # Directories whose tests share fixed loopback addresses across modules (the sample fleet's controllers and
