@@ -127,6 +127,7 @@ def pytest_configure(config: pytest.Config) -> None:
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         folder = Path(tempfile.mkdtemp(prefix=f"fleet-tests-{worker}-"))
+        folder.chmod(0o1777)  # as /tmp: tests that drop to another user make their folders in it too
         os.environ["TMPDIR"] = str(folder)
         tempfile.tempdir = None  # gettempdir() reads TMPDIR again
         config.stash[_WORKER_TMP] = folder
