@@ -17,12 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.errors import NotFound
-from fleet.faults.common import close, escalate, layout_of, lock_server, open_faults
+from fleet.faults.common import close, escalate, insert_open_fault, layout_of, lock_server, open_faults
 from fleet.faults.rack import is_rack_fault
 from fleet.health.layout import Installed
 from fleet.health.model import Kind, PollResult, Severity, State
@@ -230,28 +229,7 @@ def _open(
         last_seen_at=now,
         last_poll_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(fault)
-            session.flush()
-    except IntegrityError:
-        q = select(Fault).where(
-            Fault.server_id == server.id,
-            Fault.slot == slot,
-            Fault.problem == finding.problem,
-            col(Fault.resolved_at).is_(None),
-        )
-        return session.exec(q).one(), False
-    audit.record(
-        session,
-        at=now,
-        actor=actor,
-        action="fault.open",
-        entity="fault",
-        entity_id=fault.id,
-        after=audit.snapshot(fault),
-    )
-    return fault, True
+    return insert_open_fault(session, fault, now=now, actor=actor)
 
 
 def _still_bad(
