@@ -24,12 +24,13 @@ from sqlmodel import col, select
 from fleet.clock import FrozenClock
 from fleet.config import Settings
 from fleet.faults import open_ticket
+from fleet.faults.security import Exposure, apply_audit
 from fleet.sim.history import ANCHOR
 from fleet.sim.sample import load_sample
 from fleet.stock.reserve import reserve_for_fault
 from fleet.store.db import make_engine, write_session
 from fleet.store.migrate import upgrade
-from fleet.store.models import Component, Server, Site
+from fleet.store.models import Component, Outage, Server, Site, SweepRun
 from fleet.swaps.rounds import run_planning
 from fleet.tui.app import FleetApp, make_app
 from fleet.tui.detail import ServerScreen
@@ -70,7 +71,31 @@ def bad_night(engine: Engine, settings: Settings) -> int:
             reserve_for_fault(s, fault_id, now=NOW, settings=settings, actor="sweep")  # type: ignore[arg-type]
     with write_session(engine) as s:
         run_planning(s, now=NOW, settings=settings, actor="sweep")
+    monitored_night(engine)
     return down_id
+
+
+def monitored_night(engine: Engine) -> None:
+    """The sweep's record of the night: a run every 5 minutes since the month began, a network outage that lasted
+    85 minutes (one credit period) and one still open, and the weekly BMC audit's finding on one controller."""
+    month = NOW.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    with write_session(engine) as s:
+        at = month
+        while at <= NOW:
+            s.add(SweepRun(started_at=at, finished_at=at + timedelta(seconds=40), servers=324, polled=324, status=0))
+            at += timedelta(minutes=5)
+        _, _, web_id = _server_with(s, "NYC1", "Disk")
+        _, _, dns_id = _server_with(s, "PAR1", "FAN")
+        s.add(Outage(server_id=web_id, service="web", cause="network", start_at=month + timedelta(minutes=20),
+                     end_at=month + timedelta(minutes=105)))  # fmt: skip
+        s.add(Outage(server_id=dns_id, service="dns", cause="network", start_at=NOW - timedelta(minutes=25)))
+        bmc = s.get(Server, web_id)
+        assert bmc is not None
+        cipher0 = Exposure(
+            "cipher-zero", True, "cipher suite 0 accepted: a session as 'admin' without its password",
+            "RMCP+ Open Session with authentication none", "disable cipher suite 0 on the LAN channel",
+        )  # fmt: skip
+        apply_audit(s, bmc, [cipher0], {"cipher-zero"}, now=NOW - timedelta(hours=1), actor="audit")
 
 
 async def _settled(app: FleetApp, pilot) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,14 @@ def free_port(kind: int = socket.SOCK_DGRAM) -> int:
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fleet poll` keeps its cursors under $XDG_STATE_HOME (default ~/.local/state): each test gets its own, in
+    this run's temp dir, for its own process and the commands it starts, so no test writes into the home directory
+    or finds another test's cursors."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
 
 
 @pytest.fixture
@@ -105,6 +115,43 @@ def engine(db_url: str):
     upgrade(eng)
     yield eng
     eng.dispose()
+
+
+_WORKER_TMP = pytest.StashKey[Path]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Each pytest-xdist worker (and what it starts) has a temp folder of its own: tests that check nothing is left
+    in the temp folder (multiprocessing's pymp-* folders, the demo's) see their own leftovers, not the other
+    worker's files of the moment."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        folder = Path(tempfile.mkdtemp(prefix=f"fleet-tests-{worker}-"))
+        folder.chmod(0o1777)  # as /tmp: tests that drop to another user make their folders in it too
+        os.environ["TMPDIR"] = str(folder)
+        tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+        config.stash[_WORKER_TMP] = folder
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    folder = config.stash.get(_WORKER_TMP, None)
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# Directories whose tests share fixed loopback addresses across modules (the sample fleet's controllers and
+# services on 127.10.x.y / 127.20.x.y, which the demo binds too): they run one after another on one worker.
+SERIAL_DIRS = ("sweep",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`, pyproject.toml) a module runs on one worker, so its module-scoped
+    simulators start once and its tests never race each other for the ports they bind; SERIAL_DIRS as a whole."""
+    for item in items:
+        rel = item.path.relative_to(REPO / "tests")
+        group = rel.parts[0] if rel.parts[0] in SERIAL_DIRS else rel.as_posix()
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):  # type: ignore[misc]

@@ -185,6 +185,7 @@ def demo(
                 poll_server=lambda engine, server_id: poll_server(engine, server_id, settings=settings),
                 on_swap_done=world.repair,
                 actor="demo",
+                demo=world,
             )
             app.sub_title = f"demo: simulated fleet, sweeps every {interval:g}s"
             app.run()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from fleet.errors import InputError, NotFound
@@ -28,6 +29,22 @@ from fleet.store.models import (
     Swap,
     SwapState,
 )
+
+
+def insert_open_fault(session: Session, fault: Fault, *, now: datetime, actor: str) -> tuple[Fault, bool]:
+    """Add a new open fault: (it, True); or, when another writer opened the same one (server, slot, problem) a
+    moment ago and the partial unique index refused this one, (that fault, False). Audited when opened here."""
+    try:
+        with session.begin_nested():
+            session.add(fault)
+            session.flush()
+    except IntegrityError:
+        q = select(Fault).where(Fault.server_id == fault.server_id, Fault.slot == fault.slot,
+                                Fault.problem == fault.problem, col(Fault.resolved_at).is_(None))  # fmt: skip
+        return session.exec(q).one(), False
+    audit.record(session, at=now, actor=actor, action="fault.open", entity="fault", entity_id=fault.id,
+                 after=audit.snapshot(fault))  # fmt: skip
+    return fault, True
 
 
 def get_fault(session: Session, fault_id: int) -> Fault:
@@ -115,6 +132,20 @@ def close(session: Session, fault: Fault, *, resolution: Resolution, now: dateti
         after=audit.snapshot(fault),
     )  # fmt: skip
     _close_swaps(session, fault, now=now, actor=actor)
+    if fault.parent_id is not None:
+        _close_parent_after(session, fault, now=now, actor=actor)
+
+
+def _close_parent_after(session: Session, child: Fault, *, now: datetime, actor: str) -> None:
+    """A rack's power fault (fleet.faults.rack) lasts while one of its servers still has no power: it closes as
+    recovered with the last of them, and its inspection is called off if it was not done."""
+    parent = session.get(Fault, child.parent_id)
+    if parent is None or parent.resolved_at is not None:
+        return
+    session.flush()
+    left = session.exec(select(Fault.id).where(Fault.parent_id == parent.id, col(Fault.resolved_at).is_(None))).first()
+    if left is None:
+        close(session, parent, resolution=Resolution.RECOVERED, now=now, actor=actor)
 
 
 def _close_swaps(session: Session, fault: Fault, *, now: datetime, actor: str) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from fleet.clock import iso
 from fleet.config import Settings
@@ -55,16 +55,20 @@ def acknowledge(session: Session, fault_id: int, *, by: str, now: datetime, at: 
         raise InputError(f"--at {iso(at)} is before the alert of fault {fault_id} ({iso(fault.notified_at)})")
     if fault.acknowledged_at is not None:
         return fault
-    before = audit.snapshot(fault)
-    fault.acknowledged_at = at
-    fault.acknowledged_by = by
-    if fault.state == FaultState.OPEN:
-        fault.state = FaultState.ACKNOWLEDGED
-    session.add(fault)
-    audit.record(
-        session, at=now, actor=by, action="fault.ack", entity="fault", entity_id=fault.id, before=before,
-        after=audit.snapshot(fault),
-    )  # fmt: skip
+    # A rack's power fault is the one alert for the feed faults attached to it (fleet.faults.rack): one look covers
+    # them all.
+    attached = session.exec(select(Fault).where(Fault.parent_id == fault.id, col(Fault.resolved_at).is_(None))).all()
+    for f in [fault, *(a for a in attached if a.acknowledged_at is None and a.notified_at <= at)]:
+        before = audit.snapshot(f)
+        f.acknowledged_at = at
+        f.acknowledged_by = by
+        if f.state == FaultState.OPEN:
+            f.state = FaultState.ACKNOWLEDGED
+        session.add(f)
+        audit.record(
+            session, at=now, actor=by, action="fault.ack", entity="fault", entity_id=f.id, before=before,
+            after=audit.snapshot(f),
+        )  # fmt: skip
     return fault
 
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from fleet.config import Settings
 from fleet.errors import NotFound
-from fleet.faults.common import close, escalate, layout_of, lock_server, open_faults
+from fleet.faults.common import close, escalate, insert_open_fault, layout_of, lock_server, open_faults
 from fleet.faults.preload import ECC_PREFIX, Preloaded, as_installed, ecc_query, installed_query
+from fleet.faults.rack import is_rack_fault
 from fleet.health.layout import Installed
 from fleet.health.model import Kind, PollResult, Severity, State
 from fleet.health.rules import (
@@ -183,7 +183,8 @@ def apply_poll(
             out.unchanged.append(fault.id)
             continue
         if (
-            not _reads_healthy(fault, result)
+            is_rack_fault(fault)  # the rack's power: it closes with the last of its servers' feeds (faults.rack)
+            or not _reads_healthy(fault, result)
             or (fault.source == FaultSource.TICKET and fault.last_seen_at is None)
             or fault.problem in NEEDS_A_PERSON
         ):
@@ -223,28 +224,7 @@ def _open(
         last_seen_at=now,
         last_poll_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(fault)
-            session.flush()
-    except IntegrityError:
-        q = select(Fault).where(
-            Fault.server_id == server.id,
-            Fault.slot == slot,
-            Fault.problem == finding.problem,
-            col(Fault.resolved_at).is_(None),
-        )
-        return session.exec(q).one(), False
-    audit.record(
-        session,
-        at=now,
-        actor=actor,
-        action="fault.open",
-        entity="fault",
-        entity_id=fault.id,
-        after=audit.snapshot(fault),
-    )
-    return fault, True
+    return insert_open_fault(session, fault, now=now, actor=actor)
 
 
 def _still_bad(
@@ -315,6 +295,10 @@ def _reads_healthy(fault: Fault, result: PollResult) -> bool:
         readings = [r for r in readings if r.kind is Kind.TEMPERATURE]
     elif family == "array":
         readings = [r for r in readings if r.kind is Kind.RAID]
+    elif family == "power":
+        # The feed (slot FEED) is no sensor of its own: it is back when a PSU reads ok again (a PSU that stays
+        # dead after the feed came back is that PSU's own fault, opened by the rules).
+        return any(r.state is State.OK for r in result.readings if r.kind is Kind.PSU and r.slot.strip())
     else:
         readings = [r for r in readings if r.kind is not Kind.TEMPERATURE]
     in_inventory = any(slot_key(i.slot) == key for i in result.inventory)

@@ -17,10 +17,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fleet.faults.common import close, escalate, lock_server, open_faults
+from fleet.faults.common import close, escalate, insert_open_fault, lock_server, open_faults
 from fleet.health.model import Severity
 from fleet.health.rules import SECURITY
 from fleet.store import audit
@@ -121,17 +120,7 @@ def _open(session: Session, server: Server, e: Exposure, *, now: datetime, actor
         last_seen_at=now,
         last_poll_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(fault)
-            session.flush()
-    except IntegrityError:
-        q = select(Fault).where(Fault.server_id == server.id, Fault.slot == SLOT, Fault.problem == e.code,
-                                col(Fault.resolved_at).is_(None))  # fmt: skip
-        return session.exec(q).one(), False
-    audit.record(session, at=now, actor=actor, action="fault.open", entity="fault", entity_id=fault.id,
-                 after=audit.snapshot(fault))  # fmt: skip
-    return fault, True
+    return insert_open_fault(session, fault, now=now, actor=actor)
 
 
 def _still_there(session: Session, fault: Fault, e: Exposure, *, now: datetime, actor: str) -> None:

@@ -182,9 +182,10 @@ class Demo:
             server = session.get(Server, server_id)
         if server is None or not self.sims:
             raise FleetError(f"no server {server_id}")
-        self.sims[PROTOCOLS.index(server.controller_protocol)].cut(
-            server.controller_host, cut, port=server.controller_port
-        )
+        if server.controller_protocol in PROTOCOLS:  # a server without a controller has only its services to cut
+            self.sims[PROTOCOLS.index(server.controller_protocol)].cut(
+                server.controller_host, cut, port=server.controller_port
+            )
         if server.service_host:
             mode = "down" if cut else "up"
             self.sims[SERVICES].set_services(server.service_host, web=mode, dns=mode)
@@ -199,6 +200,10 @@ class Demo:
             raise FleetError(f"no server {server_id} with services")
         self.sims[SERVICES].set_services(server.service_host, web=mode)
         return server.hostname
+
+    def restore(self, server_id: int) -> str:
+        """The server's network and its web and DNS servers answer again."""
+        return self.cut_network(server_id, cut=False)
 
     def script_outages(self, now: datetime) -> dict[str, str]:
         """The outage part of the demo's story. The first monitored dedicated server's uplink was cut

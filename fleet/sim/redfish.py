@@ -66,8 +66,10 @@ class SimRedfish:
             pass
         finally:
             writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+        # Not in `finally`: a simulator stopped with a client still connected closes this coroutine (GeneratorExit),
+        # and an await there would print "coroutine ignored GeneratorExit" on the demo's terminal as it quits.
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
 
     def _authorised(self, headers: dict[str, str]) -> bool:
         if headers.get("x-auth-token") in self.sessions:

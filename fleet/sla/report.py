@@ -168,8 +168,14 @@ def _ack_stats(faults: Sequence[Fault], now: datetime, settings: Settings) -> di
 def _critical_faults(session: Session, ids: Sequence[int | None], start: datetime, end: datetime) -> list[Fault]:
     """The critical faults whose clock started in the period, whatever closed them (a swap, a hand resolution, a
     recovery) and whether or not a swap was ever planned; a fault cancelled as not a fault is not one."""
-    rows = session.exec(select(Fault).where(col(Fault.server_id).in_(ids), Fault.severity == Severity.CRITICAL,
-                                            ~security_fault())).all()  # fmt: skip
+    rows = session.exec(
+        select(Fault).where(
+            col(Fault.server_id).in_(ids),
+            Fault.severity == Severity.CRITICAL,
+            col(Fault.parent_id).is_(None),
+            ~security_fault(),
+        )
+    ).all()
     return [f for f in rows if start <= clock_start(f) < end and f.resolution != Resolution.CANCELLED]
 
 
@@ -311,9 +317,11 @@ def sla_report(
     excluded = [s.hostname for s, _ in servers if not in_scope(s.plan)]
     ids = [i for i in covered if i is not None]
 
+    # A server's feed attached to its rack's power fault is not an alert of its own: the rack fault is (one alert,
+    # one clock, one work order; fleet.faults.rack).
     faults = list(session.exec(select(Fault).where(
         col(Fault.server_id).in_(ids), Fault.notified_at >= m_start, Fault.notified_at < m_end,
-        ~security_fault())).all())  # fmt: skip
+        col(Fault.parent_id).is_(None), ~security_fault())).all())  # fmt: skip
     critical = _critical_faults(session, ids, m_start, m_end)
     fixed = _fixed_at(session, critical)
 

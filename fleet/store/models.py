@@ -333,6 +333,9 @@ class Fault(SQLModel, table=True):
     healthy_polls: int = 0  # consecutive healthy polls since last bad one (hysteresis)
     flaps: int = 0  # bad -> healthy -> bad transitions while open
     flapping: bool = False
+    # The one fault this finding is part of: a server's lost power feed attached to its rack's power fault
+    # (fleet.faults.rack). That fault carries the work order and the SLA clock; this one keeps the server's state.
+    parent_id: int | None = Field(default=None, foreign_key="fault.id", index=True)
 
 
 def security_fault() -> ColumnElement[bool]:

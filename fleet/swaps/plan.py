@@ -152,7 +152,8 @@ def _open_faults(session: Session, severity: Severity, site: str | None) -> list
         .where(col(Fault.resolved_at).is_(None), col(Fault.state).not_in(CLOSED_FAULT_STATES))
         .where(Fault.severity == severity)
         # A security fault's work order is made by the audit (fleet.faults.security): no SLA clock, no customer window.
-        .where(~security_fault())
+        # A server's lost feed attached to its rack's power fault: the rack's one inspection covers it.
+        .where(~security_fault(), col(Fault.parent_id).is_(None))
     )
     if site:
         q = q.where(Site.code == site)

@@ -19,7 +19,9 @@ from sqlmodel import Session, col, select
 
 from fleet.collectors.services import ServiceCheck, run_checks
 from fleet.config import Settings
+from fleet.faults.rack import RACK_SLOT
 from fleet.health.model import PollResult, Severity
+from fleet.health.rules import POWER_FEED
 from fleet.sla.clocks import in_scope
 from fleet.sla.outages import Seen, classify, site_wide
 from fleet.store.db import write_session
@@ -54,12 +56,41 @@ def seen_in_round(session: Session, server_ids: Iterable[int], results: Mapping[
             )
         ).all()
     )
+    powerless = rack_power_lost(session, ids, results)
     out = {}
     for sid in ids:
         r = results.get(sid)
         reachable = None if r is None else bool(r.reachable and not r.error)
-        out[sid] = Seen(reachable, powered_off=bool(r and r.power == "off"), critical_fault_open=sid in critical)
+        out[sid] = Seen(reachable, powered_off=bool(r and r.power == "off"), critical_fault_open=sid in critical,
+                        power_lost=sid in powerless)  # fmt: skip
     return out
+
+
+def rack_power_lost(session: Session, ids: Iterable[int], results: Mapping[int, PollResult]) -> set[int]:
+    """The servers down because their rack lost its power (fleet.faults.rack): their feed fault is part of an open
+    rack fault, or their controller did not answer this round in a rack whose power fault is open."""
+    ids = list(ids)
+    attached = set(
+        session.exec(
+            select(Fault.server_id).where(
+                col(Fault.server_id).in_(ids), col(Fault.resolved_at).is_(None), col(Fault.parent_id).is_not(None)
+            )
+        ).all()
+    )
+    dark = [sid for sid in ids if sid not in attached and (r := results.get(sid)) is not None
+            and not (r.reachable and not r.error)]  # fmt: skip
+    if not dark:
+        return attached
+    racks = {
+        (site_id, rack)
+        for site_id, rack in session.exec(
+            select(Server.site_id, Server.rack)
+            .join(Fault, col(Fault.server_id) == Server.id)
+            .where(col(Fault.resolved_at).is_(None), Fault.slot == RACK_SLOT, Fault.kind == POWER_FEED)
+        ).all()
+    }
+    servers = session.exec(select(Server).where(col(Server.id).in_(dark))).all()
+    return attached | {s.id for s in servers if s.id is not None and (s.site_id, s.rack) in racks}
 
 
 def update_outages(

@@ -1,6 +1,6 @@
 """The headless sweep: poll every controller, then rules -> faults -> spares -> schedule proposals, in one run.
 
-    load servers ─> resolve credentials ─> poll all (bounded, per-host deadline) ─> store in batches:
+    load servers ─> resolve credentials ─> poll all (bounded, per-host deadline) ─> store in batches (sweep.store):
         server freshness, sensor changes, faults (apply_poll), spares for new faults ─> plan swaps ─> SweepRun
 
 Polling happens outside any database transaction, so a dead controller never holds a lock; writes are batched so
@@ -24,31 +24,22 @@ from fleet.collectors.dispatch import PollJob, poll_as_they_end, poll_jobs
 from fleet.collectors.targets import IpmiOptions
 from fleet.config import Settings
 from fleet.errors import FleetError
-from fleet.faults import apply_poll, rule_params
-from fleet.faults.preload import Preloaded, lock_servers, preload
+from fleet.faults.rack import group_rack_power
 from fleet.health.model import PollResult, Severity
-from fleet.stock.reserve import reserve_for_fault
 from fleet.store.db import read_session, write_session
-from fleet.store.history import latest_states, record_readings
-from fleet.store.models import Fault, SensorState, Server, Site, SweepRun, security_fault
+from fleet.store.models import Fault, Server, Site, SweepRun, security_fault
 from fleet.swaps.rounds import plan_swaps
 from fleet.sweep.credentials import target_for
 from fleet.sweep.ipmi_options import ipmi_options
-from fleet.sweep.report import SweepReport, count_spare
+from fleet.sweep.report import SweepReport
 from fleet.sweep.runs import mark_abandoned, this_process
+from fleet.sweep.store import round_start, store_batch, store_one
 
 log = logging.getLogger("fleet.sweep.run")
 
 PLAN_LOCK = 0x666C656574  # "fleet": the advisory lock key planners take on PostgreSQL
 BATCH = 100  # servers written per transaction: short enough that a console's write never waits long
 STORE_EVERY_S = 2.0  # results that end within this of each other are stored in one transaction (fewer commits)
-
-
-def round_start(now: datetime, interval: timedelta) -> datetime:
-    """The start of the monitoring round `now` falls in: every worker computes the same one."""
-    epoch = datetime(2000, 1, 1, tzinfo=now.tzinfo)
-    n = (now - epoch) // interval
-    return epoch + n * interval
 
 
 def due_servers(session: Session, *, site: str | None, now: datetime | None = None) -> list[Server]:
@@ -143,6 +134,7 @@ class _Round:
     run_id: int | None
     services: bool
     progress: Callable[[int, int], None] | None
+    started: datetime
     results: dict[int, PollResult] = field(default_factory=dict)
     hosts: dict[int, str] = field(default_factory=dict)
     now: datetime | None = None
@@ -170,7 +162,7 @@ def run_sweep(
         engine=engine, settings=settings, site=site, concurrency=concurrency or settings.sweep_concurrency,
         timeout=timeout or settings.poll_timeout_s, clock=clock, options=ipmi_options(settings), report=report,
         interval=timedelta(minutes=settings.monitoring_interval_min), run_id=_start_run(engine, started, site, worker),
-        services=services, progress=progress, now=started,
+        services=services, progress=progress, started=started, now=started,
     )  # fmt: skip
     if worker is None:
         _sweep_alone(rnd, first)
@@ -219,7 +211,7 @@ def _sweep_alone(rnd: _Round, first: Collection[int]) -> None:
         with write_session(engine) as session:
             rnd.results.update(part)
             stored_ids.update(key for key, _r in part)
-            _store_batch(session, part, now, settings, report, interval)
+            store_batch(session, part, now, settings, report, interval)
             polled += sum(1 for _k, r in part if r.reachable and not r.error)
             _record_progress_in(session, rnd.run_id, len(rnd.hosts), polled)
         if rnd.progress:
@@ -229,10 +221,12 @@ def _sweep_alone(rnd: _Round, first: Collection[int]) -> None:
     rest = [sid for sid in rnd.hosts if sid not in stored_ids]  # servers whose credentials did not resolve
     for i in range(0, len(rest), BATCH):
         with write_session(engine) as session:
-            _store_batch(session, [(sid, rnd.results[sid]) for sid in rest[i : i + BATCH]], now, settings, report,
+            store_batch(session, [(sid, rnd.results[sid]) for sid in rest[i : i + BATCH]], now, settings, report,
                          interval)  # fmt: skip
     if rnd.progress:
         rnd.progress(len(rnd.hosts), len(rnd.hosts))
+    assert rnd.now is not None
+    _group_racks(engine, report, since=rnd.started, now=now)
     if rnd.services:
         _services(engine, settings, servers, rnd.results, now, report)
 
@@ -262,16 +256,18 @@ def _sweep_as_worker(rnd: _Round, started: datetime) -> None:
                     poll_jobs(jobs, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options)
                 )
                 rnd.now = rnd.clock()
-                _store_batch(session, list(batch_results.items()), rnd.now, settings, report, interval)
+                store_batch(session, list(batch_results.items()), rnd.now, settings, report, interval)
         if not hold_locks:
             batch_results.update(
                 poll_jobs(jobs, timeout=rnd.timeout, concurrency=rnd.concurrency, ipmi_options=rnd.options)
             )
             rnd.now = rnd.clock()
             with write_session(engine) as session:
-                _store_batch(session, list(batch_results.items()), rnd.now, settings, report, interval)
+                store_batch(session, list(batch_results.items()), rnd.now, settings, report, interval)
+        assert rnd.now is not None
+        # The rack's power is judged on every lost feed of the round so far, this worker's and the others'.
+        _group_racks(engine, report, since=due_by, now=rnd.now)
         if rnd.services:
-            assert rnd.now is not None
             _services(engine, settings, batch, batch_results, rnd.now, report)
         rnd.results.update(batch_results)
         if rnd.progress:
@@ -324,63 +320,6 @@ def _record_progress_in(session: Session, run_id: int | None, servers: int, poll
         session.add(run)
 
 
-def _store_batch(
-    session: Session,
-    items: Sequence[tuple[int, PollResult]],
-    now: datetime,
-    settings: Settings,
-    report: SweepReport,
-    interval: timedelta,
-) -> None:
-    """Store a batch of results in the caller's transaction. What storing reads (the servers, locked; their sensors'
-    latest states, open faults, installed parts, ECC history) is loaded for the whole batch in one query per table:
-    a quiet server then costs no statement but its freshness update, flushed with the others."""
-    ids = [sid for sid, _r in items]
-    read = [sid for sid, r in items if r.reachable and not r.error]
-    window = rule_params(settings).ecc_window
-    lock_servers(session, ids)  # and loads them: session.get below reads no more
-    pre = preload(session, read, now=now, window=window, locked=True)
-    states = latest_states(session, read)
-    for sid, result in items:
-        _store_one(session, sid, result, now, settings, report, interval, pre.get(sid), states.get(sid))
-
-
-def _store_one(
-    session: Session,
-    server_id: int,
-    result: PollResult,
-    now: datetime,
-    settings: Settings,
-    report: SweepReport,
-    interval: timedelta,
-    pre: Preloaded | None = None,
-    states: dict[str, SensorState] | None = None,
-) -> None:
-    server = session.get(Server, server_id)
-    if server is None:  # deleted while we polled
-        return
-    server.next_poll_at = round_start(now, interval) + interval
-    if not result.reachable or result.error:
-        # Stale data stays, with its age (last_polled_at is not moved): a dead BMC is never a healthy server.
-        server.last_poll_error = result.error or "unreachable"
-        session.add(server)
-        return
-    server.last_polled_at = now
-    server.last_poll_error = None
-    if result.cursor is not None:
-        server.poll_cursor = result.cursor
-    record_readings(session, server_id, result.readings, now, states)
-    applied = apply_poll(session, server, result, now=now, settings=settings, actor="sweep", pre=pre)
-    # The server's health is what the rules say (redundancy-aware), not the raw worst reading.
-    server.health = applied.health
-    report.faults_opened += len(applied.opened)
-    report.faults_escalated += len(applied.escalated)
-    report.faults_resolved += len(applied.resolved)
-    for fault_id in [*applied.opened, *applied.escalated]:
-        _reserve(session, fault_id, now, settings, report)
-    session.add(server)
-
-
 def _services(
     engine: Engine,
     settings: Settings,
@@ -396,9 +335,15 @@ def _services(
     report.outages_closed += count.closed
 
 
-def _reserve(session: Session, fault_id: int, now: datetime, settings: Settings, report: SweepReport) -> None:
-    outcome = reserve_for_fault(session, fault_id, now=now, settings=settings, actor="sweep")
-    count_spare(report, outcome)
+def _group_racks(engine: Engine, report: SweepReport, *, since: datetime, now: datetime) -> None:
+    """Servers of one rack that lost their feed in this round: one rack power fault (fleet.faults.rack), before the
+    round's service checks judge their outages' cause and before the plan sends anyone."""
+    with write_session(engine) as session:
+        if session.get_bind().dialect.name == "postgresql":
+            # Two workers finishing batches of one rack at once: one groups at a time, so the rack gets one fault.
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PLAN_LOCK})
+        grouped = group_rack_power(session, since=since, now=now, actor="sweep")
+    report.faults_opened += len(grouped.opened)
 
 
 def _plan(engine: Engine, settings: Settings, now: datetime, site: str | None) -> int:
@@ -477,7 +422,7 @@ def poll_server(
     interval = timedelta(minutes=settings.monitoring_interval_min)
     now = clock()
     with write_session(engine) as session:
-        _store_one(session, server_id, results[server_id], now, settings, report, interval)
+        store_one(session, server_id, results[server_id], now, settings, report, interval)
     with read_session(engine) as session:
         server = session.get(Server, server_id)
         still = session.exec(select(Fault).where(Fault.server_id == server_id, Fault.resolved_at.is_(None))).all()  # type: ignore[union-attr]

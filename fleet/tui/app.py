@@ -26,6 +26,7 @@ from textual.worker import get_current_worker
 from fleet.clock import Clock, utcnow
 from fleet.config import Settings, load_settings
 from fleet.tui.commands import FleetCommands
+from fleet.tui.demo import DemoControl, cause_outage
 from fleet.tui.detail import ServerScreen
 from fleet.tui.dialogs import KeysHelp
 from fleet.tui.livetable import LiveTable
@@ -94,9 +95,11 @@ class FleetApp(WriteActions):
         on_swap_done: SwapDoneHook | None = None,
         refresh_s: float = REFRESH_S,
         actor: str | None = None,
+        demo: DemoControl | None = None,
     ) -> None:
         super().__init__()
         self.on_swap_done = on_swap_done
+        self.demo = demo  # `fleet demo` only: the outages a user may cause (fleet.tui.demo)
         self.engine = engine
         self.clock = clock
         self.settings = settings or load_settings()
@@ -320,6 +323,8 @@ class FleetApp(WriteActions):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in LETTER_ACTIONS and self.typing():
             return False
+        if action == "demo":
+            return self.demo is not None
         if isinstance(self.screen, ServerScreen) and action in VIEW_ACTIONS:
             return action == "repoll"
         if action in VIEW_ACTIONS:
@@ -349,6 +354,12 @@ class FleetApp(WriteActions):
         server_id = self.selected_server()
         if server_id is not None and not isinstance(self.screen, ServerScreen):
             self.push_screen(ServerScreen(server_id))
+
+    def action_demo(self, what: str) -> None:
+        server_id = self.selected_server()
+        if self.demo is None or server_id is None:
+            return
+        self.run_write(cause_outage, self.demo, what, server_id)
 
     def action_security(self) -> None:
         view = self.view
@@ -394,6 +405,7 @@ def make_app(
     on_swap_done: SwapDoneHook | None = None,
     refresh_s: float = REFRESH_S,
     actor: str | None = None,
+    demo: DemoControl | None = None,
 ) -> FleetApp:
     """The console on any migrated database.
 
@@ -402,9 +414,10 @@ def make_app(
     `on_swap_done(server_id, slot, new_serial)` runs after a swap is recorded and before that re-poll: `fleet demo`
     replaces the simulated part there. `technician` narrows the work queue to one technician (and their site's
     unassigned swaps) and is recorded on swaps they start and finish; `actor` names the console's user in the audit.
+    `demo` (`fleet demo` only) adds the palette's outages to cause on the selected server (fleet.tui.demo).
     """
     return FleetApp(engine, clock, settings=settings, view=view, technician=technician, poll_server=poll_server,
-                    on_swap_done=on_swap_done, refresh_s=refresh_s, actor=actor)  # fmt: skip
+                    on_swap_done=on_swap_done, refresh_s=refresh_s, actor=actor, demo=demo)  # fmt: skip
 
 
 __all__ = ["FleetApp", "make_app"]

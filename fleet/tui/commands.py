@@ -31,6 +31,10 @@ def commands(app: FleetApp) -> list[tuple[str, str, str]]:
         ("Show the keys", "key ?", "keys"),
         ("Quit", "key q", "quit"),
     ]
+    if app.demo is not None:
+        from fleet.tui.demo import OUTAGES
+
+        out += [(title, help_text, f"demo('{what}')") for what, (title, help_text) in OUTAGES.items()]
     return out
 
 

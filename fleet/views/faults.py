@@ -57,10 +57,10 @@ class FaultRow:
         return self.severity == Severity.CRITICAL
 
     @property
-    def deadline(self) -> datetime:
-        """The next thing due: the swap's hard limit for a critical fault, else the look within the hour (a security
-        fault, with neither, sorts by when it was reported)."""
-        return self.hard_limit_at or self.ack_due_at or self.notified_at
+    def deadline(self) -> datetime | None:
+        """The next thing due: the swap's hard limit for a critical fault, else the look within the hour; None for a
+        security fault, which has neither."""
+        return self.hard_limit_at or self.ack_due_at
 
     def to_json(self) -> dict[str, Any]:
         """`fleet faults --json` (docs/CLI.md)."""
@@ -92,9 +92,11 @@ class FaultRow:
         }
 
 
-def fault_order(row: FaultRow) -> tuple[int, datetime, int]:
-    """Critical first, then the nearest deadline, then the oldest fault."""
-    return (row.severity.rank, row.deadline, row.id)
+def fault_order(row: FaultRow) -> tuple[int, bool, datetime, int]:
+    """Critical first, then the nearest deadline (a fault without one, a security finding, after those with one of
+    the same severity: a server down comes before a controller setting), then the oldest fault."""
+    deadline = row.deadline
+    return (row.severity.rank, deadline is None, deadline or row.notified_at, row.id)
 
 
 def fault_row(fault: Fault, server: Server, site: Site, *, now: datetime, settings: Settings) -> FaultRow:

@@ -1,46 +1,7 @@
-"""The audit tests' benches: the shared lab's ipmi_sim configurations (one weakness each) and the SNMP simulator of
-tests/snmp, for the default-community probe."""
+"""The audit tests' benches: the shared lab's ipmi_sim configurations (one weakness each, started by
+tests/audit/ipmilab.py) and the SNMP simulator of tests/snmp, for the default-community probe."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-
-import pytest
-
-from tests.conftest import SHARED, free_port
+from tests.audit.ipmilab import running as lab_sims  # noqa: F401 - one starter of the lab's simulators
 from tests.snmp.conftest import snmpsim  # noqa: F401 - fixture used by the audit tests
-
-LAB = SHARED / "lab" / "ipmi"
-
-
-@contextmanager
-def lab_sims(templates: list[str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, int]]:
-    """One ipmi_sim per lab template on loopback: template -> its port (stopped on the way out)."""
-    if not (LAB / "security").is_dir():
-        pytest.skip(f"the IPMI security lab is not at {LAB} (set FLEET_SHARED)")
-    if shutil.which("ipmi_sim") is None or shutil.which("sdrcomp") is None:
-        pytest.skip("ipmi_sim / sdrcomp not installed (Debian package openipmi)")
-    ports: dict[str, int] = {}
-    runs: list[Path] = []
-    try:
-        for template in templates:
-            run = tmp_path_factory.mktemp(template)
-            runs.append(run)
-            port = free_port()
-            env = {**os.environ, "LAN_CONF": str(LAB / "security" / f"{template}.lan.conf.in"),
-                   "SET_SEL_TIME": "0", "IPMI_SIM_RUN": str(run)}  # fmt: skip
-            out = subprocess.run([str(LAB / "start_sims.sh"), "1", str(port)], env=env, capture_output=True,
-                                 text=True, timeout=60)  # fmt: skip
-            assert out.returncode == 0 and "started 1/1" in out.stdout, out.stdout + out.stderr
-            ports[template] = port
-        yield ports
-    finally:
-        for run in runs:
-            if (run / "pids").exists():
-                subprocess.run([str(LAB / "stop_sims.sh")], env={**os.environ, "IPMI_SIM_RUN": str(run)},
-                               capture_output=True, timeout=60)  # fmt: skip

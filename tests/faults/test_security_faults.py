@@ -127,3 +127,15 @@ def test_a_ticket_on_the_bmc_does_not_join_a_security_fault(engine) -> None:  # 
     with write_session(engine) as s:
         res = open_ticket(s, "web1", "BMC", "controller does not answer", critical=False, at=None, now=T0)
     assert not res.joined and res.fault.kind != "security"
+
+
+def test_a_server_down_is_listed_before_an_older_security_finding(engine) -> None:  # type: ignore[no-untyped-def]
+    # Both critical; the finding is hours older, but a server down has a clock running and the finding has none.
+    audit(engine, [CIPHER0], {"cipher-zero"}, at=T0)
+    with write_session(engine) as s:
+        down = open_ticket(s, "web1", "PSU1", "server down", critical=True, at=None, now=T0 + timedelta(hours=3))
+        minor = open_ticket(s, "web1", "FAN1", "noisy fan", critical=False, at=None, now=T0 + timedelta(hours=3))
+    with read_session(engine) as s:
+        listed = fault_rows(s, now=T0 + timedelta(hours=3), settings=S)
+    assert [r.problem if r.kind == "security" else r.slot for r in listed] == ["PSU1", "cipher-zero", "FAN1"]
+    assert listed[0].id == down.fault.id and listed[2].id == minor.fault.id

@@ -77,6 +77,7 @@ def icinga_run(
     env = {"PYTHONPATH": str(REPO), "FLEET_IPMI_BIND": "127.0.0.1", "XDG_STATE_HOME": str(state), "HOME": str(root)}
     try:
         icinga.start(config, env)
+        icinga.check_now(HOST)
         deadline = time.monotonic() + DEADLINE_S
         results = icinga.check_results(HOST)
         while set(results) != set(services):

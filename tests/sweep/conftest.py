@@ -56,19 +56,22 @@ def fleet_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 18
 
 @pytest.fixture
 def small_fleet(tmp_path, monkeypatch):
-    """6 IPMI + 4 SNMP servers of the sample, with simulated controllers running in this process."""
+    """6 IPMI + 4 SNMP servers of the sample, with simulated controllers running in this process, and their
+    customers' web and DNS servers answering (else every sweep waits out the service checks' deadline)."""
     from fleet.sim.inventory import simulated_servers
     from fleet.sim.run import start_simulators
+    from fleet.sim.services import ServiceSim, simulated_services
 
     for k, v in ENV.items():
         monkeypatch.setenv(k, v)
     fleet = keep_few(f"sqlite:///{tmp_path / 'inventory.db'}", 6, 4)
     engine = make_engine(fleet.url)
     with read_session(engine) as s:
-        sims = simulated_servers(s)
+        sims, services = simulated_servers(s), simulated_services(s)
     engine.dispose()
-    sim = start_simulators(sims, users={"admin": PASSWORD}, community=COMMUNITY)
-    try:
-        yield fleet, sim
-    finally:
-        sim.stop()
+    with ServiceSim(services).start():
+        sim = start_simulators(sims, users={"admin": PASSWORD}, community=COMMUNITY)
+        try:
+            yield fleet, sim
+        finally:
+            sim.stop()

@@ -103,16 +103,22 @@ def test_kill_9_mid_sweep_leaves_a_consistent_database_and_the_next_sweep_comple
         template = s.exec(select(Server)).first()
         for i in range(12):
             data = template.model_dump(exclude={"id"})
+            # (no customer services: their checks would only add their own deadline to every sweep)
             data.update(hostname=f"slow{i}.test", asset_tag=f"AT-S{i}", serial=f"SN-S{i}", status="active",
                         controller_host="127.0.0.1", controller_port=free_port(), controller_protocol="snmp",
-                        credential_ref="env:FLEET_DEMO_SNMP_COMMUNITY")  # fmt: skip
+                        credential_ref="env:FLEET_DEMO_SNMP_COMMUNITY", service_host=None)  # fmt: skip
             s.add(Server(**data))
     engine.dispose()
     proc = subprocess.Popen(
         [sys.executable, "-m", "fleet", "sweep", "--db", fleet.url, "--timeout", "3", "--concurrency", "2"],
         cwd=REPO, env={**__import__("os").environ, **ENV}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
-    time.sleep(4)
+    # Killed once the round is under way (its run recorded, its polls in flight: 12 dead controllers, 2 at a time,
+    # take 18 s), not after a guessed sleep.
+    deadline = time.monotonic() + 60
+    while not _run_recorded(fleet.path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None and _run_recorded(fleet.path), "the sweep did not start its round"
     proc.send_signal(signal.SIGKILL)
     proc.wait(10)
     with sqlite3.connect(fleet.path) as conn:
@@ -124,6 +130,11 @@ def test_kill_9_mid_sweep_leaves_a_consistent_database_and_the_next_sweep_comple
     with read_session(engine) as s:
         runs = s.exec(select(SweepRun).order_by(SweepRun.id)).all()
     assert runs[-1].finished_at is not None and runs[-1].status == 3
+
+
+def _run_recorded(path) -> bool:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT count(*) FROM sweep_run WHERE finished_at IS NULL").fetchone()[0] > 0
 
 
 def test_bad_arguments_and_a_missing_database_are_unknown(tmp_path):
