@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -28,6 +29,28 @@ def _state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Mo
     this run's temp dir, for its own process and the commands it starts, so no test writes into the home directory
     or finds another test's cursors."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("xdg-state")))
+
+
+def owns_udp_port(pid: int, port: int) -> bool:
+    """Whether process `pid` holds the UDP socket bound to `port` (Linux /proc). A simulator started on a port that
+    another test's simulator took in the meantime fails to bind, while the other one answers its readiness probe:
+    this tells the two apart, so a starter can retry on a new port instead of testing someone else's simulator."""
+    inodes = set()
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with contextlib.suppress(OSError), open(table, encoding="ascii") as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(fields[9])
+    try:
+        fds = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return False
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/{pid}/fd/{fd}").removeprefix("socket:[").rstrip("]") in inodes:
+                return True
+    return False
 
 
 @pytest.fixture

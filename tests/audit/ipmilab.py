@@ -11,9 +11,27 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import SHARED, free_port
+from tests.conftest import SHARED, free_port, owns_udp_port
 
 LAB = SHARED / "lab" / "ipmi"
+
+
+def _start(template: str, tmp_path_factory: pytest.TempPathFactory, runs: list[Path]) -> int:
+    """One simulator of `template` on a free port, retried on a new port when what answered there is not it
+    (another test's simulator took the port first: start_sims.sh only checks that something answers)."""
+    for _attempt in range(3):
+        run = tmp_path_factory.mktemp(template)
+        runs.append(run)
+        port = free_port()
+        env = {**os.environ, "LAN_CONF": str(LAB / "security" / f"{template}.lan.conf.in"),
+               "SET_SEL_TIME": "0", "IPMI_SIM_RUN": str(run)}  # fmt: skip
+        out = subprocess.run([str(LAB / "start_sims.sh"), "1", str(port)], env=env, capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+        assert out.returncode == 0 and "started 1/1" in out.stdout, out.stdout + out.stderr
+        pid = int((run / "pids").read_text().split()[0])
+        if owns_udp_port(pid, port):
+            return port
+    pytest.fail(f"ipmi_sim ({template}) did not come up on a port of its own in 3 attempts")
 
 
 @contextlib.contextmanager
@@ -27,15 +45,7 @@ def running(templates: Iterable[str], tmp_path_factory: pytest.TempPathFactory) 
     runs: list[Path] = []
     try:
         for template in templates:
-            run = tmp_path_factory.mktemp(template)
-            runs.append(run)
-            port = free_port()
-            env = {**os.environ, "LAN_CONF": str(LAB / "security" / f"{template}.lan.conf.in"),
-                   "SET_SEL_TIME": "0", "IPMI_SIM_RUN": str(run)}  # fmt: skip
-            out = subprocess.run([str(LAB / "start_sims.sh"), "1", str(port)], env=env, capture_output=True,
-                                 text=True, timeout=60)  # fmt: skip
-            assert out.returncode == 0 and "started 1/1" in out.stdout, out.stdout + out.stderr
-            ports[template] = port
+            ports[template] = _start(template, tmp_path_factory, runs)
         yield ports
     finally:
         for run in runs:

@@ -19,7 +19,7 @@ from fleet.collectors.ipmi import patches
 from fleet.collectors.targets import IpmiTarget
 from fleet.sim import ipmi_sim
 from fleet.sweep.secrets import Secret
-from tests.conftest import free_port
+from tests.conftest import free_port, owns_udp_port
 
 PASSWORD = "s3cret-bmc-pw"
 # Loopback only: pyghmi's client socket binds 127.0.0.1, not the wildcard: in this process (the tests call the
@@ -100,6 +100,9 @@ def start_bmc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...
                 proc.kill()
                 return None
             time.sleep(0.05)
+        if not owns_udp_port(proc.pid, port):  # what answered is another test's simulator on that port
+            proc.kill()
+            return None
         return Bmc(layout, index, port, cport, proc)
 
     yield start
