@@ -48,6 +48,13 @@ class Bmc:
     def ipmitool(self, *args: str) -> str:
         return ipmitool(self.port, *args)
 
+    def health(self) -> str:
+        """For a failure message: whether the simulator still runs, and whether it owns its LAN port."""
+        code = self.process.poll()
+        if code is not None:
+            return f"ipmi_sim on port {self.port} exited with {code}"
+        return f"ipmi_sim on port {self.port} running, owns the port: {owns_udp_port(self.process.pid, self.port)}"
+
 
 def ipmitool(port: int, *args: str) -> str:
     # the password goes by environment (-E), never on the command line; -C 3: the simulator refuses suite 17

@@ -96,7 +96,9 @@ def test_a_check_shows_only_new_events_and_keeps_its_cursor_private(
     def new_events() -> list[str]:
         out = run_poll(*ipmi_args(bmc.port), state=state_home)
         lines = out.stdout.splitlines()
-        at = next(i for i, line in enumerate(lines) if line.startswith("events new since the last check: "))
+        heads = [i for i, line in enumerate(lines) if line.startswith("events new since the last check: ")]
+        assert heads, f"{bmc.health()}; the check printed: {out.stdout}{out.stderr}"
+        at = heads[0]
         assert int(lines[at].rsplit(" ", 1)[1]) == len(lines) - at - 1
         return lines[at + 1 :]
 
@@ -124,7 +126,7 @@ def test_with_db_the_cursor_lives_in_the_database(
     bmc.console(f"sensor_set_bit {A} 0 {bmc.number('PSU1 Status')} 1 1 1")
     first = run_poll(*ipmi_args(bmc.port, "--db", str(db), "--json"), state=state_home)
     second = run_poll(*ipmi_args(bmc.port, "--db", str(db), "--json"), state=state_home)
-    assert first.returncode == second.returncode == 2, first.stdout + first.stderr
+    assert first.returncode == second.returncode == 2, f"{bmc.health()}; {first.stdout}{first.stderr}"
     assert [e["slot"] for e in json.loads(first.stdout)["events"]] == ["PSU1"]
     assert json.loads(second.stdout)["events"] == []
     assert not (state_home / "fleet").exists()
