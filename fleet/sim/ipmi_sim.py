@@ -459,12 +459,22 @@ def console(port: int, *commands: str, timeout: float = 10.0) -> str:
     unknown command proves the ones before it ran. Raises TimeoutError if that answer does not come.
     """
     marker = "fleet_console_marker"
+    answer = f"Unknown command: {marker}".encode()
     out = b""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         s.sendall("".join(c + "\n" for c in (*commands, marker)).encode())
         deadline = time.monotonic() + timeout
+        prompt_by: float | None = None
         s.settimeout(0.2)
-        while f"Unknown command: {marker}".encode() not in out:
+        while True:
+            at = out.find(answer)
+            # Done once the prompt after the answer is read too: the simulator writes nothing more, so closing now
+            # cannot make it write to a closed connection (ipmi_sim does not ignore SIGPIPE). A simulator that
+            # prints no prompt is given half a second.
+            if at >= 0 and (b"> " in out[at:] or (prompt_by is not None and time.monotonic() > prompt_by)):
+                break
+            if at >= 0 and prompt_by is None:
+                prompt_by = time.monotonic() + 0.5
             if time.monotonic() > deadline:
                 raise TimeoutError(f"simulator console on port {port} did not confirm the commands")
             try:
