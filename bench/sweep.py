@@ -26,6 +26,7 @@ import random
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -209,6 +210,10 @@ def main() -> None:
     ap.add_argument("--sim-bmcs", type=int, default=0, help="instead: one sweep of this many of fleet's own BMCs")
     ap.add_argument("--sim-procs", type=int, default=4, help="processes serving the simulated BMCs")
     ap.add_argument("--skip-peers", action="store_true", help="only fleet (for quick comparisons)")
+    ap.add_argument("--repeat", type=int, default=1, help="warm runs of fleet and FreeIPMI, alternated; the table "
+                    "shows each one's median (a shared machine's CPU moves by a second between two runs)")  # fmt: skip
+    ap.add_argument("--profile", metavar="FILE", help="after the table, one more warm sweep sampled by py-spy "
+                    "(collapsed stacks to FILE); not in the table")  # fmt: skip
     args = ap.parse_args()
     if args.sim_bmcs:
         sim_round(args)
@@ -256,7 +261,7 @@ def main() -> None:
                       "--timeout", str(args.timeout), "--json", str(report)]  # fmt: skip
         results["fleet sweep (cold SDR cache)"] = measure(sweep_argv, env)
         rep = json.loads(report.read_text()) if report.exists() else {}
-        results["fleet sweep (warm SDR cache)"] = measure(sweep_argv, env)
+        warm_runs = [measure(sweep_argv, env)]
         warm = json.loads(report.read_text()) if report.exists() else {}
 
         cfg = root / "freeipmi.conf"
@@ -267,9 +272,25 @@ def main() -> None:
         freeipmi = ["ipmi-sensors", "--config-file", str(cfg), "-h", ",".join(f"{h}:{p}" for h, p in hosts),
                     "-l", "user", "-W", "opensesspriv", "--driver-type=LAN_2_0", "-I", "3",
                     f"--sdr-cache-directory={cache}", "--always-prefix"]  # fmt: skip
-        if shutil.which("ipmi-sensors") and not args.skip_peers:
+        peers = bool(shutil.which("ipmi-sensors")) and not args.skip_peers
+        if peers:
             results["FreeIPMI ipmi-sensors (cold SDR cache)"] = measure(freeipmi)
-            results["FreeIPMI ipmi-sensors (warm SDR cache)"] = measure(freeipmi)
+        peer_runs = [measure(freeipmi)] if peers else []
+        for _ in range(args.repeat - 1):  # alternated, so that a busy minute weighs on both
+            warm_runs.append(measure(sweep_argv, env))
+            if peers:
+                peer_runs.append(measure(freeipmi))
+        results["fleet sweep (warm SDR cache)"] = median_run(warm_runs)
+        if peers:
+            results["FreeIPMI ipmi-sensors (warm SDR cache)"] = median_run(peer_runs)
+        if args.repeat > 1:
+            for name, runs in (("fleet warm", warm_runs), ("FreeIPMI warm", peer_runs)):
+                if runs:
+                    print(f"{name}, {len(runs)} runs: wall " + " ".join(f"{m.wall:.1f}" for m in runs)
+                          + " s; CPU " + " ".join(f"{m.cpu:.2f}" for m in runs) + " s")  # fmt: skip
+            pairs = [w.cpu / p.cpu for w, p in zip(warm_runs, peer_runs, strict=False) if p.cpu > 0]
+            if pairs:
+                print("CPU ratio of each pair (fleet / FreeIPMI): " + " ".join(f"{r:.2f}" for r in pairs))
 
         sample = [hosts[i] for i in range(args.bmcs) if i not in dead_idx][: args.ipmitool_sample]
         sample_dead = [hosts[i] for i in sorted(dead_idx)][:1]
@@ -306,6 +327,8 @@ def main() -> None:
             errors = [ln for ln in lines if "error" in ln.lower() or "timeout" in ln.lower() or "fail" in ln.lower()]
             sample = (errors or lines)[:2]
             print(f"{name}: exit {m.rc}, {len(lines)} output lines, {len(errors)} error lines; e.g. {sample}")
+        if args.profile:
+            profile(sweep_argv, env, Path(args.profile))
     finally:
         if relay is not None:
             relay.terminate()
@@ -318,6 +341,25 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 p.kill()
         shutil.rmtree(root, ignore_errors=True)
+
+
+def median_run(runs: list[Measured]) -> Measured:
+    """Each column's median over the runs (wall, CPU and memory need not come from the same run)."""
+    return Measured(
+        statistics.median(m.wall for m in runs), statistics.median(m.cpu for m in runs),
+        statistics.median(m.peak_rss_mb for m in runs), max(m.rc for m in runs), runs[-1].out,
+    )  # fmt: skip
+
+
+def profile(argv: list[str], env: dict[str, str], out: Path) -> None:
+    """One more run of `argv` sampled by py-spy (idle samples left out, so the profile shows CPU, not waits)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(spy).exists():
+        print("--profile: py-spy is not installed (pip install py-spy)")
+        return
+    cmd = [spy, "record", "--format", "raw", "--rate", "250", "-o", str(out), "--", *argv]
+    done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=False)
+    print(f"profile: {out} (py-spy exit {done.returncode})")
 
 
 def print_table(results: dict[str, Measured]) -> None:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import random
 import resource
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 HOST = "127.0.0.1"
 
@@ -57,7 +58,7 @@ class Front(asyncio.DatagramProtocol):
         )
         self.backs[addr] = back
         for data in self.pending.pop(addr, []):
-            self.relay.later(lambda d=data: back.sendto(d))
+            self.relay.later(functools.partial(back.sendto, data))
 
 
 class Back(asyncio.DatagramProtocol):
@@ -79,13 +80,18 @@ class Relay:
         self.loss = loss
         self.rng = random.Random(seed)
         self.loop = asyncio.get_event_loop()
+        self.stopped = False
 
     def lost(self) -> bool:
         return self.loss > 0 and self.rng.random() < self.loss
 
-    def later(self, send: object) -> None:
+    def later(self, send: Callable[[], None]) -> None:
         one_way = self.rng.uniform(*self.rtt_ms) / 2000.0
-        self.loop.call_later(one_way, send)  # type: ignore[arg-type]
+        self.loop.call_later(one_way, self._deliver, send)
+
+    def _deliver(self, send: Callable[[], None]) -> None:
+        if not self.stopped:  # a datagram still on its way when the relay stops is lost (its transport is closed)
+            send()
 
 
 async def serve(maps: Sequence[tuple[int, int]], dead: Sequence[int], rtt_ms: tuple[float, float], loss: float,
@@ -103,6 +109,7 @@ async def serve(maps: Sequence[tuple[int, int]], dead: Sequence[int], rtt_ms: tu
     print("ready", flush=True)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+    relay.stopped = True
     for t in transports:
         t.close()
 

@@ -52,7 +52,10 @@ def parse_every(text: str) -> timedelta:
 def sweep(
     db: DbOption = None,
     site: SiteOption = None,
-    concurrency: Annotated[int | None, typer.Option(help="Controllers polled at once (default 64).")] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(help="Controllers polled at once (default 64); an IPMI one silent for 1.5 s gives its place up."),
+    ] = None,
     timeout: Annotated[float | None, typer.Option(help="Per-host deadline in seconds (default 10).")] = None,
     json_out: Annotated[
         str | None, typer.Option("--json", help="Write the JSON report to FILE, or - for stdout.")

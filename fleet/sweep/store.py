@@ -12,15 +12,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from fleet.config import Settings
 from fleet.faults import apply_poll, rule_params
 from fleet.faults.preload import Preloaded, lock_servers, preload
 from fleet.health.model import PollResult
 from fleet.stock.reserve import reserve_for_fault
-from fleet.store.history import latest_states, record_readings
-from fleet.store.models import SensorState, Server
+from fleet.store.history import Latest, latest_states, record_readings
+from fleet.store.models import Server, ServerModel
 from fleet.sweep.report import SweepReport, count_spare
 
 
@@ -45,11 +45,17 @@ def store_batch(
     ids = [sid for sid, _r in items]
     read = [sid for sid, r in items if r.reachable and not r.error]
     window = rule_params(settings).ecc_window
-    lock_servers(session, ids)  # and loads them: session.get below reads no more
+    # Held here, not just loaded: the session's identity map holds its objects weakly, and a `session.get` that
+    # misses it queries again, flushing first (a statement or two per server where none is needed).
+    servers = {s.id: s for s in lock_servers(session, ids)}
+    model_ids = sorted({s.model_id for s in servers.values() if s.model_id is not None})
+    models = list(session.exec(select(ServerModel).where(col(ServerModel.id).in_(model_ids)))) if model_ids else []
     pre = preload(session, read, now=now, window=window, locked=True)
     states = latest_states(session, read)
     for sid, result in items:
-        store_one(session, sid, result, now, settings, report, interval, pre.get(sid), states.get(sid))
+        store_one(session, sid, result, now, settings, report, interval, pre.get(sid), states.get(sid),
+                  server=servers.get(sid))  # fmt: skip
+    del models  # loaded for apply_poll's session.get(ServerModel), held until the batch is stored
 
 
 def store_one(
@@ -61,9 +67,10 @@ def store_one(
     report: SweepReport,
     interval: timedelta,
     pre: Preloaded | None = None,
-    states: dict[str, SensorState] | None = None,
+    states: dict[str, Latest] | None = None,
+    server: Server | None = None,
 ) -> None:
-    server = session.get(Server, server_id)
+    server = server if server is not None else session.get(Server, server_id)
     if server is None:  # deleted while we polled
         return
     server.next_poll_at = round_start(now, interval) + interval

@@ -14,6 +14,7 @@ import pytest
 from pyghmi.ipmi.private import session as pyghmi_session
 
 from fleet.collectors.ipmi import IPMI15_REFUSED, patches, poll_ipmi, poll_ipmi_many
+from fleet.collectors.ipmi.engine import ENGINE
 from fleet.collectors.targets import IpmiTarget
 from fleet.sweep.secrets import Secret
 from tests.conftest import free_port
@@ -34,20 +35,34 @@ def _dead(n: int) -> list[IpmiTarget]:
 
 
 @pytest.mark.ipmi
-def test_dead_controllers_cost_their_deadline_per_slot(bmc_1u: Bmc) -> None:
-    # 24 dead BMCs, 8 at a time, 1 s each: three waves, about 3 s; the live one among them is read at once
-    deadline, concurrency = 1.0, 8
-    targets = [bmc_1u.target(), *_dead(24)]
+def test_dead_controllers_ahead_of_a_live_one_do_not_hold_it_up(bmc_1u: Bmc) -> None:
+    # The sweep starts last round's failures first. 8 dead BMCs fill all 8 slots; the live one behind them is read
+    # once they give their slots up to knock (a quarter of the deadline), not when their 3 s deadline ends.
+    deadline, concurrency = 3.0, 8
+    targets = [*_dead(8), bmc_1u.target()]
+    ended: dict[int, float] = {}
     t0 = time.monotonic()
-    results = poll_ipmi_many(targets, timeout=deadline, concurrency=concurrency)
+    results = poll_ipmi_many(targets, timeout=deadline, concurrency=concurrency,
+                             on_result=lambda i, _r: ended.setdefault(i, time.monotonic() - t0))  # fmt: skip
+    live = results[-1]
+    assert live.error is None and len(live.readings) == len(bmc_1u.layout.sensors)
+    assert ended[8] < deadline / 4 + 1.5, f"the live BMC was read {ended[8]:.2f} s in: held up by the dead ones"
+    assert {r.error for r in results[:8]} == {"timeout"}
+    assert all(r.duration_s is not None and deadline <= r.duration_s < deadline + 1.0 for r in results[:8])
+
+
+def test_dead_controllers_each_cost_their_deadline_and_knock_in_a_bounded_lane() -> None:
+    # 48 dead BMCs, 8 slots and 8 knocking places, 1 s each. Holding their slots they would take 6 waves (6 s);
+    # knocking beside the slots, about half of that. Never more than 16 at once: the lane is bounded too.
+    deadline, concurrency, n = 1.0, 8, 48
+    ENGINE.peak_in_flight = 0
+    t0 = time.monotonic()
+    results = poll_ipmi_many(_dead(n), timeout=deadline, concurrency=concurrency)
     elapsed = time.monotonic() - t0
-    assert results[0].error is None and len(results[0].readings) == len(bmc_1u.layout.sensors)
-    assert results[0].duration_s is not None and results[0].duration_s < deadline  # not held up by the dead ones
-    dead = results[1:]
-    assert {r.error for r in dead} == {"timeout"}
-    assert all(r.duration_s is not None and deadline <= r.duration_s < deadline + 1.0 for r in dead)
-    waves = 24 / concurrency
-    assert waves * deadline <= elapsed < waves * deadline + 3.0  # margins for a loaded machine
+    assert {r.error for r in results} == {"timeout"}
+    assert all(r.duration_s is not None and deadline <= r.duration_s < deadline + 1.0 for r in results)
+    assert ENGINE.peak_in_flight <= 2 * concurrency
+    assert n / (2 * concurrency) * deadline <= elapsed < n / concurrency * deadline - 1.0, f"{elapsed:.2f} s"
 
 
 def test_512_at_once_in_this_process() -> None:

@@ -7,8 +7,13 @@ the generator with it. No threads of ours, no worker processes; pyghmi keeps its
 
 Deadlines: each poll has its own. Past it, the session is dropped (its retries stop, a logout is sent if it was
 logged in) and the result is `timeout`. A BMC that does not answer costs exactly its deadline: when pyghmi gives a
-login up (after about 5 s of retries) and time is left, the login starts again. At most `concurrency` polls of a
-batch are in flight; a dead BMC holds its place until its deadline and delays no other.
+login up (after about 5 s of retries) and time is left, the login starts again.
+
+Slots: at most `concurrency` polls of a batch talk to their BMCs at once. A poll whose BMC has not sent a single
+datagram after KNOCK_AFTER_S (or a quarter of the deadline, if shorter) gives its slot up and goes on knocking (pyghmi
+retransmits its first login packet, a few datagrams a second) in a lane of its own, also `concurrency` wide, until
+it gets an answer (it takes a slot back, over the limit for a moment) or its deadline. So a dead BMC costs its
+deadline and delays no live one: with 5 % of a fleet dark, the live polls keep every slot.
 
 Threads: whichever thread calls `run()` drives the loop for everybody while it has work in flight; another caller
 (the console's re-poll during a sweep) hands its polls to the same loop and waits, and takes the loop over when the
@@ -39,6 +44,7 @@ from fleet.health.model import PollResult
 
 log = logging.getLogger(__name__)
 
+KNOCK_AFTER_S = 1.5  # a poll whose BMC sent nothing for this long stops holding a slot (the docstring, "Slots")
 LOGIN_RETRY_MIN_S = 0.5  # a login pyghmi gave up is tried again only when at least this much deadline is left
 _IDLE_WAIT_S = 0.25  # longest single wait of a caller whose polls another thread drives
 _TIMERS_S = 0.05  # pyghmi's retry timers (0.5 s and up) are served at least this often: at most 50 ms late
@@ -65,6 +71,7 @@ class Job:
     outcome: PollResult | None = None  # set when finished
     sent_at: float = 0.0  # when the request in flight was sent
     index: int = 0  # position in the caller's target list
+    knocking: bool = False  # in the knocking lane: its BMC has not answered yet, it holds no slot
 
     @property
     def key(self) -> tuple[str, int]:
@@ -79,7 +86,8 @@ class Batch:
     concurrency: int = 64
     timeout: float = 10.0
     waiting: collections.deque[Job] = field(default_factory=collections.deque)
-    in_flight: int = 0
+    in_flight: int = 0  # polls holding a slot
+    knocking: int = 0  # polls in the knocking lane
     left: int = 0
     done: threading.Event = field(default_factory=threading.Event)
     # called with (index in the targets, result) as each poll ends, on the thread driving the loop: a caller can
@@ -94,6 +102,7 @@ class Engine:
         self._batches: list[Batch] = []
         self._active: dict[tuple[str, int], Job] = {}
         self._ready: collections.deque[tuple[Job, str, dict[str, Any]]] = collections.deque()
+        self._unanswered: collections.deque[Job] = collections.deque()  # started polls, oldest first: knock candidates
         # Observation for tests and benchmarks: called for each request with the seconds from sending it to handling
         # its reply, and from the reply's arrival in our socket to handling it (a client-side stall shows there);
         # and the most polls in flight at once.
@@ -103,6 +112,7 @@ class Engine:
         self._lag = 0.0  # recent average of how long a reply waited on our side
         self._lag_at = 0.0  # when the last reply was handled
         self.admissions_held = 0  # steps in which admission control held new polls back (for tests and benchmarks)
+        self.knocked = 0  # polls that gave their slot up to knock (for tests and benchmarks)
 
     # ------------------------------------------------------------ the caller's side
 
@@ -167,7 +177,29 @@ class Engine:
             log.debug("pyghmi's event loop raised", exc_info=True)
         self._advance()
 
+    def _knock(self) -> None:
+        """Move the polls whose BMC has sent nothing for KNOCK_AFTER_S (a quarter of the deadline if shorter) from
+        their slot to the knocking lane. Polls start in order, so the oldest are at the left: amortised O(1)."""
+        now = time.monotonic()
+        watch = self._unanswered
+        while watch:
+            job = watch[0]
+            batch = job.batch
+            if job.outcome is not None or getattr(job.session, "fleet_arrived", 0.0) >= job.started:
+                watch.popleft()  # finished, or its BMC answered: it keeps its slot
+                continue
+            if now - job.started < min(KNOCK_AFTER_S, batch.timeout / 4):
+                return
+            if batch.knocking >= batch.concurrency:
+                return  # the lane is full: it keeps its slot until a knocking poll ends
+            watch.popleft()
+            job.knocking = True
+            batch.in_flight -= 1
+            batch.knocking += 1
+            self.knocked += 1
+
     def _admit(self) -> None:
+        self._knock()
         with self._mutex:
             batches = list(self._batches)
         if not self._active:
@@ -202,6 +234,7 @@ class Engine:
             suites = (preferred, *(s for s in suites if s != preferred))
         patches.allow_suites(t.host, t.port, suites)
         self._active[job.key] = job
+        self._unanswered.append(job)
         self.peak_in_flight = max(self.peak_in_flight, len(self._active))
         self._login(job)
 
@@ -252,6 +285,10 @@ class Engine:
             self._finish(job, error)
             return
         sess = job.session
+        if job.knocking:  # it answered after all: back to a slot (over the limit until a poll ends)
+            job.knocking = False
+            job.batch.knocking -= 1
+            job.batch.in_flight += 1
         suite = patches.suite_of(sess)
         allowed = patches._allowed.get(job.key, patches.SUPPORTED_SUITES)
         if suite not in allowed:
@@ -326,7 +363,10 @@ class Engine:
                 cursor=job.cursor,  # a failed poll hands back the cursor it was given
             )
         batch = job.batch
-        batch.in_flight -= 1
+        if job.knocking:
+            batch.knocking -= 1
+        else:
+            batch.in_flight -= 1
         batch.left -= 1
         if batch.on_result is not None:
             try:
