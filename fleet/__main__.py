@@ -1,5 +1,5 @@
 from fleet.cli import main
 
-# The guard matters: the IPMI batch poller starts worker processes that re-import the main module.
+# The guard matters: the demo starts its sweep and simulators as spawned processes, which re-import the main module.
 if __name__ == "__main__":
     main()

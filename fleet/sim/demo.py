@@ -142,8 +142,8 @@ class Demo:
             return [s.id for s in servers if s.id is not None and (s.controller_host, s.controller_port) in broken]
 
     def _start_sweeper(self, url: str) -> None:
-        # The sweep runs in a process of its own, in its own process group, with its temporary files (the IPMI
-        # fork server's socket folder) inside the demo's folder: quitting kills the group at once (a sweep in
+        # The sweep runs in a process of its own, in its own process group, with its temporary files inside the
+        # demo's folder: quitting kills the group at once (a sweep in
         # flight against simulators that are going away would hold the terminal for minutes), and removing the
         # folder leaves nothing behind. A Ctrl+C in the terminal reaches only this process.
         ctx = multiprocessing.get_context("spawn")
@@ -152,8 +152,8 @@ class Demo:
         self._wake_mp = ctx.Event()
         self._count = ctx.Value("i", 0)
         args = (url, self.settings, self.interval_s, self.first, self._wake_mp, self._count)
-        # Not a daemon: a daemonic process may not start the IPMI collector's worker processes. It never outlives
-        # the demo anyway: stop() kills its group, and the CLI leaves with os._exit only after that.
+        # Not a daemon (a daemonic process may not have children of its own); it never outlives the demo anyway:
+        # stop() kills its group, and the CLI leaves with os._exit only after that.
         proc = ctx.Process(target=_sweep_forever, args=args, daemon=False, name="fleet-demo-sweep")
         before = os.environ.get("TMPDIR")
         os.environ["TMPDIR"] = str(tmp)
@@ -255,7 +255,7 @@ class Demo:
     def stop(self) -> None:
         proc, self._proc = self._proc, None
         if proc is not None and proc.pid is not None:
-            # The sweep's whole group (it, its IPMI fork server and workers) goes at once: nothing of it is needed.
+            # The sweep's whole group (it and anything it started) goes at once: nothing of it is needed.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.kill()  # still starting (no group of its own yet, so nothing of its own started either)
@@ -285,7 +285,7 @@ class Demo:
 
 def _sweep_forever(url: str, settings: Settings, interval_s: float, first: list[int], wake: Any, count: Any) -> None:
     """The demo's background sweep (a child process): a round, then wait for the interval or a wake-up."""
-    os.setpgid(0, 0)  # a group of its own: the demo ends it, and its fork server, with one signal
+    os.setpgid(0, 0)  # a group of its own: the demo ends it, and whatever it started, with one signal
     # Its messages go to a log in the demo folder: on the terminal they would scribble over the console.
     log = os.open(
         os.path.join(os.environ.get("TMPDIR", "."), "sweep.log"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
