@@ -2,11 +2,13 @@
 
 When a rack's PDU fails, every server in it reports, in the same round, every PSU's input lost: each becomes a
 power-feed finding (fleet.health.rules: kind `power-feed`, slot FEED, problem `feed-lost`). Two or more of them in one
-site and rack in one round are grouped: ONE critical rack fault (slot RACK on the first affected server by
-hostname, evidence "check rack R's PDU/feed" with the affected servers) carries the one inspection work order and
-the SLA clock; each server's feed fault stays open (the server is down, its state shows it) but is attached to it
-(`Fault.parent_id`): no work order, no swap, no spare of its own. The rack fault closes when the last attached fault
-has closed (fleet.faults.common.close), that is when every server reads its PSUs' input back.
+site and rack in one round are grouped: ONE critical rack fault (slot RACK on its lead server: the first affected
+server by hostname whose plan the SLA covers, or the first by hostname when none is, so that a rack of dedicated
+servers never drops out of the SLA's figures because a VPS host sorts first; evidence "check rack R's PDU/feed" with
+the affected servers) carries the one inspection work order and the SLA clock; each server's feed fault stays open
+(the server is down, its state shows it) but is attached to it (`Fault.parent_id`): no work order, no swap, no spare
+of its own. The rack fault closes when the last attached fault has closed (fleet.faults.common.close), that is when
+every server reads its PSUs' input back.
 
 Who is in a group:
 - only servers whose controller *reported* the feed lost this round count, and it takes two of them: one server
@@ -30,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from fleet.health.model import Severity
 from fleet.health.rules import POWER_FEED
-from fleet.sla.clocks import clock_start
+from fleet.sla.clocks import clock_start, in_scope
 from fleet.store import audit
 from fleet.store.models import REPLANNABLE_SWAP_STATES, Fault, FaultSource, Server, Swap, SwapState
 
@@ -52,14 +54,20 @@ class RoundServer:
     rack: str
     feed_lost: bool  # its controller reported every PSU's input lost this round
     unreachable: bool  # its controller did not answer this round
+    in_scope: bool = True  # the SLA covers its plan (fleet.sla.clocks.in_scope)
 
 
 @dataclass(frozen=True, slots=True)
 class RackGroup:
     site: Hashable
     rack: str
-    lost: tuple[RoundServer, ...]  # by hostname; the first one carries the rack fault
+    lost: tuple[RoundServer, ...]  # by hostname
     unreachable: tuple[RoundServer, ...]  # by hostname
+
+    @property
+    def lead(self) -> RoundServer:
+        """The server that carries the rack fault: the first by hostname the SLA covers, else the first."""
+        return next((s for s in self.lost if s.in_scope), self.lost[0])
 
 
 def rack_groups(servers: Iterable[RoundServer]) -> list[RackGroup]:
@@ -128,6 +136,7 @@ def group_rack_power(session: Session, *, since: datetime, now: datetime, actor:
         RoundServer(
             s.id, s.hostname, s.site_id, s.rack, feed_lost=s.id in feeds,
             unreachable=s.last_poll_error is not None and s.next_poll_at is not None and s.next_poll_at > now,
+            in_scope=in_scope(s.plan),
         )
         for s in candidates
         if s.id is not None and (s.site_id, s.rack.strip()) in racks
@@ -172,7 +181,7 @@ def _rack_fault(
     # (its own fault open since) moves the rack's clock back to then.
     start = min(clock_start(feeds[m.server_id]) for m in group.lost)
     fault = Fault(
-        server_id=group.lost[0].server_id, slot=RACK_SLOT, kind=POWER_FEED, problem="feed-lost",
+        server_id=group.lead.server_id, slot=RACK_SLOT, kind=POWER_FEED, problem="feed-lost",
         severity=Severity.CRITICAL, evidence=evidence, source=FaultSource.MONITORING, detected_at=start,
         notified_at=start, critical_since=start, last_seen_at=now, last_poll_at=now,
     )  # fmt: skip

@@ -13,7 +13,9 @@ from fleet.config import Settings
 from fleet.faults import apply_poll
 from fleet.faults.rack import RoundServer, group_rack_power, rack_groups
 from fleet.health.model import PollResult
+from fleet.sla.credits import month_key
 from fleet.sla.outages import Cause
+from fleet.sla.report import sla_report
 from fleet.stock.reserve import reserve_for_fault
 from fleet.store.db import read_session, write_session
 from fleet.store.models import Fault, Reservation, Server, Swap
@@ -105,6 +107,17 @@ def test_the_rule_groups_two_or_more_lost_feeds_per_site_and_rack() -> None:
     # Servers that did not answer never make a group on their own: one report of a lost feed is not a rack.
     one_report = [rs("a", "R1", lost=True), rs("b", "R1", unreachable=True), rs("c", "R1", unreachable=True)]
     assert rack_groups(one_report) == []
+
+
+def test_the_rack_fault_goes_to_the_first_server_the_sla_covers() -> None:
+    vps = RoundServer(1, "a-vps", "PAR1", "R1", feed_lost=True, unreachable=False, in_scope=False)
+    ded = RoundServer(2, "b-dedicated", "PAR1", "R1", feed_lost=True, unreachable=False)
+    (group,) = rack_groups([ded, vps])
+    assert [s.hostname for s in group.lost] == ["a-vps", "b-dedicated"]  # the evidence still lists by hostname
+    assert group.lead == ded
+    only_vps = RoundServer(3, "c-vps", "PAR1", "R1", feed_lost=True, unreachable=False, in_scope=False)
+    (group,) = rack_groups([only_vps, vps])
+    assert group.lead == vps  # none covered: the first by hostname
 
 
 # --- through the round's services --------------------------------------------------------------------------------
@@ -224,3 +237,20 @@ def test_acknowledging_the_rack_fault_is_the_look_for_its_servers(engine) -> Non
     ack = "tech", "acknowledged"
     got = sorted((h, f.slot, f.acknowledged_by, f.state) for h, f in open_faults(engine))
     assert got == [("k", "FEED", *ack), ("k", "RACK", *ack), ("l", "FEED", *ack)]  # the rack's on its first server
+
+
+def test_a_rack_led_by_a_vps_host_by_name_still_counts_in_the_sla_report(engine) -> None:  # type: ignore[no-untyped-def]
+    # "a-vps" sorts first, but the SLA leaves VPS out: a rack fault stored on it would drop out of the report's
+    # critical swaps, while the dedicated server beside it is down for the same reason.
+    ids = build(engine, {"a-vps": "R6", "b-dedicated": "R6"})
+    with write_session(engine) as s:
+        vps = s.get(Server, ids["a-vps"])
+        vps.plan = "vps"
+        s.add(vps)
+    sweep_round(engine, ids, {h: no_power(h) for h in ids}, T0)
+    (rack,) = [(h, f) for h, f in open_faults(engine) if f.slot == "RACK"]
+    assert rack[0] == "b-dedicated"
+    with read_session(engine) as s:
+        report = sla_report(s, month_key(T0), now=T0 + timedelta(minutes=30), settings=S)
+    assert report["swaps"]["critical_swaps"] == 1
+    assert report["excluded"]["servers"] == ["a-vps"]
