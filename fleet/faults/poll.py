@@ -24,7 +24,7 @@ from fleet.errors import NotFound
 from fleet.faults.common import close, escalate, insert_open_fault, layout_of, lock_server, open_faults
 from fleet.faults.preload import ECC_PREFIX, Preloaded, as_installed, ecc_query, installed_query
 from fleet.faults.rack import is_rack_fault
-from fleet.health.layout import Installed
+from fleet.health.layout import Installed, align_slots
 from fleet.health.model import Kind, PollResult, Severity, State
 from fleet.health.rules import (
     FAMILY,
@@ -149,6 +149,11 @@ def apply_poll(
     if model is None:
         raise NotFound(f"server {server.hostname}: no server model {server.model_id}")
     installed = pre.installed
+    result, aliases = align_slots(result, installed)  # a controller's drive paths named as the inventory does
+
+    def key_of(fault: Fault) -> str:  # a fault opened under the controller's name is the inventory's part too
+        return aliases.get(slot_key(fault.slot), slot_key(fault.slot))
+
     history = _ecc_history(session, server.id, result, now=now, rows=pre.ecc)
     findings = assess(result, layout_of(model), installed, now=now, params=params, ecc_history=history)
     out = ApplyResult(findings=findings)
@@ -156,7 +161,7 @@ def apply_poll(
 
     # Security faults are the BMC audit's (fleet.faults.security): a poll neither matches nor resolves them.
     faults = [f for f in pre.faults if f.kind != SECURITY]
-    by_key = {(slot_key(f.slot), FAMILY.get(f.problem, f.problem)): f for f in faults}
+    by_key = {(key_of(f), FAMILY.get(f.problem, f.problem)): f for f in faults}
     touched: set[int] = set()
     for finding in findings:
         fault = by_key.get((finding.slot, finding.family))
@@ -184,7 +189,7 @@ def apply_poll(
             continue
         if (
             is_rack_fault(fault)  # the rack's power: it closes with the last of its servers' feeds (faults.rack)
-            or not _reads_healthy(fault, result)
+            or not _reads_healthy(fault, result, key_of(fault))
             or (fault.source == FaultSource.TICKET and fault.last_seen_at is None)
             or fault.problem in NEEDS_A_PERSON
         ):
@@ -286,9 +291,8 @@ def _deescalate(session: Session, fault: Fault, *, now: datetime, actor: str) ->
                      before=before, after=audit.snapshot(swap))  # fmt: skip
 
 
-def _reads_healthy(fault: Fault, result: PollResult) -> bool:
-    """This poll reports the fault's slot and every relevant reading of it is ok."""
-    key = slot_key(fault.slot)
+def _reads_healthy(fault: Fault, result: PollResult, key: str) -> bool:
+    """This poll reports the fault's slot (`key`) and every relevant reading of it is ok."""
     family = FAMILY.get(fault.problem, fault.problem)
     readings = [r for r in result.readings if reading_key(r) == key]
     if family == "thermal":

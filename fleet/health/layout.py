@@ -6,10 +6,11 @@ Component.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 
-from fleet.health.model import Kind
-from fleet.health.slots import slot_key, unit_number
+from fleet.health.model import Kind, PollResult
+from fleet.health.slots import inventory_aliases, slot_key, unit_number
 
 # How many failed disks each array level survives. RAID1 and RAID10 are mirrors: they survive one disk per pair,
 # which `rules` checks pair by pair; the number here is what is known without knowing the pairs.
@@ -117,3 +118,22 @@ def _prefix(name: str) -> str:
 def unit_number_last(name: str) -> int:
     digits = name[len(_prefix(name)) :]
     return int(digits) if digits else -10
+
+
+def align_slots(result: PollResult, installed: Sequence[Installed]) -> tuple[PollResult, dict[str, str]]:
+    """The poll with each reading's slot named as the inventory names the same part, where the controller names it
+    otherwise (fleet.health.slots.inventory_aliases: a Dell's "Disk 0:1:4" is the inventory's "Disk 4"), and those
+    aliases (controller key -> inventory key). The rules then match the installed part, its part number and serial,
+    and a fault is opened, followed and resolved under the inventory's name, which is the one on the caddy. The
+    reading's name (the controller's) stays, for the evidence."""
+    if not installed or not result.readings:
+        return result, {}
+    by_key = {i.key: i.slot for i in installed}
+    aliases = inventory_aliases((slot_key(r.slot) for r in result.readings if r.slot.strip()), by_key)
+    if not aliases:
+        return result, {}
+    readings = [
+        replace(r, slot=by_key[aliases[k]]) if r.slot.strip() and (k := slot_key(r.slot)) in aliases else r
+        for r in result.readings
+    ]
+    return replace(result, readings=readings), aliases

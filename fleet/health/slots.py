@@ -7,6 +7,7 @@ deduplicated on this key, and the inventory (components recorded in the database
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from fleet.health.model import Kind
 
@@ -66,6 +67,24 @@ def _classify(slot: str) -> tuple[str, Kind | None]:
     if m := _NIC.match(s):
         return f"NIC{int(m[1])}", Kind.NIC
     return re.sub(r"[\s_]+", " ", s).strip().upper(), None
+
+
+_DRIVE_PATH = re.compile(r"^Disk \d+(?::\d+)+$")  # a drive named by its path: connector:enclosure:bay
+
+
+def inventory_aliases(keys: Iterable[str], installed: Iterable[str]) -> dict[str, str]:
+    """Controller slot key -> the inventory's key of the same part, where the two name it differently. A Dell's
+    controller names a drive by its path, "Disk 0:1:4" (connector 0, enclosure 1, bay 4); an inventory by its bay,
+    "Disk 4", the number on the caddy. Only when it is unambiguous: the inventory names no drive by its path, has
+    that bay, and no two of the controller's paths end in the same bay (two enclosures)."""
+    known = set(installed)
+    if any(_DRIVE_PATH.match(k) for k in known):
+        return {}
+    by_bay: dict[str, list[str]] = {}
+    for k in set(keys):
+        if _DRIVE_PATH.match(k):
+            by_bay.setdefault("Disk " + k.rsplit(":", 1)[1], []).append(k)
+    return {paths[0]: bay for bay, paths in by_bay.items() if len(paths) == 1 and bay in known}
 
 
 def unit_number(key: str) -> int | None:
