@@ -101,6 +101,9 @@ class SimProcess:
         self.broken: list[tuple[str, int]] = []  # (host, port) of the controllers with an injected problem
         self._conn: Connection | None = None
         self._proc: multiprocessing.process.BaseProcess | None = None
+        # One request and its answer at a time on the pipe: the console's actions run in worker threads, and two
+        # of them at once would otherwise read each other's answers.
+        self._lock = threading.Lock()
 
     def start(self, timeout: float = 60.0) -> SimProcess:
         ctx = multiprocessing.get_context("spawn")
@@ -126,8 +129,9 @@ class SimProcess:
     def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
         if self._conn is None:
             raise FleetError("the simulators are not running")
-        self._conn.send((op, args, kwargs))
-        status, value = self._conn.recv()
+        with self._lock:
+            self._conn.send((op, args, kwargs))
+            status, value = self._conn.recv()
         if status != "ok":
             raise FleetError(str(value))
         return value
