@@ -168,6 +168,8 @@ class ServiceSim:
         self._loop = self._thread = None
 
     def __enter__(self) -> ServiceSim:
+        if self._loop is None:  # `with ServiceSim(...)` serves, as `with ServiceSim(...).start()` does
+            self.start()
         return self
 
     def __exit__(self, *exc: object) -> None:

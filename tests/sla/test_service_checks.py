@@ -42,6 +42,13 @@ def test_up_error_and_silent_services(services: tuple[ServiceSim, SimService]) -
     assert time.monotonic() - began < DEADLINE * 2
 
 
+def test_a_service_simulator_used_as_a_context_serves_and_stops() -> None:
+    svc = SimService("127.0.0.1", "www2.hosting.example.net", free_port(socket.SOCK_STREAM), free_port())
+    with ServiceSim([svc]):  # no .start(): entering starts it
+        assert check(svc) == {"web": True, "dns": True}
+    assert check(svc) == {"web": False, "dns": False}  # and leaving stops it
+
+
 def test_a_port_that_is_only_open_is_not_a_dns_server() -> None:
     """A TCP listener on the DNS port (what a connect check accepted) does not answer a DNS query over UDP."""
     with socket.socket() as tcp:
