@@ -11,9 +11,10 @@ login up (after about 5 s of retries) and time is left, the login starts again.
 
 Slots: at most `concurrency` polls of a batch talk to their BMCs at once. A poll whose BMC has not sent a single
 datagram after KNOCK_AFTER_S (or a quarter of the deadline, if shorter) gives its slot up and goes on knocking (pyghmi
-retransmits its first login packet, a few datagrams a second) in a lane of its own, also `concurrency` wide, until
-it gets an answer (it takes a slot back, over the limit for a moment) or its deadline. So a dead BMC costs its
-deadline and delays no live one: with 5 % of a fleet dark, the live polls keep every slot.
+retransmits its first login packet, about one datagram a second) in a lane of its own, until it gets an answer (it
+takes a slot back, over the limit for a moment) or its deadline. The lane holds max(concurrency, KNOCK_LANE_MIN)
+polls: a knocking poll costs a session object and a few datagrams, so a whole dark rack row (hundreds of BMCs) knocks
+at once while the live ones keep every slot. A dead BMC costs its deadline and delays no live one.
 
 Threads: whichever thread calls `run()` drives the loop for everybody while it has work in flight; another caller
 (the console's re-poll during a sweep) hands its polls to the same loop and waits, and takes the loop over when the
@@ -45,6 +46,7 @@ from fleet.health.model import PollResult
 log = logging.getLogger(__name__)
 
 KNOCK_AFTER_S = 1.5  # a poll whose BMC sent nothing for this long stops holding a slot (the docstring, "Slots")
+KNOCK_LANE_MIN = 256  # the knocking lane holds at least this many polls (more with a larger concurrency)
 LOGIN_RETRY_MIN_S = 0.5  # a login pyghmi gave up is tried again only when at least this much deadline is left
 _IDLE_WAIT_S = 0.25  # longest single wait of a caller whose polls another thread drives
 _TIMERS_S = 0.05  # pyghmi's retry timers (0.5 s and up) are served at least this often: at most 50 ms late
@@ -190,7 +192,7 @@ class Engine:
                 continue
             if now - job.started < min(KNOCK_AFTER_S, batch.timeout / 4):
                 return
-            if batch.knocking >= batch.concurrency:
+            if batch.knocking >= max(batch.concurrency, KNOCK_LANE_MIN):
                 return  # the lane is full: it keeps its slot until a knocking poll ends
             watch.popleft()
             job.knocking = True
