@@ -141,13 +141,7 @@ def apply_poll(
         return ApplyResult(skipped=result.error or "unreachable")
     assert server.id is not None
     params = rule_params(settings)
-    if pre is None:
-        lock_server(session, server.id)
-        rows = list(session.exec(ecc_query([server.id], now=now, window=params.ecc_window)))
-        pre = Preloaded(open_faults(session, server.id), installed_of(session, server.id), rows)
-    model = session.get(ServerModel, server.model_id)
-    if model is None:
-        raise NotFound(f"server {server.hostname}: no server model {server.model_id}")
+    pre, model = _loaded(session, server, now, params, pre)
     installed = pre.installed
     result, aliases = align_slots(result, installed)  # a controller's drive paths named as the inventory does
 
@@ -209,6 +203,21 @@ def apply_poll(
     if faults or findings:
         session.flush()  # a quiet server's only change (its freshness) is flushed with its batch's
     return out
+
+
+def _loaded(
+    session: Session, server: Server, now: datetime, params: RuleParams, pre: Preloaded | None
+) -> tuple[Preloaded, ServerModel]:
+    """The server's rows (as preloaded with its batch, else read and locked here) and its model."""
+    assert server.id is not None
+    if pre is None:
+        lock_server(session, server.id)
+        rows = list(session.exec(ecc_query([server.id], now=now, window=params.ecc_window)))
+        pre = Preloaded(open_faults(session, server.id), installed_of(session, server.id), rows)
+    model = session.get(ServerModel, server.model_id)
+    if model is None:
+        raise NotFound(f"server {server.hostname}: no server model {server.model_id}")
+    return pre, model
 
 
 def _open(
