@@ -126,7 +126,7 @@ def align_slots(result: PollResult, installed: Sequence[Installed]) -> tuple[Pol
     aliases (controller key -> inventory key). The rules then match the installed part, its part number and serial,
     and a fault is opened, followed and resolved under the inventory's name, which is the one on the caddy. The
     reading's name (the controller's) stays, for the evidence."""
-    if not installed or not result.readings:
+    if not installed or not any(":" in r.slot for r in result.readings):  # no path names: nothing to do (cheap)
         return result, {}
     by_key = {i.key: i.slot for i in installed}
     aliases = inventory_aliases((slot_key(r.slot) for r in result.readings if r.slot.strip()), by_key)
