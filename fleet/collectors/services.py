@@ -11,12 +11,6 @@ import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import dns.asyncquery
-import dns.exception
-import dns.message
-import dns.rcode
-import dns.rdatatype
-
 WEB = "web"
 DNS = "dns"
 HTTP_OK_BELOW = 500  # a 4xx still proves the web server answers; a 5xx is the service failing
@@ -63,6 +57,13 @@ async def http_up(host: str, port: int, name: str, timeout: float) -> bool:
 async def dns_up(host: str, port: int, name: str, timeout: float) -> bool:
     """An A query for `name` over UDP: up when the server answers (NOERROR or NXDOMAIN) within the deadline. A
     SERVFAIL or REFUSED is the DNS service failing."""
+    # dnspython loads here, not with the module: a sweep of controllers alone (no service to check) never needs it
+    import dns.asyncquery
+    import dns.exception
+    import dns.message
+    import dns.rcode
+    import dns.rdatatype
+
     query = dns.message.make_query(name, dns.rdatatype.A)
     try:
         answer = await asyncio.wait_for(dns.asyncquery.udp(query, host, port=port, timeout=timeout), timeout)
