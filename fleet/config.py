@@ -32,6 +32,7 @@ from pydantic_settings import (
 )
 
 from fleet.errors import InputError
+from fleet.limits import MAX_CONCURRENCY
 
 ENV_PREFIX = "FLEET_"
 CONFIG_ENV = "FLEET_CONFIG"
@@ -102,8 +103,8 @@ class Settings:
     # --- polling ---
     poll_timeout_s: PositiveFloat = 10.0
     """Per-host deadline of a poll, seconds."""
-    sweep_concurrency: Positive = 64
-    """Controllers polled at the same time by one sweep."""
+    sweep_concurrency: Annotated[int, Field(ge=1, le=MAX_CONCURRENCY)] = 64
+    """Controllers polled at the same time by one sweep (at most 1,024)."""
     service_timeout_s: PositiveFloat = 5.0
     """Deadline of one web or DNS check, seconds: a slower answer counts as down."""
     pyghmi_unpatched: bool = False

@@ -22,6 +22,7 @@ from fleet.cli.common import DbOption, SiteOption, open_db
 from fleet.config import load_settings
 from fleet.errors import InputError
 from fleet.health.model import MAX_TIMEOUT_S
+from fleet.limits import MAX_CONCURRENCY
 from fleet.views.text import plain
 
 MAX_EVERY_S = 7 * 24 * 3600  # a loop slower than weekly is a cron job
@@ -68,8 +69,8 @@ def sweep(
     """Poll every server, assess, open faults, reserve spares, propose swaps; exit 0/1/2/3 like a monitoring check."""
     from fleet.sweep.run import run_sweep
 
-    if concurrency is not None and concurrency < 1:
-        raise InputError("--concurrency must be at least 1")
+    if concurrency is not None and not 1 <= concurrency <= MAX_CONCURRENCY:
+        raise InputError(f"--concurrency must be between 1 and {MAX_CONCURRENCY}")
     if timeout is not None and not 0 < timeout <= MAX_TIMEOUT_S:
         raise InputError(f"--timeout must be a number of seconds above 0 and at most {MAX_TIMEOUT_S}")
     interval = parse_every(every) if every else None

@@ -68,6 +68,7 @@ def test_poll_and_sweep_report_a_bad_setting_as_unknown(tmp_path):
         ("monitoring_interval_min = -5\n", "monitoring_interval_min = -5: Input should be greater than 0"),
         ("poll_timeout_s = inf\n", "poll_timeout_s = inf: Input should be a finite number"),
         ("network_availability = 120.0\n", "network_availability = 120.0: Input should be less than or equal"),
+        ("sweep_concurrency = 4000\n", "sweep_concurrency = 4000: Input should be less than or equal to 1024"),
         ('[transit_hours]\n"PAR1-AMS1" = nan\n', "transit_hours.PAR1-AMS1 = nan: Input should be a finite number"),
         ("critical_target = 60\n", "unknown setting 'critical_target'"),
         ('ipmi_bind = "::1"\n', "ipmi_bind = '::1': Value error"),

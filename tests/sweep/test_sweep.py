@@ -142,5 +142,7 @@ def test_bad_arguments_and_a_missing_database_are_unknown(tmp_path):
     assert r.returncode == 3 and r.stderr.startswith("fleet: no database")
     r = fleet_cli("sweep", "--concurrency", "0", "--db", str(tmp_path / "none.db"))
     assert r.returncode == 3 and "concurrency" in r.stderr
+    r = fleet_cli("sweep", "--concurrency", "5000", "--db", str(tmp_path / "none.db"))  # not silently 1024
+    assert r.returncode == 3 and r.stderr == "fleet: --concurrency must be between 1 and 1024\n"
     r = fleet_cli("sweep", "--every", "soon", "--db", str(tmp_path / "none.db"))
     assert r.returncode == 3 and "--every" in r.stderr

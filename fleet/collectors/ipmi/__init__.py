@@ -17,6 +17,7 @@ from fleet.collectors.ipmi.fruplan import force_read, serials_disagree
 from fleet.collectors.ipmi.patches import IPMI15_REFUSED
 from fleet.collectors.targets import IpmiOptions, IpmiTarget
 from fleet.health.model import PollResult
+from fleet.limits import MAX_CONCURRENCY
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -29,7 +30,6 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 10.0
-MAX_CONCURRENCY = 1024  # sessions in flight in one process (pyghmi shares a socket among up to 64 of them)
 
 
 def poll_ipmi(
