@@ -31,7 +31,12 @@ def test_every_patched_pyghmi_name_still_exists() -> None:
 
 
 def _dead(n: int) -> list[IpmiTarget]:
-    return [IpmiTarget("127.0.0.1", free_port(), "admin", Secret("x")) for _ in range(n)]
+    # Distinct ports: a port handed out twice would be one BMC twice, and the engine polls a BMC once at a time
+    # (the second poll waits for the first: a whole deadline more).
+    ports: set[int] = set()
+    while len(ports) < n:
+        ports.add(free_port())
+    return [IpmiTarget("127.0.0.1", p, "admin", Secret("x")) for p in sorted(ports)]
 
 
 @pytest.mark.ipmi
