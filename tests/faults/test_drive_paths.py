@@ -43,40 +43,39 @@ def _drive(state: str, detail: str | None = None):  # type: ignore[no-untyped-de
     return poll(*readings, rd("VD0", "raid", "warning" if state != "ok" else "ok"), host="dell1", protocol="snmp")
 
 
+def _same_fault_then_resolved(s, server, fault_id: int) -> None:  # type: ignore[no-untyped-def]
+    """The next polls: the same failure is the same fault; then the drive reads ok and the fault resolves."""
+    again = apply_poll(s, server, _drive("critical", "failed"), now=T0 + timedelta(minutes=5), settings=S)
+    assert again.opened == []
+    for i in range(S.healthy_polls_to_resolve):
+        apply_poll(s, server, _drive("ok"), now=T0 + timedelta(minutes=10 + 5 * i), settings=S)
+    s.flush()
+    assert s.get(Fault, fault_id).resolved_at is not None
+    assert s.exec(select(Fault).where(Fault.resolved_at.is_(None))).all() == []  # type: ignore[union-attr]
+
+
+def _failed_drive(s):  # type: ignore[no-untyped-def]
+    """A Dell server with four drives in the inventory, whose controller reports the one in bay 3 failed."""
+    server = make_server(s, "dell1", raid_level="RAID5", disk_slots=4, components=DISKS)
+    (fault_id,) = apply_poll(s, server, _drive("critical", "failed"), now=T0, settings=S).opened
+    return server, s.get(Fault, fault_id)
+
+
 def test_a_failed_drive_named_by_its_path_is_the_inventory_bay_with_its_part_and_it_resolves(engine) -> None:  # type: ignore[no-untyped-def]
     with write_session(engine) as s:
-        server = make_server(s, "dell1", raid_level="RAID5", disk_slots=4, components=DISKS)
-        applied = apply_poll(s, server, _drive("critical", "failed"), now=T0, settings=S)
-        (fault_id,) = applied.opened
-        fault = s.get(Fault, fault_id)
+        server, fault = _failed_drive(s)
         assert (fault.slot, fault.kind) == ("Disk 3", "disk")  # the caddy's name, not the controller's path
         assert "Physical Disk 0:1:3" in fault.evidence  # what the controller said stays in the evidence
         # Its part is the installed one (without the match: "any compatible disk", and this model lists none).
         assert [p.part_number for p in matching_parts(s, fault)] == ["PN-disk"]
-
-        # The next polls: the same failure is the same fault; then the drive reads ok and the fault resolves.
-        again = apply_poll(s, server, _drive("critical", "failed"), now=T0 + timedelta(minutes=5), settings=S)
-        assert again.opened == []
-        for i in range(S.healthy_polls_to_resolve):
-            apply_poll(s, server, _drive("ok"), now=T0 + timedelta(minutes=10 + 5 * i), settings=S)
-        s.flush()
-        assert s.get(Fault, fault_id).resolved_at is not None
-        assert s.exec(select(Fault).where(Fault.resolved_at.is_(None))).all() == []  # type: ignore[union-attr]
+        _same_fault_then_resolved(s, server, fault.id)
 
 
 def test_a_fault_opened_under_the_path_name_before_is_followed_not_doubled(engine) -> None:  # type: ignore[no-untyped-def]
     # Faults opened before the inventory's name was used carry the path: the same drive is the same fault.
     with write_session(engine) as s:
-        server = make_server(s, "dell1", raid_level="RAID5", disk_slots=4, components=DISKS)
-        applied = apply_poll(s, server, _drive("critical", "failed"), now=T0, settings=S)
-        (fault_id,) = applied.opened
-        old = s.get(Fault, fault_id)
+        server, old = _failed_drive(s)
         old.slot = "Disk 0:1:3"
         s.add(old)
         s.flush()
-        again = apply_poll(s, server, _drive("critical", "failed"), now=T0 + timedelta(minutes=5), settings=S)
-        assert again.opened == []
-        for i in range(S.healthy_polls_to_resolve):
-            apply_poll(s, server, _drive("ok"), now=T0 + timedelta(minutes=10 + 5 * i), settings=S)
-        s.flush()
-        assert s.get(Fault, fault_id).resolved_at is not None
+        _same_fault_then_resolved(s, server, old.id)
