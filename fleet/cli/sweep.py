@@ -22,7 +22,7 @@ from fleet.cli.common import DbOption, SiteOption, open_db
 from fleet.config import load_settings
 from fleet.errors import InputError
 from fleet.health.model import MAX_TIMEOUT_S
-from fleet.limits import MAX_CONCURRENCY
+from fleet.limits import KNOCK_AFTER_S, MAX_CONCURRENCY
 from fleet.views.text import plain
 
 MAX_EVERY_S = 7 * 24 * 3600  # a loop slower than weekly is a cron job
@@ -55,7 +55,10 @@ def sweep(
     site: SiteOption = None,
     concurrency: Annotated[
         int | None,
-        typer.Option(help="Controllers polled at once (default 64); an IPMI one silent for 1.5 s gives its place up."),
+        typer.Option(
+            help=f"Controllers polled at once (default 64); an IPMI one silent for {KNOCK_AFTER_S:g} s gives its "
+            "place up."
+        ),
     ] = None,
     timeout: Annotated[float | None, typer.Option(help="Per-host deadline in seconds (default 10).")] = None,
     json_out: Annotated[

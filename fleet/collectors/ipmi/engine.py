@@ -42,10 +42,10 @@ from fleet.collectors.ipmi.program import steps
 from fleet.collectors.ipmi.session import Deadline, PollFailure, PollTimeout, Reply, Request, classify
 from fleet.collectors.targets import IpmiOptions, IpmiTarget
 from fleet.health.model import PollResult
+from fleet.limits import KNOCK_AFTER_S
 
 log = logging.getLogger(__name__)
 
-KNOCK_AFTER_S = 1.5  # a poll whose BMC sent nothing for this long stops holding a slot (the docstring, "Slots")
 KNOCK_LANE_MIN = 256  # the knocking lane holds at least this many polls (more with a larger concurrency)
 LOGIN_RETRY_MIN_S = 0.5  # a login pyghmi gave up is tried again only when at least this much deadline is left
 _IDLE_WAIT_S = 0.25  # longest single wait of a caller whose polls another thread drives
