@@ -114,7 +114,6 @@ class Engine:
         self._lag = 0.0  # recent average of how long a reply waited on our side
         self._lag_at = 0.0  # when the last reply was handled
         self.admissions_held = 0  # steps in which admission control held new polls back (for tests and benchmarks)
-        self.knocked = 0  # polls that gave their slot up to knock (for tests and benchmarks)
 
     # ------------------------------------------------------------ the caller's side
 
@@ -198,7 +197,6 @@ class Engine:
             job.knocking = True
             batch.in_flight -= 1
             batch.knocking += 1
-            self.knocked += 1
 
     def _admit(self) -> None:
         self._knock()
